@@ -1,0 +1,18 @@
+//! sea-orm entities of kaanha-gateway. Plain data, as `sea-orm-cli generate` would write it:
+//! the rules about these rows live in the gateway crate.
+
+pub mod api_key;
+pub mod delivery;
+pub mod delivery_attempt;
+pub mod event;
+pub mod webhook;
+pub mod webhook_event;
+
+pub mod prelude {
+    pub use super::api_key::Entity as ApiKey;
+    pub use super::delivery::Entity as Delivery;
+    pub use super::delivery_attempt::Entity as DeliveryAttempt;
+    pub use super::event::Entity as Event;
+    pub use super::webhook::Entity as Webhook;
+    pub use super::webhook_event::Entity as WebhookEvent;
+}

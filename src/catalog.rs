@@ -1,0 +1,352 @@
+//! The event catalog: the one list of event types in the code. Validation, discovery and sample
+//! data all read it. The types and the first two samples are the user's document, verbatim.
+
+use serde_json::Value;
+
+/// One kind of event the platform publishes.
+#[derive(Debug)]
+pub struct EventType {
+    /// Wire name, as in `X-Kaanha-Event` and the envelope's `event`.
+    pub name: &'static str,
+    /// Short human label (no-code platforms show it; at most 64 characters).
+    pub label: &'static str,
+    /// When it fires, in the document's words.
+    pub description: &'static str,
+    /// Section of the document's table it belongs to, for grouping in pickers.
+    pub group: &'static str,
+    /// Whether a webhook can subscribe to it (`webhook.test` is sent, never subscribed to).
+    pub subscribable: bool,
+    sample_json: &'static str,
+}
+
+impl EventType {
+    /// Sample `data` for this type, as discovery and sample routes serve it.
+    pub fn sample(&self) -> Value {
+        serde_json::from_str(self.sample_json).expect("catalog samples are valid JSON")
+    }
+
+    /// Key usable as a Zapier trigger key or an n8n option value: `message.received` →
+    /// `message_received`.
+    pub fn key(&self) -> String {
+        self.name.replace('.', "_")
+    }
+
+    /// The fields of `data`, flattened to dotted paths, typed from the sample.
+    pub fn output_fields(&self) -> Vec<OutputField> {
+        let mut fields = Vec::new();
+        flatten_fields("", &self.sample(), &mut fields);
+        fields
+    }
+}
+
+/// One field of an event's `data`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputField {
+    /// Dotted path inside `data`, e.g. `contact.phone`.
+    pub key: String,
+    /// `string`, `number`, `integer`, `boolean`, `datetime` or `array`.
+    pub kind: &'static str,
+}
+
+fn flatten_fields(prefix: &str, value: &Value, out: &mut Vec<OutputField>) {
+    let Value::Object(map) = value else { return };
+    for (name, child) in map {
+        let key = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
+        let kind = match child {
+            Value::Object(_) => {
+                flatten_fields(&key, child, out);
+                continue;
+            }
+            Value::Array(_) => "array",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok() => "datetime",
+            Value::String(_) | Value::Null => "string",
+        };
+        out.push(OutputField { key, kind });
+    }
+}
+
+/// The test event sent when a webhook is created and by its "send test" route.
+pub const TEST_EVENT: &str = "webhook.test";
+
+/// Every event type, in the order of the document's table, then the test event.
+pub static EVENT_TYPES: &[EventType] = &[
+    EventType {
+        name: "message.received",
+        label: "Message Received",
+        description: "Contact sends you a message",
+        group: "Messages",
+        subscribable: true,
+        sample_json: r#"{
+    "messageId": "wamid.xxx",
+    "conversationId": "clx...",
+    "contact": {
+      "id": "clx...",
+      "phone": "+919876543210",
+      "name": "John Doe",
+      "tags": ["vip"]
+    },
+    "message": {
+      "type": "text",
+      "text": "Hi, I need help with my order",
+      "timestamp": "2026-03-24T10:29:58.000Z"
+    }
+  }"#,
+    },
+    EventType {
+        name: "message.sent",
+        label: "Message Sent",
+        description: "You send a message",
+        group: "Messages",
+        subscribable: true,
+        sample_json: r#"{
+    "messageId": "wamid.yyy",
+    "conversationId": "clx...",
+    "contact": {
+      "id": "clx...",
+      "phone": "+919876543210",
+      "name": "John Doe"
+    },
+    "message": {
+      "type": "text",
+      "text": "Your order #1042 has shipped",
+      "timestamp": "2026-03-24T10:31:12.000Z"
+    },
+    "sentBy": {
+      "id": "clx...",
+      "name": "Priya (Support)"
+    }
+  }"#,
+    },
+    EventType {
+        name: "message.delivered",
+        label: "Message Delivered",
+        description: "Message delivered to device",
+        group: "Messages",
+        subscribable: true,
+        sample_json: r#"{
+    "messageId": "wamid.yyy",
+    "conversationId": "clx...",
+    "contact": {
+      "id": "clx...",
+      "phone": "+919876543210"
+    },
+    "deliveredAt": "2026-03-24T10:31:14.000Z"
+  }"#,
+    },
+    EventType {
+        name: "message.read",
+        label: "Message Read",
+        description: "Message read by contact",
+        group: "Messages",
+        subscribable: true,
+        sample_json: r#"{
+    "messageId": "wamid.yyy",
+    "conversationId": "clx...",
+    "contact": {
+      "id": "clx...",
+      "phone": "+919876543210"
+    },
+    "readAt": "2026-03-24T10:32:40.000Z"
+  }"#,
+    },
+    EventType {
+        name: "conversation.opened",
+        label: "Conversation Opened",
+        description: "New conversation created",
+        group: "Conversations",
+        subscribable: true,
+        sample_json: r#"{
+    "conversationId": "clx...",
+    "channel": "whatsapp",
+    "contact": {
+      "id": "clx...",
+      "phone": "+919876543210",
+      "name": "John Doe"
+    },
+    "openedAt": "2026-03-24T10:29:58.000Z"
+  }"#,
+    },
+    EventType {
+        name: "conversation.resolved",
+        label: "Conversation Resolved",
+        description: "Conversation marked resolved",
+        group: "Conversations",
+        subscribable: true,
+        sample_json: r#"{
+    "conversationId": "clx...",
+    "channel": "whatsapp",
+    "contact": {
+      "id": "clx...",
+      "phone": "+919876543210",
+      "name": "John Doe"
+    },
+    "resolvedBy": {
+      "id": "clx...",
+      "name": "Priya (Support)"
+    },
+    "resolvedAt": "2026-03-24T11:05:00.000Z"
+  }"#,
+    },
+    EventType {
+        name: "contact.created",
+        label: "Contact Created",
+        description: "New contact added",
+        group: "Contacts",
+        subscribable: true,
+        sample_json: r#"{
+    "contact": {
+      "id": "clx...",
+      "phone": "+919876543210",
+      "name": "Jane Smith",
+      "email": "jane@example.com",
+      "tags": [],
+      "optedIn": true,
+      "createdAt": "2026-03-24T10:30:00.000Z"
+    }
+  }"#,
+    },
+    EventType {
+        name: "contact.updated",
+        label: "Contact Updated",
+        description: "Contact profile updated",
+        group: "Contacts",
+        subscribable: true,
+        sample_json: r#"{
+    "contact": {
+      "id": "clx...",
+      "phone": "+919876543210",
+      "name": "Jane Smith",
+      "email": "jane.smith@example.com",
+      "tags": ["vip"],
+      "optedIn": true,
+      "updatedAt": "2026-03-25T09:12:00.000Z"
+    },
+    "changedFields": ["email", "tags"]
+  }"#,
+    },
+    EventType {
+        name: "contact.opted_out",
+        label: "Contact Opted Out",
+        description: "Contact sent STOP / unsubscribed",
+        group: "Contacts",
+        subscribable: true,
+        sample_json: r#"{
+    "contact": {
+      "id": "clx...",
+      "phone": "+919876543210",
+      "name": "Jane Smith"
+    },
+    "keyword": "STOP",
+    "optedOutAt": "2026-03-26T18:45:00.000Z"
+  }"#,
+    },
+    EventType {
+        name: "broadcast.completed",
+        label: "Broadcast Completed",
+        description: "Broadcast finishes sending",
+        group: "Broadcasts",
+        subscribable: true,
+        sample_json: r#"{
+    "broadcastId": "clx...",
+    "name": "Diwali Sale",
+    "totalRecipients": 1200,
+    "sent": 1187,
+    "delivered": 1150,
+    "read": 904,
+    "failed": 13,
+    "completedAt": "2026-03-24T12:00:00.000Z"
+  }"#,
+    },
+    EventType {
+        name: "payment.completed",
+        label: "Payment Completed",
+        description: "Payment link paid",
+        group: "Payments",
+        subscribable: true,
+        sample_json: r#"{
+    "paymentId": "pay_xxx",
+    "paymentLinkId": "plink_xxx",
+    "conversationId": "clx...",
+    "contact": {
+      "id": "clx...",
+      "phone": "+919876543210",
+      "name": "John Doe"
+    },
+    "amount": 1499.5,
+    "currency": "INR",
+    "description": "Order #1042",
+    "paidAt": "2026-03-24T10:45:00.000Z"
+  }"#,
+    },
+    EventType {
+        name: TEST_EVENT,
+        label: "Webhook Test",
+        description: "Sent when a webhook is saved, and on demand, to check the endpoint",
+        group: "Webhooks",
+        subscribable: false,
+        sample_json: r#"{
+    "webhookId": "wh_xxx",
+    "message": "This is a test event from Kaanha AI. Your webhook is set up correctly."
+  }"#,
+    },
+];
+
+/// Looks an event type up by its wire name.
+pub fn find(name: &str) -> Option<&'static EventType> {
+    EVENT_TYPES.iter().find(|t| t.name == name)
+}
+
+/// Event types a webhook can subscribe to.
+pub fn subscribable() -> impl Iterator<Item = &'static EventType> {
+    EVENT_TYPES.iter().filter(|t| t.subscribable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_lists_eleven_subscribable_types_plus_the_test_event() {
+        assert_eq!(subscribable().count(), 11);
+        assert_eq!(EVENT_TYPES.len(), 12);
+        assert!(find(TEST_EVENT).is_some_and(|t| !t.subscribable));
+    }
+
+    #[test]
+    fn every_sample_is_an_object_and_every_key_and_label_suits_no_code_platforms() {
+        for event in EVENT_TYPES {
+            assert!(event.sample().is_object(), "{}", event.name);
+            let key = event.key();
+            assert!(key.starts_with(|c: char| c.is_ascii_alphabetic()), "{key}");
+            assert!(
+                key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                "{key}"
+            );
+            assert!((2..=64).contains(&event.label.len()), "{}", event.label);
+            assert!(!event.output_fields().is_empty(), "{}", event.name);
+        }
+    }
+
+    #[test]
+    fn output_fields_are_flattened_and_typed_from_the_sample() {
+        let fields = find("message.received").unwrap().output_fields();
+        let kind = |key: &str| fields.iter().find(|f| f.key == key).map(|f| f.kind);
+        assert_eq!(kind("contact.phone"), Some("string"));
+        assert_eq!(kind("contact.tags"), Some("array"));
+        assert_eq!(kind("message.timestamp"), Some("datetime"));
+        assert_eq!(kind("contact"), None);
+        let payment = find("payment.completed").unwrap().output_fields();
+        assert!(
+            payment
+                .iter()
+                .any(|f| f.key == "amount" && f.kind == "number")
+        );
+    }
+}

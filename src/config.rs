@@ -1,0 +1,138 @@
+//! Command line and configuration: every setting is a flag and a `KAANHA_*` variable.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand, ValueEnum, builder::BoolishValueParser};
+
+/// kaanha-gateway: delivers Kaanha AI events to webhooks and to Zapier, Make and n8n — signed,
+/// retried and logged — and tells no-code platforms which triggers and actions exist.
+#[derive(Debug, Parser)]
+#[command(name = "kaanha-gateway", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    /// What to do; without one the gateway serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the migrations, then serve the API (the default).
+    Serve,
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI 3 document of the HTTP API.
+    Openapi,
+    /// Create, list and revoke organization API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it once; only its SHA-256 hash is stored.
+    Create {
+        /// The organization the key acts for (the platform's id, e.g. `clx...`).
+        #[arg(long)]
+        org: String,
+        /// A name to recognise the key by, e.g. "Zapier connection".
+        #[arg(long)]
+        name: String,
+        /// Scopes to grant, space- or comma-separated (default: `webhooks integrations`).
+        #[arg(long, num_args = 1.., value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+    /// List an organization's keys (never the keys themselves).
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke a key by its id; it stops working at once.
+    Revoke { id: String },
+}
+
+/// Settings shared by every subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address and port the HTTP API listens on.
+    #[arg(
+        long,
+        env = "KAANHA_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+
+    /// Database: a SQLite file (the default, created on first start) or `postgres://...`.
+    #[arg(
+        long,
+        env = "KAANHA_DATABASE_URL",
+        default_value = "sqlite://kaanha-gateway.db?mode=rwc",
+        global = true
+    )]
+    pub database_url: String,
+
+    /// Most database connections the gateway keeps open.
+    #[arg(
+        long,
+        env = "KAANHA_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// HS256 secret that service JWTs (claims `org`, `scope`, `exp`) are signed with; without
+    /// it only API keys are accepted.
+    #[arg(long, env = "KAANHA_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Allow `http` and loopback/private webhook targets. For development and tests only.
+    #[arg(
+        long,
+        env = "KAANHA_ALLOW_PRIVATE_TARGETS",
+        value_parser = BoolishValueParser::new(),
+        num_args = 0..=1,
+        default_value = "false",
+        default_missing_value = "true",
+        global = true
+    )]
+    pub allow_private_targets: bool,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "KAANHA_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
+    pub max_body_bytes: usize,
+
+    /// Log filter in `tracing` syntax, e.g. `info` or `kaanha_gateway=debug`.
+    #[arg(long, env = "KAANHA_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Log line format.
+    #[arg(
+        long,
+        env = "KAANHA_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+impl Config {
+    /// Settings for tests and embedding: defaults, with the given database.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        let cli = Cli::parse_from(["kaanha-gateway"]);
+        Self {
+            database_url: database_url.into(),
+            ..cli.config
+        }
+    }
+}

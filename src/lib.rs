@@ -1,0 +1,17 @@
+//! kaanha-gateway: the integration gateway of the Kaanha AI platform.
+
+pub mod api;
+pub mod auth;
+pub mod catalog;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod keys;
+pub mod org;
+pub mod scope;
+pub mod startup;
+pub mod targets;
+pub mod telemetry;
+pub mod time;
+pub mod webhooks;

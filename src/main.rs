@@ -1,0 +1,134 @@
+use anyhow::Context;
+use clap::Parser;
+use kaanha_gateway::{
+    api,
+    config::{ApiKeyCommand, Cli, Command, Config},
+    db, keys,
+    org::OrgId,
+    startup::Application,
+    telemetry,
+};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config).await,
+        Command::Migrate => {
+            telemetry::init(&cli.config);
+            let conn = db::connect(&cli.config).await?;
+            db::migrate(&conn).await?;
+            println!("migrations applied to {}", redact(&cli.config.database_url));
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", api::spec_json());
+            Ok(())
+        }
+        Command::ApiKey(command) => api_key(&cli.config, command).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    telemetry::init(&config);
+    tracing::info!(database = %redact(&config.database_url), "starting");
+    let app = Application::build(config).await?;
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM, so orchestrators get a graceful stop.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}
+
+async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> {
+    let conn = db::connect(config).await?;
+    db::migrate(&conn).await?;
+    match command {
+        ApiKeyCommand::Create { org, name, scopes } => {
+            let org = OrgId::parse(&org)
+                .map_err(anyhow::Error::msg)
+                .context("--org")?;
+            let request = keys::NewKeyRequest::parse(&name, &scopes).map_err(|errors| {
+                let why: Vec<_> = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect();
+                anyhow::anyhow!(why.join("; "))
+            })?;
+            let created = keys::create(&conn, &org, request).await?;
+            eprintln!(
+                "created API key {} ({}) for organization {} with scopes: {}",
+                created.row.id, created.row.name, created.row.org_id, created.row.scopes
+            );
+            eprintln!("this is the only time the key is shown; store it now:");
+            println!("{}", created.key);
+        }
+        ApiKeyCommand::List { org } => {
+            let org = OrgId::parse(&org)
+                .map_err(anyhow::Error::msg)
+                .context("--org")?;
+            let mut cursor: Option<String> = None;
+            println!(
+                "{:<36}  {:<14}  {:<24}  {:<30}  status",
+                "id", "prefix", "name", "scopes"
+            );
+            loop {
+                let page = keys::list(&conn, &org, cursor.as_deref(), 100).await?;
+                for key in &page {
+                    let status = match key.revoked_at {
+                        Some(at) => format!("revoked {}", at.to_rfc3339()),
+                        None => "active".to_owned(),
+                    };
+                    println!(
+                        "{:<36}  {:<14}  {:<24}  {:<30}  {status}",
+                        key.id, key.prefix, key.name, key.scopes
+                    );
+                }
+                match page.last() {
+                    Some(last) if page.len() == 100 => cursor = Some(last.id.clone()),
+                    _ => break,
+                }
+            }
+        }
+        ApiKeyCommand::Revoke { id } => match keys::revoke(&conn, None, &id).await? {
+            Some(key) => println!(
+                "revoked {} ({}) of organization {}",
+                key.id, key.name, key.org_id
+            ),
+            None => anyhow::bail!("no API key with id `{id}`"),
+        },
+    }
+    Ok(())
+}
+
+/// The database URL without its password, for logs.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,225 @@
+//! Where webhooks may point. The user's document says "must be HTTPS, publicly accessible":
+//! a customer-typed URL must never make the gateway call into its own network (SSRF).
+
+use std::{
+    net::{IpAddr, Ipv4Addr, Ipv6Addr},
+    time::Duration,
+};
+
+use url::{Host, Url};
+
+const MAX_URL_LEN: usize = 2048;
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy)]
+pub struct TargetPolicy {
+    /// `KAANHA_ALLOW_PRIVATE_TARGETS`: `http` and private addresses allowed (development, tests,
+    /// a local n8n).
+    pub allow_private: bool,
+}
+
+impl TargetPolicy {
+    /// Checks a webhook URL; the error is a sentence for the person who typed it.
+    pub async fn check(&self, raw: &str) -> Result<Url, String> {
+        let url = self.check_syntax(raw)?;
+        if self.allow_private {
+            return Ok(url);
+        }
+        match url.host() {
+            Some(Host::Ipv4(ip)) => refuse_private(IpAddr::V4(ip), None)?,
+            Some(Host::Ipv6(ip)) => refuse_private(IpAddr::V6(ip), None)?,
+            Some(Host::Domain(name)) => {
+                let port = url.port_or_known_default().unwrap_or(443);
+                for ip in resolve(name, port).await? {
+                    refuse_private(ip, Some(name))?;
+                }
+            }
+            None => return Err("must name a host".into()),
+        }
+        Ok(url)
+    }
+
+    fn check_syntax(&self, raw: &str) -> Result<Url, String> {
+        if raw.len() > MAX_URL_LEN {
+            return Err(format!("must be at most {MAX_URL_LEN} characters"));
+        }
+        let url = Url::parse(raw.trim()).map_err(|err| format!("is not a valid URL ({err})"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if self.allow_private => {}
+            "http" => return Err("must use https: deliveries carry customer data".into()),
+            other => return Err(format!("must be an https URL, not `{other}:`")),
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("must not contain a user name or password".into());
+        }
+        if url.host().is_none() {
+            return Err("must name a host".into());
+        }
+        Ok(url)
+    }
+}
+
+async fn resolve(name: &str, port: u16) -> Result<Vec<IpAddr>, String> {
+    let name_lower = name.to_ascii_lowercase();
+    if name_lower == "localhost" || name_lower.ends_with(".localhost") {
+        return Err(format!(
+            "points at `{name}`, this machine; it must be publicly accessible"
+        ));
+    }
+    let lookup = tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((name, port)));
+    let addrs: Vec<IpAddr> = match lookup.await {
+        Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect(),
+        Ok(Err(_)) | Err(_) => Vec::new(),
+    };
+    if addrs.is_empty() {
+        return Err(format!("names host `{name}`, which could not be resolved"));
+    }
+    Ok(addrs)
+}
+
+fn refuse_private(ip: IpAddr, name: Option<&str>) -> Result<(), String> {
+    if is_public(ip) {
+        return Ok(());
+    }
+    Err(match name {
+        Some(name) => format!(
+            "names host `{name}`, which resolves to {ip}, a private or reserved address; it must be publicly accessible"
+        ),
+        None => {
+            format!("points at {ip}, a private or reserved address; it must be publicly accessible")
+        }
+    })
+}
+
+/// Whether an address is on the public internet: not loopback, private, link-local (cloud
+/// metadata lives there), shared, reserved, documentation or multicast — in any IPv6 disguise.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(a == 0                                    // "this network", incl. 0.0.0.0
+        || ip.is_private()                      // 10/8, 172.16/12, 192.168/16
+        || ip.is_loopback()                     // 127/8
+        || ip.is_link_local()                   // 169.254/16, cloud metadata
+        || (a == 100 && (64..128).contains(&b)) // 100.64/10 carrier-grade NAT
+        || (a == 192 && b == 0 && c == 0)       // 192.0.0/24 IETF protocol assignments
+        || ip.is_documentation()                // 192.0.2/24, 198.51.100/24, 203.0.113/24
+        || (a == 198 && (b == 18 || b == 19))   // 198.18/15 benchmarking
+        || ip.is_multicast()                    // 224/4
+        || a >= 240) // 240/4 reserved and 255.255.255.255
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let segments = ip.segments();
+    let embedded_v4 = |hi: u16, lo: u16| Ipv4Addr::from(((hi as u32) << 16) | lo as u32);
+    // ::a.b.c.d (IPv4-compatible) and 64:ff9b::a.b.c.d (NAT64) reach the embedded IPv4 address.
+    if segments[..6] == [0; 6] && !ip.is_loopback() && !ip.is_unspecified() {
+        return is_public_v4(embedded_v4(segments[6], segments[7]));
+    }
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_public_v4(embedded_v4(segments[6], segments[7]));
+    }
+    // 2002::/16 (6to4) embeds the IPv4 address in the next 32 bits.
+    if segments[0] == 0x2002 {
+        return is_public_v4(embedded_v4(segments[1], segments[2]));
+    }
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (segments[0] & 0xfe00) == 0xfc00           // fc00::/7 unique local
+        || (segments[0] & 0xffc0) == 0xfe80           // fe80::/10 link-local
+        || (segments[0] & 0xffc0) == 0xfec0           // fec0::/10 old site-local
+        || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
+        || (segments[0] == 0x2001 && segments[1] == 0)) // 2001::/32 Teredo tunnels
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn public(s: &str) -> bool {
+        is_public(s.parse().unwrap())
+    }
+
+    #[test]
+    fn private_loopback_link_local_and_reserved_addresses_are_not_public() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "198.18.0.1",
+            "224.0.0.1",
+            "255.255.255.255",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "::7f00:1",
+            "2002:7f00:1::",
+            "2001:db8::1",
+        ] {
+            assert!(!public(ip), "{ip} must not count as public");
+        }
+    }
+
+    #[test]
+    fn ordinary_internet_addresses_are_public() {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700:4700::1111",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(public(ip), "{ip} is public");
+        }
+    }
+
+    #[tokio::test]
+    async fn every_spelling_of_loopback_is_refused_without_a_lookup() {
+        let policy = TargetPolicy {
+            allow_private: false,
+        };
+        for url in [
+            "https://127.1/",
+            "https://2130706433/",
+            "https://0x7f000001/",
+            "https://0177.0.0.1/",
+            "https://[::1]/",
+            "https://[::ffff:127.0.0.1]/",
+            "https://0.0.0.0/",
+            "https://169.254.169.254/latest/meta-data",
+            "https://localhost/hook",
+            "https://good.com@127.0.0.1/",
+            "http://93.184.216.34/",
+            "ftp://93.184.216.34/",
+        ] {
+            assert!(policy.check(url).await.is_err(), "{url} must be refused");
+        }
+        assert!(policy.check("https://93.184.216.34/hook").await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn allowing_private_targets_admits_http_and_loopback_but_not_other_schemes() {
+        let policy = TargetPolicy {
+            allow_private: true,
+        };
+        assert!(policy.check("http://127.0.0.1:9/hook").await.is_ok());
+        assert!(policy.check("file:///etc/passwd").await.is_err());
+    }
+}

@@ -1,0 +1,87 @@
+//! Time as the gateway shows it: RFC 3339 UTC with milliseconds and `Z`
+//! (`2026-03-24T10:30:00.000Z`), the format of the user's document.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use poem_openapi::{
+    registry::{MetaSchema, MetaSchemaRef},
+    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+};
+use serde_json::Value;
+
+/// The current time, cut to whole milliseconds so what is stored is exactly what is shown.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
+/// Formats a time the way every response and delivery carries it.
+pub fn format(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A timestamp in API objects, serialized with [`format`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timestamp(pub DateTime<Utc>);
+
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(at: DateTime<Utc>) -> Self {
+        Self(at)
+    }
+}
+
+impl Type for Timestamp {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Self;
+    type RawElementValueType = Self;
+
+    fn name() -> Cow<'static, str> {
+        "string_date-time".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(MetaSchema::new_with_format("string", "date-time")))
+    }
+
+    fn as_raw_value(&self) -> Option<&Self::RawValueType> {
+        Some(self)
+    }
+
+    fn raw_element_iter<'a>(
+        &'a self,
+    ) -> Box<dyn Iterator<Item = &'a Self::RawElementValueType> + 'a> {
+        Box::new(self.as_raw_value().into_iter())
+    }
+}
+
+impl ToJSON for Timestamp {
+    fn to_json(&self) -> Option<Value> {
+        Some(Value::String(format(self.0)))
+    }
+}
+
+impl ParseFromJSON for Timestamp {
+    fn parse_from_json(value: Option<Value>) -> ParseResult<Self> {
+        match value {
+            Some(Value::String(text)) => DateTime::parse_from_rfc3339(&text)
+                .map(|at| Self(at.with_timezone(&Utc)))
+                .map_err(|err| ParseError::custom(err)),
+            other => Err(ParseError::expected_type(other.unwrap_or_default())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_with_milliseconds_and_z() {
+        let at = DateTime::parse_from_rfc3339("2026-03-24T10:30:00.123456+00:00").unwrap();
+        assert_eq!(
+            format(at.with_timezone(&Utc).trunc_subsecs(3)),
+            "2026-03-24T10:30:00.123Z"
+        );
+        assert!(format(now()).ends_with('Z'));
+    }
+}

@@ -1,0 +1,339 @@
+//! Webhooks: where an organization's events go. Validation of what a client may set, and the
+//! tenant-scoped queries (every one filters by organization).
+
+use std::collections::HashMap;
+
+use entity::{webhook, webhook_event};
+use poem_openapi::Enum;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
+};
+use serde::Deserialize;
+
+use crate::{catalog, error::FieldError, ids::new_id, org::OrgId};
+
+const MAX_NAME_CHARS: usize = 100;
+const SECRET_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[oai(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookStatus {
+    /// Receives deliveries.
+    Active,
+    /// Kept, but receives nothing until enabled again.
+    Disabled,
+}
+
+/// Who created a webhook: the API (dashboard) or a no-code platform's REST-hook subscribe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum WebhookSource {
+    Api,
+    Zapier,
+    Make,
+    N8n,
+}
+
+impl WebhookStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Self {
+        if value == "disabled" {
+            Self::Disabled
+        } else {
+            Self::Active
+        }
+    }
+}
+
+impl WebhookSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Zapier => "zapier",
+            Self::Make => "make",
+            Self::N8n => "n8n",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Self {
+        match value {
+            "zapier" => Self::Zapier,
+            "make" => Self::Make,
+            "n8n" => Self::N8n,
+            _ => Self::Api,
+        }
+    }
+}
+
+/// A webhook row with the event types it subscribes to.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub row: webhook::Model,
+    pub events: Vec<String>,
+}
+
+pub fn validate_name(name: &str) -> Result<String, FieldError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(FieldError::new(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "name",
+            "must not contain control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Known, subscribable event types, de-duplicated, in catalog order.
+pub fn validate_events(events: &[String]) -> Result<Vec<&'static str>, Vec<FieldError>> {
+    if events.is_empty() {
+        return Err(vec![FieldError::new(
+            "events",
+            "must name at least one event type",
+        )]);
+    }
+    let mut errors = Vec::new();
+    let mut chosen = Vec::new();
+    for (i, name) in events.iter().enumerate() {
+        match catalog::find(name) {
+            Some(event) if event.subscribable => chosen.push(event.name),
+            Some(_) => errors.push(FieldError::new(
+                format!("events[{i}]"),
+                format!("`{name}` is sent to every webhook and cannot be subscribed to"),
+            )),
+            None => errors.push(FieldError::new(
+                format!("events[{i}]"),
+                format!(
+                    "`{}` is not an event type; known types: {}",
+                    name.chars().take(64).collect::<String>(),
+                    catalog::subscribable()
+                        .map(|e| e.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    chosen.sort_by_key(|name| catalog::EVENT_TYPES.iter().position(|e| e.name == *name));
+    chosen.dedup();
+    Ok(chosen)
+}
+
+pub fn validate_secret(secret: &str) -> Result<String, FieldError> {
+    let chars = secret.chars().count();
+    if !SECRET_CHARS.contains(&chars) {
+        return Err(FieldError::new(
+            "secret",
+            format!(
+                "must be {} to {} characters",
+                SECRET_CHARS.start(),
+                SECRET_CHARS.end()
+            ),
+        ));
+    }
+    if secret.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            "secret",
+            "must not contain control characters",
+        ));
+    }
+    Ok(secret.to_owned())
+}
+
+/// A webhook whose fields have all been validated.
+pub struct NewWebhook {
+    pub name: String,
+    pub url: String,
+    pub events: Vec<&'static str>,
+    pub secret: Option<String>,
+    pub status: WebhookStatus,
+    pub source: WebhookSource,
+}
+
+/// Validated changes; `None` leaves a field alone, `secret: Some(None)` removes the secret.
+#[derive(Default)]
+pub struct WebhookChanges {
+    pub name: Option<String>,
+    pub url: Option<String>,
+    pub events: Option<Vec<&'static str>>,
+    pub secret: Option<Option<String>>,
+    pub status: Option<WebhookStatus>,
+}
+
+fn subscription_rows(
+    org: &OrgId,
+    webhook_id: &str,
+    events: &[&str],
+) -> Vec<webhook_event::ActiveModel> {
+    events
+        .iter()
+        .map(|event| webhook_event::ActiveModel {
+            webhook_id: Set(webhook_id.to_owned()),
+            event_type: Set((*event).to_owned()),
+            org_id: Set(org.to_string()),
+        })
+        .collect()
+}
+
+pub async fn insert(
+    db: &impl TransactionTrait,
+    org: &OrgId,
+    new: NewWebhook,
+) -> Result<Webhook, DbErr> {
+    let now = crate::time::now();
+    let id = new_id("wh");
+    let txn = db.begin().await?;
+    let row = webhook::ActiveModel {
+        id: Set(id.clone()),
+        org_id: Set(org.to_string()),
+        name: Set(new.name),
+        url: Set(new.url),
+        secret: Set(new.secret),
+        status: Set(new.status.as_str().to_owned()),
+        source: Set(new.source.as_str().to_owned()),
+        filters: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    webhook_event::Entity::insert_many(subscription_rows(org, &id, &new.events))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(Webhook {
+        row,
+        events: new.events.iter().map(|e| (*e).to_owned()).collect(),
+    })
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    id: &str,
+) -> Result<Option<Webhook>, DbErr> {
+    let row = webhook::Entity::find_by_id(id)
+        .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .one(db)
+        .await?;
+    Ok(attach_events(db, row.into_iter().collect()).await?.pop())
+}
+
+/// One page of an organization's webhooks, newest first, after `cursor` (an id) when given.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Webhook>, DbErr> {
+    let mut query = webhook::Entity::find().filter(webhook::Column::OrgId.eq(org.as_str()));
+    if let Some(cursor) = cursor {
+        query = query.filter(webhook::Column::Id.lt(cursor));
+    }
+    let rows = query
+        .order_by_desc(webhook::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    attach_events(db, rows).await
+}
+
+/// Loads the subscriptions of many webhooks in one query.
+async fn attach_events(
+    db: &impl ConnectionTrait,
+    rows: Vec<webhook::Model>,
+) -> Result<Vec<Webhook>, DbErr> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut by_webhook: HashMap<String, Vec<String>> = HashMap::new();
+    for sub in webhook_event::Entity::find()
+        .filter(webhook_event::Column::WebhookId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        by_webhook
+            .entry(sub.webhook_id)
+            .or_default()
+            .push(sub.event_type);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mut events = by_webhook.remove(&row.id).unwrap_or_default();
+            events.sort_by_key(|name| catalog::EVENT_TYPES.iter().position(|e| e.name == name));
+            Webhook { row, events }
+        })
+        .collect())
+}
+
+/// Applies validated changes in one transaction; `None` when the webhook is not the org's.
+pub async fn update(
+    db: &impl TransactionTrait,
+    org: &OrgId,
+    id: &str,
+    changes: WebhookChanges,
+) -> Result<Option<Webhook>, DbErr> {
+    let txn = db.begin().await?;
+    let Some(current) = webhook::Entity::find_by_id(id)
+        .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .one(&txn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut row: webhook::ActiveModel = current.into();
+    if let Some(name) = changes.name {
+        row.name = Set(name);
+    }
+    if let Some(url) = changes.url {
+        row.url = Set(url);
+    }
+    if let Some(secret) = changes.secret {
+        row.secret = Set(secret);
+    }
+    if let Some(status) = changes.status {
+        row.status = Set(status.as_str().to_owned());
+    }
+    row.updated_at = Set(crate::time::now());
+    row.update(&txn).await?;
+    if let Some(events) = changes.events {
+        webhook_event::Entity::delete_many()
+            .filter(webhook_event::Column::WebhookId.eq(id))
+            .exec(&txn)
+            .await?;
+        webhook_event::Entity::insert_many(subscription_rows(org, id, &events))
+            .exec(&txn)
+            .await?;
+    }
+    let updated = find(&txn, org, id).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a webhook with its subscriptions, deliveries and logs. `false` when not found.
+pub async fn delete(db: &impl ConnectionTrait, org: &OrgId, id: &str) -> Result<bool, DbErr> {
+    let result = webhook::Entity::delete_many()
+        .filter(webhook::Column::Id.eq(id))
+        .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
