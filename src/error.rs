@@ -43,51 +43,51 @@ impl FieldError {
 pub enum ApiError {
     /// The request is malformed: invalid JSON, a wrong type, a bad parameter.
     #[oai(status = 400, content_type = "application/problem+json")]
-    BadRequest(Json<Problem>),
+    BadRequest(Json<Box<Problem>>),
     /// The credential is missing, malformed, expired or revoked.
     #[oai(status = 401, content_type = "application/problem+json")]
     Unauthorized(
-        Json<Problem>,
+        Json<Box<Problem>>,
         /// Always `Bearer`.
         #[oai(header = "WWW-Authenticate")]
         String,
     ),
     /// The credential lacks the scope this operation needs.
     #[oai(status = 403, content_type = "application/problem+json")]
-    Forbidden(Json<Problem>),
+    Forbidden(Json<Box<Problem>>),
     /// No such object in this organization.
     #[oai(status = 404, content_type = "application/problem+json")]
-    NotFound(Json<Problem>),
+    NotFound(Json<Box<Problem>>),
     /// The request conflicts with the current state.
     #[oai(status = 409, content_type = "application/problem+json")]
-    Conflict(Json<Problem>),
+    Conflict(Json<Box<Problem>>),
     /// The request body is larger than the configured limit.
     #[oai(status = 413, content_type = "application/problem+json")]
-    PayloadTooLarge(Json<Problem>),
+    PayloadTooLarge(Json<Box<Problem>>),
     /// The request body is not `application/json`.
     #[oai(status = 415, content_type = "application/problem+json")]
-    UnsupportedMediaType(Json<Problem>),
+    UnsupportedMediaType(Json<Box<Problem>>),
     /// The request is well-formed but some fields are invalid; `errors` names them.
     #[oai(status = 422, content_type = "application/problem+json")]
-    Unprocessable(Json<Problem>),
+    Unprocessable(Json<Box<Problem>>),
     /// Something failed on our side; the details are in the gateway's log, not here.
     #[oai(status = 500, content_type = "application/problem+json")]
-    Internal(Json<Problem>),
+    Internal(Json<Box<Problem>>),
     /// The gateway cannot serve right now (e.g. the database is unreachable).
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Problem>),
+    Unavailable(Json<Box<Problem>>),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-fn problem(status: u16, kind: &str, title: &str, detail: impl Into<String>) -> Json<Problem> {
-    Json(Problem {
+fn problem(status: u16, kind: &str, title: &str, detail: impl Into<String>) -> Json<Box<Problem>> {
+    Json(Box::new(Problem {
         kind: kind.to_owned(),
         title: title.to_owned(),
         status,
         detail: detail.into(),
         errors: None,
-    })
+    }))
 }
 
 impl ApiError {
@@ -176,21 +176,6 @@ impl ApiError {
             "Internal Server Error",
             "The gateway failed to handle this request; the cause is in its log.",
         ))
-    }
-
-    pub fn problem(&self) -> &Problem {
-        match self {
-            Self::BadRequest(p)
-            | Self::Unauthorized(p, _)
-            | Self::Forbidden(p)
-            | Self::NotFound(p)
-            | Self::Conflict(p)
-            | Self::PayloadTooLarge(p)
-            | Self::UnsupportedMediaType(p)
-            | Self::Unprocessable(p)
-            | Self::Internal(p)
-            | Self::Unavailable(p) => &p.0,
-        }
     }
 }
 

@@ -65,7 +65,7 @@ impl ParseFromJSON for Timestamp {
         match value {
             Some(Value::String(text)) => DateTime::parse_from_rfc3339(&text)
                 .map(|at| Self(at.with_timezone(&Utc)))
-                .map_err(|err| ParseError::custom(err)),
+                .map_err(ParseError::custom),
             other => Err(ParseError::expected_type(other.unwrap_or_default())),
         }
     }

@@ -140,12 +140,13 @@ impl ApiKeysApi {
         auth.0.require(Scope::ApiKeys)?;
         let request =
             NewKeyRequest::parse(&body.0.name, &body.0.scopes).map_err(ApiError::validation)?;
-        if let Credential::ApiKey { .. } = auth.0.credential {
-            if let Some(extra) = request.scopes.iter().find(|s| !auth.0.scopes.contains(s)) {
-                return Err(ApiError::forbidden(format!(
-                    "An API key cannot grant the `{extra}` scope, which it does not hold itself."
-                )));
-            }
+        let is_api_key = matches!(auth.0.credential, Credential::ApiKey { .. });
+        if let Some(extra) = request.scopes.iter().find(|s| !auth.0.scopes.contains(s))
+            && is_api_key
+        {
+            return Err(ApiError::forbidden(format!(
+                "An API key cannot grant the `{extra}` scope, which it does not hold itself."
+            )));
         }
         let created = keys::create(&state.db, &auth.0.org, request).await?;
         Ok(CreatedKey::Created(Json(ApiKeyCreated {

@@ -90,7 +90,16 @@ async fn parse<T: DeserializeOwned>(
         return Err(ApiError::bad_request("The request needs a JSON body."));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(describe_error)?;
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        // A shape error in a body that is not even JSON is reported as the syntax error it is.
+        match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+            Err(syntax) => ApiError::bad_request(format!(
+                "The body is not valid JSON: {}.",
+                without_position(&syntax)
+            )),
+            Ok(_) => describe_error(err),
+        }
+    })?;
     deserializer.end().map_err(|err| {
         ApiError::bad_request(format!(
             "The body is not valid JSON: {}.",
@@ -125,6 +134,9 @@ fn describe_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiErro
         .flatten();
     let field = match (named, path.as_str()) {
         (Some(name), ".") => name.to_owned(),
+        (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => {
+            path.to_owned()
+        }
         (Some(name), parent) => format!("{parent}.{name}"),
         (None, ".") => "body".to_owned(),
         (None, path) => path.to_owned(),

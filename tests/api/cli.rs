@@ -1,0 +1,74 @@
+use std::process::Command;
+
+use crate::helpers::expect_json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kaanha-gateway");
+
+fn run(database_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(BIN)
+        .args(args)
+        .env("KAANHA_DATABASE_URL", database_url)
+        .output()
+        .expect("the binary runs")
+}
+
+#[tokio::test]
+async fn keys_made_with_the_command_line_work_until_revoked_there() {
+    let app = crate::helpers::spawn_app().await;
+
+    let created = run(
+        &app.database_url,
+        &["api-key", "create", "--org", "org_cli", "--name", "ops key"],
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    assert!(key.starts_with("kgw_"), "stdout holds only the key: {key}");
+    expect_json(app.get("/api/webhooks", &key).send().await.unwrap(), 200).await;
+
+    let listed = run(&app.database_url, &["api-key", "list", "--org", "org_cli"]);
+    let listing = String::from_utf8(listed.stdout).unwrap();
+    assert!(
+        listing.contains("ops key") && listing.contains(&key[..12]),
+        "{listing}"
+    );
+    assert!(!listing.contains(&key), "the key itself is never listed");
+    let id = listing
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let revoked = run(&app.database_url, &["api-key", "revoke", &id]);
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    let missing = run(&app.database_url, &["api-key", "revoke", "key_nope"]);
+    assert!(!missing.status.success());
+    let bad_scope = run(
+        &app.database_url,
+        &[
+            "api-key", "create", "--org", "o", "--name", "n", "--scopes", "root",
+        ],
+    );
+    assert!(!bad_scope.status.success());
+    assert!(String::from_utf8_lossy(&bad_scope.stderr).contains("unknown scope"));
+}
+
+#[test]
+fn the_openapi_command_prints_the_spec() {
+    let output = Command::new(BIN).arg("openapi").output().unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        kaanha_gateway::api::spec_json()
+    );
+}

@@ -1,0 +1,194 @@
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use kaanha_gateway::{config::Config, startup::Application};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub const JWT_SECRET: &str = "test-jwt-secret-that-is-long-enough";
+
+/// A gateway serving on a free loopback port, on its own SQLite file.
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub database_url: String,
+    _dir: TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+/// How a test wants its gateway set up.
+pub struct AppOptions {
+    pub allow_private_targets: bool,
+    pub max_body_bytes: Option<usize>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            allow_private_targets: true,
+            max_body_bytes: None,
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("gateway.db").display()
+    );
+    let mut config = Config::for_database(&database_url);
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.jwt_secret = Some(JWT_SECRET.to_owned());
+    config.allow_private_targets = options.allow_private_targets;
+    if let Some(limit) = options.max_body_bytes {
+        config.max_body_bytes = limit;
+    }
+    let app = Application::build(config)
+        .await
+        .expect("the gateway builds");
+    let address = format!("http://{}", app.local_addr().unwrap());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        address,
+        client: Client::new(),
+        database_url,
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+/// Seconds since the epoch, for JWT claims.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A service JWT as the platform's back end would mint it.
+pub fn service_token(org: &str, scope: &str) -> String {
+    sign_claims(&json!({"sub": "platform", "org": org, "scope": scope, "exp": unix_now() + 300}))
+}
+
+pub fn sign_claims(claims: &Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> RequestBuilder {
+        self.client.get(self.url(path)).bearer_auth(token)
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: &Value) -> RequestBuilder {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+    }
+
+    pub fn patch(&self, path: &str, token: &str, body: &Value) -> RequestBuilder {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+    }
+
+    pub fn delete(&self, path: &str, token: &str) -> RequestBuilder {
+        self.client.delete(self.url(path)).bearer_auth(token)
+    }
+
+    /// Creates an API key through the API (as the platform would) and returns it.
+    pub async fn api_key(&self, org: &str, scopes: &[&str]) -> String {
+        let jwt = service_token(org, "api-keys webhooks integrations events:publish");
+        let body = json!({"name": "test key", "scopes": scopes});
+        let created = expect_json(
+            self.post("/api/api-keys", &jwt, &body)
+                .send()
+                .await
+                .unwrap(),
+            201,
+        )
+        .await;
+        created["key"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a webhook on a loopback URL and returns its JSON.
+    pub async fn webhook(&self, token: &str, name: &str) -> Value {
+        let body = json!({
+            "name": name,
+            "url": "http://127.0.0.1:9/hook",
+            "events": ["message.received"],
+        });
+        expect_json(
+            self.post("/api/webhooks", token, &body)
+                .send()
+                .await
+                .unwrap(),
+            201,
+        )
+        .await
+    }
+}
+
+/// Asserts the status and returns the JSON body.
+pub async fn expect_json(response: Response, status: u16) -> Value {
+    let actual = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(
+        actual,
+        StatusCode::from_u16(status).unwrap(),
+        "body: {text}"
+    );
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+/// Asserts an `application/problem+json` error with this status, and returns it.
+pub async fn expect_problem(response: Response, status: u16) -> Value {
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let problem = expect_json(response, status).await;
+    assert!(
+        content_type.starts_with("application/problem+json"),
+        "content type {content_type}: {problem}"
+    );
+    assert_eq!(problem["status"], status, "{problem}");
+    assert!(
+        problem["title"].is_string() && problem["detail"].is_string(),
+        "{problem}"
+    );
+    problem
+}
+
+/// The fields a 422 names.
+pub fn invalid_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["field"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
