@@ -3,15 +3,20 @@
 use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
 use poem::{
-    Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server,
-    http::{StatusCode, header},
+    Endpoint, EndpointExt, Route, Server,
     listener::{Acceptor, TcpAcceptor},
     middleware::{CatchPanic, Tracing},
     web::Redirect,
 };
 use sea_orm::DatabaseConnection;
 
-use crate::{auth::Authenticator, config::Config, db, error::ApiError, targets::TargetPolicy};
+use crate::{
+    api::problems::{AllowedMethods, problem_errors},
+    auth::Authenticator,
+    config::Config,
+    db,
+    targets::TargetPolicy,
+};
 
 /// What every request handler can reach.
 pub struct AppState {
@@ -73,6 +78,7 @@ impl Application {
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let api = crate::api::service();
     let max_body = state.config.max_body_bytes;
+    let allowed = Arc::new(AllowedMethods::from_spec(&api.spec()));
     Route::new()
         .at(
             "/",
@@ -81,76 +87,8 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/api/openapi.json", api.spec_endpoint())
         .nest("/docs", api.swagger_ui())
         .nest("/", api)
-        .around(move |next, req| problem_errors(next, req, max_body))
+        .around(move |next, req| problem_errors(next, req, max_body, allowed.clone()))
         .with(CatchPanic::new())
         .with(Tracing)
         .data(state)
-}
-
-/// Answers every error — ours, the framework's, a route that does not exist, an oversized
-/// body — as `application/problem+json`, so clients parse one error shape.
-async fn problem_errors<E: Endpoint>(
-    next: Arc<E>,
-    req: Request,
-    max_body: usize,
-) -> poem::Result<Response> {
-    let declared_len = req
-        .header(header::CONTENT_LENGTH)
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared_len.is_some_and(|len| len > max_body as u64) {
-        return Ok(ApiError::payload_too_large(max_body).into_response());
-    }
-    let route = format!("{} {}", req.method(), req.uri().path());
-    let response = match next.call(req).await {
-        Ok(output) => output.into_response(),
-        Err(err) => err.into_response(),
-    };
-    let status = response.status();
-    let is_problem = response
-        .content_type()
-        .is_some_and(|ct| ct.starts_with("application/problem+json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
-        return Ok(response);
-    }
-    let text = response.into_body().into_string().await.unwrap_or_default();
-    Ok(problem_for(status, text.trim(), &route))
-}
-
-fn problem_for(status: StatusCode, text: &str, route: &str) -> Response {
-    let detail = match status {
-        StatusCode::NOT_FOUND => format!("There is no route `{route}`; see /docs."),
-        StatusCode::METHOD_NOT_ALLOWED => format!("`{route}`: this method is not allowed here."),
-        StatusCode::UNAUTHORIZED => {
-            "This operation needs `Authorization: Bearer <API key or service JWT>`.".to_owned()
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => "The request body is larger than the limit.".to_owned(),
-        status if status.is_server_error() => {
-            tracing::error!(%status, body = text, "unexpected server error");
-            "The gateway failed to handle this request; the cause is in its log.".to_owned()
-        }
-        _ if text.is_empty() => status.canonical_reason().unwrap_or("Error").to_owned(),
-        _ => text.to_owned(),
-    };
-    let status = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
-        StatusCode::INTERNAL_SERVER_ERROR
-    } else {
-        status
-    };
-    let body = serde_json::json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    let mut response = Response::builder()
-        .status(status)
-        .content_type("application/problem+json")
-        .body(body.to_string());
-    if status == StatusCode::UNAUTHORIZED {
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            header::HeaderValue::from_static("Bearer"),
-        );
-    }
-    response
 }

@@ -98,7 +98,9 @@ pub fn validate_name(name: &str) -> Result<String, FieldError> {
 }
 
 /// Known, subscribable event types, de-duplicated, in catalog order.
-pub fn validate_events(events: &[String]) -> Result<Vec<&'static str>, Vec<FieldError>> {
+pub fn validate_events<S: AsRef<str>>(
+    events: &[S],
+) -> Result<Vec<&'static str>, Vec<FieldError>> {
     if events.is_empty() {
         return Err(vec![FieldError::new(
             "events",
@@ -108,6 +110,7 @@ pub fn validate_events(events: &[String]) -> Result<Vec<&'static str>, Vec<Field
     let mut errors = Vec::new();
     let mut chosen = Vec::new();
     for (i, name) in events.iter().enumerate() {
+        let name = name.as_ref();
         match catalog::find(name) {
             Some(event) if event.subscribable => chosen.push(event.name),
             Some(_) => errors.push(FieldError::new(

@@ -31,6 +31,7 @@ struct ApiKeyIn {
     name: String,
     /// Scopes to grant: `webhooks`, `integrations`, `events:publish`, `api-keys`. Default:
     /// `webhooks` and `integrations`.
+    #[oai(default)]
     #[serde(default)]
     scopes: Vec<String>,
 }

@@ -2,7 +2,9 @@
 
 mod api_keys;
 pub mod body;
+mod event_name;
 mod health;
+pub mod problems;
 mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -39,7 +41,6 @@ pub fn service() -> OpenApiService<Apis, ()> {
         "kaanha-gateway",
         env!("CARGO_PKG_VERSION"),
     )
-    .summary("Kaanha AI integration gateway")
     .description(
         "Delivers Kaanha AI events (message.received, contact.created, payment.completed, ...) \
          to customers' webhooks — signed with `X-Kaanha-Signature`, retried after 5 s, 25 s and \

@@ -9,7 +9,7 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, DEFAULT_PAGE_SIZE, body::JsonBody, next_cursor};
+use super::{ApiTags, DEFAULT_PAGE_SIZE, body::JsonBody, event_name::EventName, next_cursor};
 use crate::{
     auth::BearerAuth,
     error::{ApiError, ApiResult, FieldError},
@@ -30,17 +30,21 @@ pub struct WebhooksApi;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct WebhookIn {
     /// Descriptive label, e.g. "CRM Sync" (1–100 characters).
+    #[oai(validator(min_length = 1, max_length = 100))]
     name: String,
     /// Your endpoint. Must be `https` and publicly accessible.
+    #[oai(validator(max_length = 2048))]
     url: String,
     /// Event types to receive, e.g. `["message.received", "contact.created"]`.
-    events: Vec<String>,
+    #[oai(validator(min_items = 1))]
+    events: Vec<EventName>,
     /// Optional shared secret (8–256 characters): every delivery is then signed with
     /// HMAC-SHA256 in `X-Kaanha-Signature`. Write-only: never returned.
-    #[oai(write_only)]
+    #[oai(write_only, nullable, validator(min_length = 8, max_length = 256))]
     #[serde(default)]
     secret: Option<String>,
     /// `active` (default) or `disabled`.
+    #[oai(nullable)]
     #[serde(default)]
     status: Option<WebhookStatus>,
 }
@@ -50,32 +54,39 @@ impl Example for WebhookIn {
         Self {
             name: "CRM Sync".into(),
             url: "https://crm.example.com/kaanha/webhook".into(),
-            events: vec!["message.received".into(), "contact.created".into()],
+            events: vec![
+                EventName("message.received".into()),
+                EventName("contact.created".into()),
+            ],
             secret: Some("a-long-random-secret".into()),
             status: None,
         }
     }
 }
 
-/// Changes to a webhook; fields left out stay as they are.
+/// Changes to a webhook; fields left out (or `null`, except `secret`) stay as they are.
 #[derive(Debug, Object, Deserialize)]
 #[oai(rename_all = "camelCase", example, deny_unknown_fields)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct WebhookPatch {
     /// New label.
+    #[oai(nullable, validator(min_length = 1, max_length = 100))]
     #[serde(default)]
     name: Option<String>,
     /// New endpoint (`https`, publicly accessible).
+    #[oai(nullable, validator(max_length = 2048))]
     #[serde(default)]
     url: Option<String>,
     /// New set of event types (replaces the old set).
+    #[oai(nullable, validator(min_items = 1))]
     #[serde(default)]
-    events: Option<Vec<String>>,
+    events: Option<Vec<EventName>>,
     /// New secret; `null` removes it, so deliveries are no longer signed.
-    #[oai(write_only)]
+    #[oai(write_only, nullable, validator(min_length = 8, max_length = 256))]
     #[serde(default)]
     secret: MaybeUndefined<String>,
     /// `active` or `disabled`.
+    #[oai(nullable)]
     #[serde(default)]
     status: Option<WebhookStatus>,
 }
@@ -101,7 +112,7 @@ struct WebhookOut {
     name: String,
     url: String,
     /// Event types it receives.
-    events: Vec<String>,
+    events: Vec<EventName>,
     /// Whether deliveries are signed (the secret itself is never shown).
     has_secret: bool,
     status: WebhookStatus,
@@ -120,7 +131,10 @@ impl Example for WebhookOut {
             id: "wh_0195c8a4e1b27c3d8e9fa0b1c2d3e4f5".into(),
             name: "CRM Sync".into(),
             url: "https://crm.example.com/kaanha/webhook".into(),
-            events: vec!["message.received".into(), "contact.created".into()],
+            events: vec![
+                EventName("message.received".into()),
+                EventName("contact.created".into()),
+            ],
             has_secret: true,
             status: WebhookStatus::Active,
             source: WebhookSource::Api,
@@ -137,7 +151,7 @@ impl From<Webhook> for WebhookOut {
             id: row.id,
             name: row.name,
             url: row.url,
-            events: webhook.events,
+            events: webhook.events.into_iter().map(EventName).collect(),
             has_secret: row.secret.is_some(),
             status: WebhookStatus::from_db(&row.status),
             source: WebhookSource::from_db(&row.source),
