@@ -104,7 +104,12 @@ pub struct Config {
     pub max_body_bytes: usize,
 
     /// Log filter in `tracing` syntax, e.g. `info` or `kaanha_gateway=debug`.
-    #[arg(long, env = "KAANHA_LOG", default_value = "info,sqlx=warn", global = true)]
+    #[arg(
+        long,
+        env = "KAANHA_LOG",
+        default_value = "info,sqlx=warn",
+        global = true
+    )]
     pub log: String,
 
     /// Log line format.

@@ -87,8 +87,9 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .at("/api/openapi.json", api.spec_endpoint())
         .nest("/docs", api.swagger_ui())
         .nest("/", api)
-        .around(move |next, req| problem_errors(next, req, max_body, allowed.clone()))
+        // Inside the problem middleware, so a panic's 500 is answered as a problem too.
         .with(CatchPanic::new())
+        .around(move |next, req| problem_errors(next, req, max_body, allowed.clone()))
         .with(Tracing)
         .data(state)
 }

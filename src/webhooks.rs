@@ -98,9 +98,7 @@ pub fn validate_name(name: &str) -> Result<String, FieldError> {
 }
 
 /// Known, subscribable event types, de-duplicated, in catalog order.
-pub fn validate_events<S: AsRef<str>>(
-    events: &[S],
-) -> Result<Vec<&'static str>, Vec<FieldError>> {
+pub fn validate_events<S: AsRef<str>>(events: &[S]) -> Result<Vec<&'static str>, Vec<FieldError>> {
     if events.is_empty() {
         return Err(vec![FieldError::new(
             "events",

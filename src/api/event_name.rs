@@ -28,8 +28,10 @@ impl Type for EventName {
 
     fn schema_ref() -> MetaSchemaRef {
         let mut schema = MetaSchema::new("string");
-        schema.description = Some("An event type of the catalog (`GET /api/integrations/describe`).");
-        schema.enum_items = catalog::subscribable().map(|e| Value::from(e.name)).collect();
+        schema.description = Some("An event type of the catalog.");
+        schema.enum_items = catalog::subscribable()
+            .map(|e| Value::from(e.name))
+            .collect();
         MetaSchemaRef::Inline(Box::new(schema))
     }
 
