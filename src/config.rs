@@ -1,8 +1,10 @@
 //! Command line and configuration: every setting is a flag and a `KAANHA_*` variable.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, Subcommand, ValueEnum, builder::BoolishValueParser};
+
+use crate::delivery::schedule::RetrySchedule;
 
 /// kaanha-gateway: delivers Kaanha AI events to webhooks and to Zapier, Make and n8n — signed,
 /// retried and logged — and tells no-code platforms which triggers and actions exist.
@@ -103,6 +105,53 @@ pub struct Config {
     #[arg(long, env = "KAANHA_MAX_BODY_BYTES", default_value_t = 256 * 1024, global = true)]
     pub max_body_bytes: usize,
 
+    /// Largest `POST /api/events/batch` body, in bytes (each event within it is still held to
+    /// `--max-body-bytes`).
+    #[arg(long, env = "KAANHA_MAX_BATCH_BYTES", default_value_t = 8 * 1024 * 1024, global = true)]
+    pub max_batch_bytes: usize,
+
+    /// Delays before each retry after a failed attempt, comma-separated (`none` for no
+    /// retries). The document's schedule: 5 s, 25 s, 2 min, then `failed`.
+    #[arg(long, env = "KAANHA_RETRY_SCHEDULE", default_value = "5s,25s,2m", value_parser = parse_schedule, global = true)]
+    pub retry_schedule: RetrySchedule,
+
+    /// How long one delivery attempt may take, connection and 2 KiB of answer included.
+    #[arg(long, env = "KAANHA_DELIVERY_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub delivery_timeout: Duration,
+
+    /// How long a worker holds a claimed delivery before another may take it (a crashed
+    /// worker's deliveries come back after this). Default: the delivery timeout plus 30 s.
+    #[arg(long, env = "KAANHA_DELIVERY_LEASE", value_parser = humantime::parse_duration, global = true)]
+    pub delivery_lease: Option<Duration>,
+
+    /// Most deliveries in flight at once, over all webhooks.
+    #[arg(
+        long,
+        env = "KAANHA_WORKER_CONCURRENCY",
+        default_value_t = 256,
+        global = true
+    )]
+    pub worker_concurrency: usize,
+
+    /// Most deliveries in flight at once to any one webhook, so a slow receiver cannot take
+    /// every slot.
+    #[arg(
+        long,
+        env = "KAANHA_WEBHOOK_CONCURRENCY",
+        default_value_t = 16,
+        global = true
+    )]
+    pub webhook_concurrency: usize,
+
+    /// How often idle workers look for due deliveries on their own. A publish wakes them at
+    /// once; this only bounds how late work written by someone else is noticed.
+    #[arg(long, env = "KAANHA_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration, global = true)]
+    pub poll_interval: Duration,
+
+    /// How long delivery logs and finished events are kept.
+    #[arg(long, env = "KAANHA_LOG_RETENTION", default_value = "30days", value_parser = humantime::parse_duration, global = true)]
+    pub log_retention: Duration,
+
     /// Log filter in `tracing` syntax, e.g. `info` or `kaanha_gateway=debug`.
     #[arg(
         long,
@@ -131,7 +180,18 @@ pub enum LogFormat {
     Json,
 }
 
+fn parse_schedule(value: &str) -> Result<RetrySchedule, String> {
+    value.parse()
+}
+
 impl Config {
+    /// The lease, never shorter than a delivery can take.
+    pub fn lease(&self) -> Duration {
+        self.delivery_lease
+            .unwrap_or(self.delivery_timeout + Duration::from_secs(30))
+            .max(self.delivery_timeout + Duration::from_secs(1))
+    }
+
     /// Settings for tests and embedding: defaults, with the given database.
     pub fn for_database(database_url: impl Into<String>) -> Self {
         let cli = Cli::parse_from(["kaanha-gateway"]);

@@ -9,12 +9,14 @@ use poem::{
     web::Redirect,
 };
 use sea_orm::DatabaseConnection;
+use tokio::sync::{Notify, watch};
 
 use crate::{
     api::problems::{AllowedMethods, problem_errors},
     auth::Authenticator,
     config::Config,
     db,
+    delivery::Engine,
     targets::TargetPolicy,
 };
 
@@ -24,11 +26,14 @@ pub struct AppState {
     pub config: Config,
     pub auth: Authenticator,
     pub targets: TargetPolicy,
+    /// Wakes this instance's delivery workers when a publish has written new deliveries.
+    pub wake: Arc<Notify>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config) -> Self {
         Self {
+            wake: Arc::new(Notify::new()),
             auth: Authenticator::new(db.clone(), config.jwt_secret.as_deref()),
             targets: TargetPolicy {
                 allow_private: config.allow_private_targets,
@@ -39,10 +44,11 @@ impl AppState {
     }
 }
 
-/// A gateway ready to serve: migrated database, bound socket.
+/// A gateway ready to serve: migrated database, bound socket, delivery engine.
 pub struct Application {
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
+    engine: Engine,
 }
 
 impl Application {
@@ -51,9 +57,12 @@ impl Application {
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
+        let state = Arc::new(AppState::new(db, config));
+        let engine = Engine::new(state.db.clone(), &state.config, state.wake.clone())?;
         Ok(Self {
             listener,
-            state: Arc::new(AppState::new(db, config)),
+            state,
+            engine,
         })
     }
 
@@ -61,16 +70,31 @@ impl Application {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then lets requests in flight finish (up to 10 s).
+    /// Serves and delivers until `shutdown` resolves; then requests in flight finish (up to
+    /// 10 s) and deliveries in flight finish or are given back.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
         let acceptor = TcpAcceptor::from_tokio(self.listener)?;
         tracing::info!(addr = ?acceptor.local_addr(), "kaanha-gateway listening");
-        Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(routes(self.state), shutdown, Some(Duration::from_secs(10)))
-            .await
+        let (stop, stopped) = watch::channel(false);
+        let mut server_stopped = stopped.clone();
+        let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+            routes(self.state),
+            async move {
+                let _ = server_stopped.changed().await;
+            },
+            Some(Duration::from_secs(10)),
+        );
+        let engine = tokio::spawn(self.engine.run(stopped));
+        let signal = async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        };
+        let (served, ()) = tokio::join!(server, signal);
+        let _ = engine.await;
+        served
     }
 }
 

@@ -1,0 +1,27 @@
+//! The delivery engine: workers claim due deliveries from the database, POST them signed, and
+//! a recorder writes each attempt and the delivery's new state in batches.
+
+mod claim;
+pub mod client;
+mod prune;
+mod record;
+pub mod schedule;
+pub mod sign;
+mod worker;
+
+pub use worker::{Engine, EngineSettings};
+
+/// Delivery states, as stored and shown.
+pub const PENDING: &str = "pending";
+pub const DELIVERED: &str = "delivered";
+pub const FAILED: &str = "failed";
+
+/// Header names of a delivery (the document's, then Standard Webhooks').
+pub mod headers {
+    pub const SIGNATURE: &str = "x-kaanha-signature";
+    pub const EVENT: &str = "x-kaanha-event";
+    pub const DELIVERY: &str = "x-kaanha-delivery";
+    pub const WEBHOOK_ID: &str = "webhook-id";
+    pub const WEBHOOK_TIMESTAMP: &str = "webhook-timestamp";
+    pub const WEBHOOK_SIGNATURE: &str = "webhook-signature";
+}

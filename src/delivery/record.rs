@@ -1,0 +1,237 @@
+//! Recording: each attempt becomes a log row and moves its delivery to `delivered`, to
+//! `pending` with the next due time, or to `failed` — many outcomes per transaction, because
+//! cost per delivery, not per round trip, sets throughput.
+
+use chrono::{DateTime, Utc};
+use entity::{delivery, delivery_attempt, webhook};
+use sea_orm::{
+    ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TransactionSession,
+    TransactionTrait, sea_query::Expr,
+};
+
+use super::{DELIVERED, FAILED, PENDING, client::AttemptResult, schedule::RetrySchedule};
+use crate::ids::new_id;
+
+/// One finished attempt, waiting to be written.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The delivery as it was claimed (`attempts` counts the attempts before this one).
+    pub delivery: delivery::Model,
+    /// The webhook's source: a REST-hook subscription (not `api`) that answers 410 is removed.
+    pub source: String,
+    pub result: AttemptResult,
+    pub at: DateTime<Utc>,
+    /// No retry whatever the schedule says (the webhook was disabled or is gone).
+    pub terminal: bool,
+}
+
+/// The delivery's state after an outcome, and when it is next due.
+struct Transition {
+    status: &'static str,
+    due_at: i64,
+    unsubscribe: bool,
+}
+
+fn transition(outcome: &Outcome, schedule: &RetrySchedule) -> Transition {
+    let attempt = outcome.delivery.attempts as u32 + 1;
+    let now_ms = outcome.at.timestamp_millis();
+    if outcome.result.succeeded() {
+        return Transition {
+            status: DELIVERED,
+            due_at: now_ms,
+            unsubscribe: false,
+        };
+    }
+    if outcome.result.status == Some(410) && outcome.source != "api" {
+        return Transition {
+            status: FAILED,
+            due_at: now_ms,
+            unsubscribe: true,
+        };
+    }
+    match schedule
+        .next_delay(attempt, outcome.result.retry_after)
+        .filter(|_| !outcome.terminal)
+    {
+        Some(delay) => Transition {
+            status: PENDING,
+            due_at: now_ms + delay.as_millis() as i64,
+            unsubscribe: false,
+        },
+        None => Transition {
+            status: FAILED,
+            due_at: now_ms,
+            unsubscribe: false,
+        },
+    }
+}
+
+/// Writes a batch of outcomes. If the batch fails (say a webhook was deleted mid-flight, so
+/// its delivery is gone), each outcome is written on its own so one cannot sink the others.
+pub async fn record(
+    db: &impl TransactionTrait,
+    schedule: &RetrySchedule,
+    outcomes: &[Outcome],
+) -> Result<(), DbErr> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    if let Err(err) = record_batch(db, schedule, outcomes).await {
+        if outcomes.len() == 1 {
+            return Err(err);
+        }
+        tracing::warn!(error = %err, "batch of outcomes failed; recording one by one");
+        for outcome in outcomes {
+            if let Err(err) = record_batch(db, schedule, std::slice::from_ref(outcome)).await {
+                tracing::warn!(delivery = %outcome.delivery.id, error = %err, "outcome not recorded");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn record_batch(
+    db: &impl TransactionTrait,
+    schedule: &RetrySchedule,
+    outcomes: &[Outcome],
+) -> Result<(), DbErr> {
+    let txn = db.begin().await?;
+    let ids: Vec<&str> = outcomes.iter().map(|o| o.delivery.id.as_str()).collect();
+    let existing: Vec<String> = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::Id.is_in(ids))
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let mut attempts = Vec::with_capacity(outcomes.len());
+    let mut unsubscribed = Vec::new();
+    for outcome in outcomes
+        .iter()
+        .filter(|o| existing.contains(&o.delivery.id))
+    {
+        let next = transition(outcome, schedule);
+        let d = &outcome.delivery;
+        let r = &outcome.result;
+        let attempt = d.attempts + 1;
+        attempts.push(delivery_attempt::ActiveModel {
+            id: Set(new_id("att")),
+            org_id: Set(d.org_id.clone()),
+            delivery_id: Set(d.id.clone()),
+            webhook_id: Set(d.webhook_id.clone()),
+            event_id: Set(d.event_id.clone()),
+            event_type: Set(d.event_type.clone()),
+            attempt: Set(attempt),
+            status: Set(next.status.to_owned()),
+            response_code: Set(r.status.map(i32::from)),
+            duration_ms: Set(r.duration_ms),
+            error: Set(r.error.clone()),
+            response_body: Set(r.response_excerpt.clone()),
+            created_at: Set(outcome.at),
+        });
+        delivery::Entity::update_many()
+            .col_expr(delivery::Column::Status, Expr::value(next.status))
+            .col_expr(delivery::Column::Attempts, Expr::value(attempt))
+            .col_expr(delivery::Column::DueAt, Expr::value(next.due_at))
+            .col_expr(
+                delivery::Column::LeaseUntil,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(
+                delivery::Column::LastResponseCode,
+                Expr::value(r.status.map(i32::from)),
+            )
+            .col_expr(delivery::Column::UpdatedAt, Expr::value(outcome.at))
+            .filter(delivery::Column::Id.eq(d.id.as_str()))
+            .exec(&txn)
+            .await?;
+        if next.unsubscribe {
+            unsubscribed.push(d.webhook_id.clone());
+        }
+    }
+    for chunk in attempts.chunks(500) {
+        delivery_attempt::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    if !unsubscribed.is_empty() {
+        // REST Hooks: 410 means the subscriber is gone. Removing the webhook ends its pending
+        // deliveries (they cascade) so nothing more is sent to a dead hook URL.
+        let removed = webhook::Entity::delete_many()
+            .filter(webhook::Column::Id.is_in(unsubscribed.iter().map(String::as_str)))
+            .filter(webhook::Column::Source.ne("api"))
+            .exec(&txn)
+            .await?;
+        tracing::info!(webhooks = ?unsubscribed, removed = removed.rows_affected, "410 Gone: REST-hook subscriptions removed");
+    }
+    txn.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(attempts: i32, status: Option<u16>, source: &str) -> Outcome {
+        let at = crate::time::now();
+        Outcome {
+            delivery: delivery::Model {
+                id: "dlv_1".into(),
+                org_id: "o".into(),
+                event_id: "evt_1".into(),
+                webhook_id: "wh_1".into(),
+                event_type: "message.received".into(),
+                status: PENDING.into(),
+                attempts,
+                due_at: 0,
+                lease_until: None,
+                last_response_code: None,
+                created_at: at,
+                updated_at: at,
+            },
+            source: source.into(),
+            result: AttemptResult {
+                status,
+                error: status
+                    .filter(|s| !(200..300).contains(s))
+                    .map(|s| format!("receiver answered {s}")),
+                response_excerpt: None,
+                retry_after: None,
+                duration_ms: 3,
+            },
+            at,
+            terminal: false,
+        }
+    }
+
+    #[test]
+    fn failures_follow_the_schedule_until_it_runs_out() {
+        let schedule: RetrySchedule = "5s,25s,2m".parse().unwrap();
+        let first = transition(&outcome(0, Some(500), "api"), &schedule);
+        assert_eq!(first.status, PENDING);
+        assert_eq!(
+            first.due_at - outcome(0, None, "api").at.timestamp_millis(),
+            5_000
+        );
+        assert_eq!(
+            transition(&outcome(3, Some(500), "api"), &schedule).status,
+            FAILED
+        );
+        assert_eq!(
+            transition(&outcome(3, Some(204), "api"), &schedule).status,
+            DELIVERED
+        );
+        assert_eq!(
+            transition(&outcome(0, None, "api"), &schedule).status,
+            PENDING
+        );
+    }
+
+    #[test]
+    fn gone_ends_a_rest_hook_but_is_an_ordinary_failure_for_a_webhook() {
+        let schedule: RetrySchedule = "5s".parse().unwrap();
+        let hook = transition(&outcome(0, Some(410), "zapier"), &schedule);
+        assert!(hook.unsubscribe && hook.status == FAILED);
+        let webhook = transition(&outcome(0, Some(410), "api"), &schedule);
+        assert!(!webhook.unsubscribe && webhook.status == PENDING);
+    }
+}

@@ -1,0 +1,370 @@
+//! The worker loop: claim what is due, send each delivery on its own task within a global and a
+//! per-webhook limit, hand outcomes to the recorder, and sleep only until the next thing is due
+//! (or a publish wakes it).
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use entity::{delivery, webhook};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use sea_orm::DatabaseConnection;
+use tokio::{
+    sync::{Notify, Semaphore, mpsc, watch},
+    task::JoinSet,
+};
+
+use super::{
+    claim::{claim_due, load_targets, next_due, release},
+    client::{AttemptResult, Sender},
+    headers, prune,
+    record::{Outcome, record},
+    schedule::RetrySchedule,
+    sign,
+};
+use crate::{config::Config, time};
+
+/// Most deliveries claimed per round trip.
+const CLAIM_BATCH: usize = 200;
+/// Most outcomes written per transaction.
+const RECORD_BATCH: usize = 500;
+/// How long shutdown waits for deliveries in flight before giving the rest back.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    pub schedule: RetrySchedule,
+    pub lease: Duration,
+    pub concurrency: usize,
+    pub per_webhook: usize,
+    pub poll_interval: Duration,
+    pub retention: Duration,
+}
+
+impl EngineSettings {
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            schedule: config.retry_schedule.clone(),
+            lease: config.lease(),
+            concurrency: config.worker_concurrency.max(1),
+            per_webhook: config.webhook_concurrency.max(1),
+            poll_interval: config.poll_interval.max(Duration::from_millis(10)),
+            retention: config.log_retention,
+        }
+    }
+}
+
+/// Deliveries this instance is sending right now, by delivery and by webhook.
+#[derive(Default)]
+struct InFlight {
+    deliveries: HashMap<String, String>,
+    per_webhook: HashMap<String, usize>,
+}
+
+impl InFlight {
+    fn start(&mut self, delivery_id: &str, webhook_id: &str) {
+        self.deliveries
+            .insert(delivery_id.to_owned(), webhook_id.to_owned());
+        *self.per_webhook.entry(webhook_id.to_owned()).or_default() += 1;
+    }
+
+    fn finish(&mut self, delivery_id: &str) {
+        if let Some(webhook_id) = self.deliveries.remove(delivery_id)
+            && let Some(count) = self.per_webhook.get_mut(&webhook_id)
+        {
+            *count -= 1;
+            if *count == 0 {
+                self.per_webhook.remove(&webhook_id);
+            }
+        }
+    }
+
+    fn count(&self, webhook_id: &str) -> usize {
+        self.per_webhook.get(webhook_id).copied().unwrap_or(0)
+    }
+
+    fn busy(&self, limit: usize) -> Vec<String> {
+        self.per_webhook
+            .iter()
+            .filter(|(_, n)| **n >= limit)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+}
+
+pub struct Engine {
+    db: DatabaseConnection,
+    sender: Arc<Sender>,
+    settings: EngineSettings,
+    wake: Arc<Notify>,
+    in_flight: Arc<Mutex<InFlight>>,
+    slots: Arc<Semaphore>,
+}
+
+impl Engine {
+    pub fn new(db: DatabaseConnection, config: &Config, wake: Arc<Notify>) -> anyhow::Result<Self> {
+        let settings = EngineSettings::from_config(config);
+        Ok(Self {
+            sender: Arc::new(Sender::new(
+                config.delivery_timeout,
+                config.allow_private_targets,
+            )?),
+            slots: Arc::new(Semaphore::new(settings.concurrency)),
+            in_flight: Arc::default(),
+            db,
+            settings,
+            wake,
+        })
+    }
+
+    /// Runs until `stop` turns true, then finishes or gives back what is in flight.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let (outcomes, recorder) = self.start_recorder();
+        let pruner = tokio::spawn(prune::run(
+            self.db.clone(),
+            self.settings.retention,
+            stop.clone(),
+        ));
+        let mut tasks = JoinSet::new();
+        while !*stop.borrow() {
+            while tasks.try_join_next().is_some() {}
+            let free = self.slots.available_permits().min(CLAIM_BATCH);
+            let mut claimed_all = false;
+            if free > 0 {
+                match self.claim(free).await {
+                    Ok(claimed) => {
+                        claimed_all = claimed.len() == free;
+                        self.dispatch(claimed, &outcomes, &mut tasks).await;
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "claiming deliveries failed; retrying shortly");
+                        self.pause(Duration::from_secs(1), &mut stop).await;
+                        continue;
+                    }
+                }
+            }
+            if claimed_all {
+                continue;
+            }
+            let wait = self.until_next_due(free == 0).await;
+            self.pause(wait, &mut stop).await;
+        }
+        self.shut_down(tasks).await;
+        drop(outcomes);
+        let _ = recorder.await;
+        let _ = pruner.await;
+    }
+
+    async fn claim(&self, limit: usize) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
+        let busy = self
+            .in_flight
+            .lock()
+            .unwrap()
+            .busy(self.settings.per_webhook);
+        let now = time::now().timestamp_millis();
+        claim_due(
+            &self.db,
+            now,
+            self.settings.lease.as_millis() as i64,
+            limit as u64,
+            &busy,
+        )
+        .await
+    }
+
+    /// How long to sleep: until the next due delivery, at most the poll interval.
+    async fn until_next_due(&self, slots_full: bool) -> Duration {
+        if slots_full {
+            return self.settings.poll_interval;
+        }
+        match next_due(&self.db).await {
+            Ok(Some(due)) => {
+                let now = time::now().timestamp_millis();
+                Duration::from_millis(due.saturating_sub(now).max(0) as u64)
+                    .min(self.settings.poll_interval)
+            }
+            _ => self.settings.poll_interval,
+        }
+    }
+
+    async fn pause(&self, wait: Duration, stop: &mut watch::Receiver<bool>) {
+        if wait.is_zero() {
+            tokio::task::yield_now().await;
+            return;
+        }
+        tokio::select! {
+            () = self.wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => {}
+        }
+    }
+
+    async fn dispatch(
+        &self,
+        claimed: Vec<delivery::Model>,
+        outcomes: &mpsc::Sender<Outcome>,
+        tasks: &mut JoinSet<()>,
+    ) {
+        if claimed.is_empty() {
+            return;
+        }
+        let targets = match load_targets(&self.db, &claimed).await {
+            Ok(targets) => Arc::new(targets),
+            Err(err) => {
+                tracing::warn!(error = %err, "loading claimed deliveries failed; giving them back");
+                let ids: Vec<String> = claimed.into_iter().map(|d| d.id).collect();
+                let _ = release(&self.db, &ids).await;
+                return;
+            }
+        };
+        let mut over_limit = Vec::new();
+        for delivery in claimed {
+            let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+                over_limit.push(delivery.id);
+                continue;
+            };
+            {
+                let mut in_flight = self.in_flight.lock().unwrap();
+                if in_flight.count(&delivery.webhook_id) >= self.settings.per_webhook {
+                    over_limit.push(delivery.id);
+                    continue;
+                }
+                in_flight.start(&delivery.id, &delivery.webhook_id);
+            }
+            let sender = self.sender.clone();
+            let targets = targets.clone();
+            let outcomes = outcomes.clone();
+            let in_flight = self.in_flight.clone();
+            let wake = self.wake.clone();
+            tasks.spawn(async move {
+                let delivery_id = delivery.id.clone();
+                let payload = targets.payloads.get(&delivery.event_id);
+                let webhook = targets.webhooks.get(&delivery.webhook_id);
+                if let (Some(payload), Some(webhook)) = (payload, webhook) {
+                    let outcome = attempt(&sender, delivery, webhook, payload).await;
+                    let _ = outcomes.send(outcome).await;
+                }
+                in_flight.lock().unwrap().finish(&delivery_id);
+                drop(permit);
+                wake.notify_one();
+            });
+        }
+        if !over_limit.is_empty()
+            && let Err(err) = release(&self.db, &over_limit).await
+        {
+            tracing::warn!(error = %err, "releasing deliveries over the limit failed; their lease will expire");
+        }
+    }
+
+    /// Starts the task that writes outcomes in batches and wakes the loop after each batch (a
+    /// retry may now be due sooner than the loop planned to look).
+    fn start_recorder(&self) -> (mpsc::Sender<Outcome>, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<Outcome>(self.settings.concurrency * 2);
+        let db = self.db.clone();
+        let schedule = self.settings.schedule.clone();
+        let wake = self.wake.clone();
+        let handle = tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(RECORD_BATCH);
+            while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+                if let Err(err) = record(&db, &schedule, &batch).await {
+                    // Not lost: the deliveries are still leased and come back when it ends.
+                    tracing::error!(error = %err, outcomes = batch.len(), "recording outcomes failed");
+                }
+                batch.clear();
+                wake.notify_one();
+            }
+        });
+        (tx, handle)
+    }
+
+    async fn shut_down(&self, mut tasks: JoinSet<()>) {
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while tasks.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tasks.abort_all();
+            let ids: Vec<String> = self
+                .in_flight
+                .lock()
+                .unwrap()
+                .deliveries
+                .keys()
+                .cloned()
+                .collect();
+            tracing::info!(
+                deliveries = ids.len(),
+                "giving back deliveries still in flight"
+            );
+            if let Err(err) = release(&self.db, &ids).await {
+                tracing::warn!(error = %err, "could not give deliveries back; their lease will expire");
+            }
+        }
+    }
+}
+
+/// One HTTP attempt of one delivery.
+async fn attempt(
+    sender: &Sender,
+    delivery: delivery::Model,
+    webhook: &webhook::Model,
+    payload: &str,
+) -> Outcome {
+    let at = time::now();
+    let (result, terminal) = if webhook.status != "active" {
+        let refused = AttemptResult {
+            status: None,
+            error: Some("not sent: the webhook is disabled".to_owned()),
+            response_excerpt: None,
+            retry_after: None,
+            duration_ms: 0,
+        };
+        (refused, true)
+    } else {
+        let headers = delivery_headers(&delivery, webhook, payload, at.timestamp());
+        (
+            sender.post(&webhook.url, headers, payload.to_owned()).await,
+            false,
+        )
+    };
+    Outcome {
+        source: webhook.source.clone(),
+        delivery,
+        result,
+        at,
+        terminal,
+    }
+}
+
+/// The headers of a delivery: the document's, plus the Standard Webhooks trio when signed.
+fn delivery_headers(
+    delivery: &delivery::Model,
+    webhook: &webhook::Model,
+    payload: &str,
+    unix_seconds: i64,
+) -> HeaderMap {
+    let mut map = HeaderMap::new();
+    let mut put = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            map.insert(name, value);
+        }
+    };
+    put(CONTENT_TYPE.as_str(), "application/json");
+    put(headers::EVENT, &delivery.event_type);
+    put(headers::DELIVERY, &delivery.id);
+    if let Some(secret) = &webhook.secret {
+        put(
+            headers::SIGNATURE,
+            &sign::kaanha_signature(secret, payload.as_bytes()),
+        );
+        put(headers::WEBHOOK_ID, &delivery.event_id);
+        put(headers::WEBHOOK_TIMESTAMP, &unix_seconds.to_string());
+        put(
+            headers::WEBHOOK_SIGNATURE,
+            &sign::standard_signature(secret, &delivery.event_id, unix_seconds, payload.as_bytes()),
+        );
+    }
+    map
+}

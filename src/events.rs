@@ -1,0 +1,272 @@
+//! Publishing: an event and one delivery per subscribed active webhook, written in one
+//! transaction before the publish call answers (a transactional outbox: nothing accepted lives
+//! only in memory).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{delivery, event, webhook, webhook_event};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
+    QuerySelect, RelationTrait, Set, TransactionSession, TransactionTrait,
+};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::{catalog, ids::new_id, org::OrgId, time};
+
+/// A validated event, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The producer's id (for idempotent retries), or `None` to have one made.
+    pub id: Option<String>,
+    pub event_type: &'static str,
+    pub timestamp: DateTime<Utc>,
+    pub data: Value,
+}
+
+/// What became of one published event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub id: String,
+    /// Deliveries the event has (for a duplicate: those made when it was first published).
+    pub deliveries: u64,
+    /// The id was already stored: nothing new was created.
+    pub duplicate: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("event id `{0}` is already used by another organization")]
+    IdTaken(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// The body every delivery of an event sends, in the document's field order, plus `id`.
+#[derive(Serialize)]
+struct Envelope<'a> {
+    id: &'a str,
+    event: &'a str,
+    #[serde(rename = "organizationId")]
+    organization_id: &'a str,
+    timestamp: String,
+    data: &'a Value,
+}
+
+/// The exact bytes sent (and signed) for every delivery of this event.
+pub fn envelope(
+    id: &str,
+    event_type: &str,
+    org: &OrgId,
+    at: DateTime<Utc>,
+    data: &Value,
+) -> String {
+    serde_json::to_string(&Envelope {
+        id,
+        event: event_type,
+        organization_id: org.as_str(),
+        timestamp: time::format(at),
+        data,
+    })
+    .expect("JSON values always serialize")
+}
+
+/// Stores events with their deliveries in one transaction. Ids already stored for this
+/// organization are reported as duplicates and create nothing.
+pub async fn publish(
+    db: &impl TransactionTrait,
+    org: &OrgId,
+    events: Vec<NewEvent>,
+) -> Result<Vec<Published>, PublishError> {
+    let txn = db.begin().await?;
+    let given: Vec<&str> = events.iter().filter_map(|e| e.id.as_deref()).collect();
+    let mut stored: HashMap<String, String> = HashMap::new();
+    for chunk in given.chunks(500) {
+        for row in event::Entity::find()
+            .filter(event::Column::Id.is_in(chunk.iter().copied()))
+            .all(&txn)
+            .await?
+        {
+            stored.insert(row.id, row.org_id);
+        }
+    }
+    if let Some((id, _)) = stored
+        .iter()
+        .find(|(_, owner)| owner.as_str() != org.as_str())
+    {
+        return Err(PublishError::IdTaken(id.clone()));
+    }
+    let duplicate_counts = count_deliveries(&txn, stored.keys().map(String::as_str)).await?;
+
+    let mut fan_out: HashMap<&'static str, Vec<String>> = HashMap::new();
+    let mut event_rows = Vec::new();
+    let mut delivery_rows = Vec::new();
+    let mut results = Vec::with_capacity(events.len());
+    let mut seen_in_request: HashMap<String, usize> = HashMap::new();
+    let now = time::now();
+    for new in events {
+        let id = new.id.clone().unwrap_or_else(|| new_id("evt"));
+        if stored.contains_key(&id) || seen_in_request.contains_key(&id) {
+            let deliveries = match seen_in_request.get(&id) {
+                Some(first) => results.get(*first).map_or(0, |r: &Published| r.deliveries),
+                None => duplicate_counts.get(&id).copied().unwrap_or(0),
+            };
+            results.push(Published {
+                id,
+                deliveries,
+                duplicate: true,
+            });
+            continue;
+        }
+        if !fan_out.contains_key(new.event_type) {
+            let targets = subscribed_webhooks(&txn, org, new.event_type).await?;
+            fan_out.insert(new.event_type, targets);
+        }
+        let targets = &fan_out[new.event_type];
+        event_rows.push(event::ActiveModel {
+            id: Set(id.clone()),
+            org_id: Set(org.to_string()),
+            event_type: Set(new.event_type.to_owned()),
+            payload: Set(envelope(&id, new.event_type, org, new.timestamp, &new.data)),
+            created_at: Set(now),
+        });
+        delivery_rows.extend(
+            targets
+                .iter()
+                .map(|webhook_id| new_delivery(org, &id, webhook_id, new.event_type, now)),
+        );
+        seen_in_request.insert(id.clone(), results.len());
+        results.push(Published {
+            id,
+            deliveries: targets.len() as u64,
+            duplicate: false,
+        });
+    }
+    insert_rows(&txn, event_rows, delivery_rows).await?;
+    txn.commit().await?;
+    Ok(results)
+}
+
+/// Inserts a `webhook.test` event for one webhook only, inside the caller's transaction.
+pub async fn insert_test_event(
+    txn: &impl ConnectionTrait,
+    org: &OrgId,
+    webhook_id: &str,
+) -> Result<(String, String), DbErr> {
+    let now = time::now();
+    let id = new_id("evt");
+    let data = serde_json::json!({
+        "webhookId": webhook_id,
+        "message": "This is a test event from Kaanha AI. Your webhook is set up correctly.",
+    });
+    let delivery = new_delivery(org, &id, webhook_id, catalog::TEST_EVENT, now);
+    let delivery_id = match &delivery.id {
+        sea_orm::ActiveValue::Set(id) => id.clone(),
+        _ => unreachable!("new deliveries always carry an id"),
+    };
+    let event = event::ActiveModel {
+        id: Set(id.clone()),
+        org_id: Set(org.to_string()),
+        event_type: Set(catalog::TEST_EVENT.to_owned()),
+        payload: Set(envelope(&id, catalog::TEST_EVENT, org, now, &data)),
+        created_at: Set(now),
+    };
+    insert_rows(txn, vec![event], vec![delivery]).await?;
+    Ok((id, delivery_id))
+}
+
+fn new_delivery(
+    org: &OrgId,
+    event_id: &str,
+    webhook_id: &str,
+    event_type: &str,
+    now: DateTime<Utc>,
+) -> delivery::ActiveModel {
+    delivery::ActiveModel {
+        id: Set(new_id("dlv")),
+        org_id: Set(org.to_string()),
+        event_id: Set(event_id.to_owned()),
+        webhook_id: Set(webhook_id.to_owned()),
+        event_type: Set(event_type.to_owned()),
+        status: Set(crate::delivery::PENDING.to_owned()),
+        attempts: Set(0),
+        due_at: Set(now.timestamp_millis()),
+        lease_until: Set(None),
+        last_response_code: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// Multi-row inserts, chunked to stay under every database's bind-parameter limit.
+async fn insert_rows(
+    txn: &impl ConnectionTrait,
+    events: Vec<event::ActiveModel>,
+    deliveries: Vec<delivery::ActiveModel>,
+) -> Result<(), DbErr> {
+    for chunk in events.chunks(500) {
+        event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for chunk in deliveries.chunks(500) {
+        delivery::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Active webhooks of the organization subscribed to the type (index: org, event type).
+async fn subscribed_webhooks(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    event_type: &str,
+) -> Result<Vec<String>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Target {
+        webhook_id: String,
+    }
+    let targets = webhook_event::Entity::find()
+        .select_only()
+        .column(webhook_event::Column::WebhookId)
+        .join(JoinType::InnerJoin, webhook_event::Relation::Webhook.def())
+        .filter(webhook_event::Column::OrgId.eq(org.as_str()))
+        .filter(webhook_event::Column::EventType.eq(event_type))
+        .filter(webhook::Column::Status.eq("active"))
+        .into_model::<Target>()
+        .all(db)
+        .await?;
+    Ok(targets.into_iter().map(|t| t.webhook_id).collect())
+}
+
+async fn count_deliveries<'a>(
+    db: &impl ConnectionTrait,
+    event_ids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, u64>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        event_id: String,
+        deliveries: i64,
+    }
+    let ids: HashSet<&str> = event_ids.collect();
+    let mut counts = HashMap::new();
+    if ids.is_empty() {
+        return Ok(counts);
+    }
+    let ids: Vec<&str> = ids.into_iter().collect();
+    for chunk in ids.chunks(500) {
+        let rows = delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::EventId)
+            .column_as(delivery::Column::Id.count(), "deliveries")
+            .filter(delivery::Column::EventId.is_in(chunk.iter().copied()))
+            .group_by(delivery::Column::EventId)
+            .into_model::<Count>()
+            .all(db)
+            .await?;
+        counts.extend(rows.into_iter().map(|c| (c.event_id, c.deliveries as u64)));
+    }
+    Ok(counts)
+}
