@@ -5,6 +5,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod deliveries;
 pub mod delivery;
 pub mod error;
 pub mod events;

@@ -101,7 +101,11 @@ impl Application {
 /// Every route, with the middleware that makes all errors problem+json.
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let api = crate::api::service();
-    let max_body = state.config.max_body_bytes;
+    // The early Content-Length check uses the largest limit; each body type then holds its own.
+    let max_body = state
+        .config
+        .max_body_bytes
+        .max(state.config.max_batch_bytes);
     let allowed = Arc::new(AllowedMethods::from_spec(&api.spec()));
     Route::new()
         .at(

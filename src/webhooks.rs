@@ -217,6 +217,11 @@ pub async fn insert(
     webhook_event::Entity::insert_many(subscription_rows(org, &id, &new.events))
         .exec(&txn)
         .await?;
+    // The document: "Click Save. Kaanha AI will immediately send a test event." Written in the
+    // same transaction, so a saved webhook always has its test delivery.
+    if new.status == WebhookStatus::Active {
+        crate::events::insert_test_event(&txn, org, &id).await?;
+    }
     txn.commit().await?;
     Ok(Webhook {
         row,

@@ -10,7 +10,11 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, DEFAULT_PAGE_SIZE, body::JsonBody, next_cursor};
+use super::{
+    ApiTags, DEFAULT_PAGE_SIZE,
+    body::{BodyLimit, JsonBody},
+    next_cursor,
+};
 use crate::{
     auth::{BearerAuth, Credential},
     error::{ApiError, ApiResult},
@@ -35,6 +39,8 @@ struct ApiKeyIn {
     #[serde(default)]
     scopes: Vec<String>,
 }
+
+impl BodyLimit for ApiKeyIn {}
 
 impl Example for ApiKeyIn {
     fn example() -> Self {

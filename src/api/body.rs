@@ -13,13 +13,21 @@ use poem_openapi::{
 use serde::de::DeserializeOwned;
 
 use crate::{
+    config::Config,
     error::{ApiError, FieldError},
     startup::AppState,
 };
 
 pub struct JsonBody<T>(pub T);
 
-impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for JsonBody<T> {
+/// How large a body of this type may be; most use `KAANHA_MAX_BODY_BYTES`.
+pub trait BodyLimit {
+    fn body_limit(config: &Config) -> usize {
+        config.max_body_bytes
+    }
+}
+
+impl<'a, T: Type + DeserializeOwned + BodyLimit> ApiExtractor<'a> for JsonBody<T> {
     const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
 
     type ParamType = ();
@@ -57,7 +65,7 @@ fn is_json(content_type: &str) -> bool {
             && essence.to_ascii_lowercase().ends_with("+json"))
 }
 
-async fn parse<T: DeserializeOwned>(
+async fn parse<T: DeserializeOwned + BodyLimit>(
     request: &Request,
     body: &mut RequestBody,
 ) -> Result<T, ApiError> {
@@ -76,7 +84,7 @@ async fn parse<T: DeserializeOwned>(
     }
     let limit = request
         .data::<Arc<AppState>>()
-        .map_or(256 * 1024, |state| state.config.max_body_bytes);
+        .map_or(256 * 1024, |state| T::body_limit(&state.config));
     let bytes = body
         .take()
         .map_err(|_| ApiError::bad_request("The request body was already read."))?

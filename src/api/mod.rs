@@ -2,7 +2,9 @@
 
 mod api_keys;
 pub mod body;
+mod deliveries;
 mod event_name;
+mod events;
 mod health;
 pub mod problems;
 mod webhooks;
@@ -13,6 +15,10 @@ use poem_openapi::{OpenApiService, Tags};
 pub enum ApiTags {
     /// Endpoints that receive an organization's events, and their settings.
     Webhooks,
+    /// Publishing events: the platform's back end tells the gateway what happened.
+    Events,
+    /// Each webhook's deliveries and their log: what was sent, when, and what came back.
+    Deliveries,
     /// Organization API keys: created once, listed without the key, revoked.
     ApiKeys,
     /// Liveness and readiness, for load balancers and orchestrators.
@@ -26,6 +32,8 @@ pub const MAX_PAGE_SIZE: u32 = 100;
 pub type Apis = (
     health::HealthApi,
     webhooks::WebhooksApi,
+    events::EventsApi,
+    deliveries::DeliveriesApi,
     api_keys::ApiKeysApi,
 );
 
@@ -36,6 +44,8 @@ pub fn service() -> OpenApiService<Apis, ()> {
         (
             health::HealthApi,
             webhooks::WebhooksApi,
+            events::EventsApi,
+            deliveries::DeliveriesApi,
             api_keys::ApiKeysApi,
         ),
         "kaanha-gateway",

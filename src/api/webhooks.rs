@@ -9,7 +9,12 @@ use poem_openapi::{
 };
 use serde::Deserialize;
 
-use super::{ApiTags, DEFAULT_PAGE_SIZE, body::JsonBody, event_name::EventName, next_cursor};
+use super::{
+    ApiTags, DEFAULT_PAGE_SIZE,
+    body::{BodyLimit, JsonBody},
+    event_name::EventName,
+    next_cursor,
+};
 use crate::{
     auth::BearerAuth,
     error::{ApiError, ApiResult, FieldError},
@@ -48,6 +53,8 @@ struct WebhookIn {
     #[serde(default)]
     status: Option<WebhookStatus>,
 }
+
+impl BodyLimit for WebhookIn {}
 
 impl Example for WebhookIn {
     fn example() -> Self {
@@ -90,6 +97,8 @@ struct WebhookPatch {
     #[serde(default)]
     status: Option<WebhookStatus>,
 }
+
+impl BodyLimit for WebhookPatch {}
 
 impl Example for WebhookPatch {
     fn example() -> Self {
@@ -204,7 +213,8 @@ impl WebhooksApi {
     /// Create a webhook
     ///
     /// Validates every field at once: an unknown event type, a URL that is not `https` or
-    /// not public, a too-short secret each get a 422 naming the field.
+    /// not public, a too-short secret each get a 422 naming the field. An active webhook is
+    /// sent a `webhook.test` event at once; its outcome appears in the webhook's log.
     #[oai(
         path = "/api/webhooks",
         method = "post",
@@ -219,6 +229,7 @@ impl WebhooksApi {
         auth.0.require(Scope::Webhooks)?;
         let new = parse_new(&state, body.0).await?;
         let webhook = webhooks::insert(&state.db, &auth.0.org, new).await?;
+        state.wake.notify_one();
         let location = format!("/api/webhooks/{}", webhook.row.id);
         Ok(CreatedWebhook::Created(Json(webhook.into()), location))
     }
