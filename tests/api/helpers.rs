@@ -1,4 +1,4 @@
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kaanha_gateway::{config::Config, startup::Application};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
@@ -21,6 +21,10 @@ pub struct TestApp {
 pub struct AppOptions {
     pub allow_private_targets: bool,
     pub max_body_bytes: Option<usize>,
+    /// Millisecond schedules keep retry tests fast.
+    pub retry_schedule: &'static str,
+    pub delivery_timeout: Duration,
+    pub webhook_concurrency: usize,
 }
 
 impl Default for AppOptions {
@@ -28,6 +32,9 @@ impl Default for AppOptions {
         Self {
             allow_private_targets: true,
             max_body_bytes: None,
+            retry_schedule: "100ms,200ms,300ms",
+            delivery_timeout: Duration::from_secs(2),
+            webhook_concurrency: 16,
         }
     }
 }
@@ -49,6 +56,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     if let Some(limit) = options.max_body_bytes {
         config.max_body_bytes = limit;
     }
+    config.retry_schedule = options.retry_schedule.parse().unwrap();
+    config.delivery_timeout = options.delivery_timeout;
+    config.webhook_concurrency = options.webhook_concurrency;
     let app = Application::build(config)
         .await
         .expect("the gateway builds");
@@ -128,6 +138,50 @@ impl TestApp {
         )
         .await;
         created["key"].as_str().unwrap().to_owned()
+    }
+
+    /// A second connection to the gateway's database, for what the API cannot do (yet).
+    pub async fn db(&self) -> sea_orm::DatabaseConnection {
+        sea_orm::Database::connect(&self.database_url)
+            .await
+            .unwrap()
+    }
+
+    /// Creates a webhook for `url` with these events (and secret) and returns its JSON.
+    pub async fn webhook_to(
+        &self,
+        token: &str,
+        url: &str,
+        events: &[&str],
+        secret: Option<&str>,
+    ) -> Value {
+        let mut body = json!({"name": "receiver", "url": url, "events": events});
+        if let Some(secret) = secret {
+            body["secret"] = json!(secret);
+        }
+        expect_json(
+            self.post("/api/webhooks", token, &body)
+                .send()
+                .await
+                .unwrap(),
+            201,
+        )
+        .await
+    }
+
+    /// Publishes one event and returns the answer's JSON.
+    pub async fn publish(&self, token: &str, event: &Value) -> Value {
+        let response = self.post("/api/events", token, event).send().await.unwrap();
+        let status = response.status().as_u16();
+        assert!(status == 202 || status == 200, "publish answered {status}");
+        response.json().await.unwrap()
+    }
+
+    /// The webhook's log, newest first.
+    pub async fn logs(&self, token: &str, webhook_id: &str, query: &str) -> Vec<Value> {
+        let path = format!("/api/webhooks/{webhook_id}/logs?limit=100&{query}");
+        let page = expect_json(self.get(&path, token).send().await.unwrap(), 200).await;
+        page["data"].as_array().unwrap().clone()
     }
 
     /// Creates a webhook on a loopback URL and returns its JSON.

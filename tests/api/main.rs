@@ -1,11 +1,14 @@
 //! The integration suite: one binary, the real server on a free port, a real SQLite file.
 
 mod helpers;
+mod receiver;
 
 mod api_keys;
 mod auth;
 mod cli;
+mod delivery;
 mod errors;
+mod events;
 mod health;
 mod openapi;
 mod webhooks;
