@@ -231,6 +231,7 @@ impl DeliveriesApi {
         method = "get",
         operation_id = "listWebhookLogs"
     )]
+    #[allow(clippy::too_many_arguments)] // one per documented query parameter
     async fn logs(
         &self,
         state: Data<&Arc<AppState>>,
