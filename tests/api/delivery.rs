@@ -144,7 +144,7 @@ async fn a_new_webhook_gets_a_test_event_at_once_and_on_demand() {
     let first = receiver.wait_for_event("webhook.test", 1, WAIT).await;
     assert_eq!(first[0].json()["data"]["webhookId"], hook["id"]);
     assert!(
-        first[0].headers.get("x-kaanha-signature").is_none(),
+        !first[0].headers.contains_key("x-kaanha-signature"),
         "no secret, no signature"
     );
 
