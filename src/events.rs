@@ -79,7 +79,7 @@ pub async fn publish(
     org: &OrgId,
     events: Vec<NewEvent>,
 ) -> Result<Vec<Published>, PublishError> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let given: Vec<&str> = events.iter().filter_map(|e| e.id.as_deref()).collect();
     let mut stored: HashMap<String, String> = HashMap::new();
     for chunk in given.chunks(500) {

@@ -199,7 +199,7 @@ pub async fn insert(
 ) -> Result<Webhook, DbErr> {
     let now = crate::time::now();
     let id = new_id("wh");
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let row = webhook::ActiveModel {
         id: Set(id.clone()),
         org_id: Set(org.to_string()),
@@ -297,7 +297,7 @@ pub async fn update(
     id: &str,
     changes: WebhookChanges,
 ) -> Result<Option<Webhook>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let Some(current) = webhook::Entity::find_by_id(id)
         .filter(webhook::Column::OrgId.eq(org.as_str()))
         .one(&txn)

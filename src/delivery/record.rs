@@ -95,7 +95,7 @@ async fn record_batch(
     schedule: &RetrySchedule,
     outcomes: &[Outcome],
 ) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let ids: Vec<&str> = outcomes.iter().map(|o| o.delivery.id.as_str()).collect();
     let existing: Vec<String> = delivery::Entity::find()
         .select_only()

@@ -69,11 +69,18 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     }));
     TestApp {
         address,
-        client: Client::new(),
+        client: http_client(),
         database_url,
         _dir: dir,
         _stop: stop,
     }
+}
+
+/// A plain HTTP client for tests. reqwest is built without a bundled TLS provider (the gateway
+/// installs ring when it builds its own client); install it here too.
+pub fn http_client() -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::new()
 }
 
 /// Seconds since the epoch, for JWT claims.

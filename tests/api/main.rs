@@ -6,6 +6,7 @@ mod receiver;
 mod api_keys;
 mod auth;
 mod cli;
+mod crash;
 mod delivery;
 mod errors;
 mod events;

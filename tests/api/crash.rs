@@ -1,0 +1,211 @@
+//! Crash safety: a gateway killed mid-run loses nothing it acknowledged.
+
+use std::{
+    collections::{HashMap, HashSet},
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use serde_json::json;
+
+use crate::receiver::{Answer, Receiver};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kaanha-gateway");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_gateway(database_url: &str, port: u16) -> Child {
+    Command::new(BIN)
+        .env("KAANHA_DATABASE_URL", database_url)
+        .env("KAANHA_BIND", format!("127.0.0.1:{port}"))
+        .env("KAANHA_ALLOW_PRIVATE_TARGETS", "true")
+        .env("KAANHA_RETRY_SCHEDULE", "100ms,200ms,300ms")
+        .env("KAANHA_DELIVERY_TIMEOUT", "1s")
+        .env("KAANHA_DELIVERY_LEASE", "2s")
+        .env("KAANHA_WEBHOOK_CONCURRENCY", "8")
+        .env("KAANHA_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the gateway starts")
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the gateway did not become ready");
+}
+
+#[tokio::test]
+async fn a_gateway_killed_mid_run_delivers_every_acknowledged_event_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("gateway.db").display()
+    );
+    let key_output = Command::new(BIN)
+        .args([
+            "api-key",
+            "create",
+            "--org",
+            "org_crash",
+            "--name",
+            "crash",
+            "--scopes",
+            "webhooks,events:publish",
+        ])
+        .env("KAANHA_DATABASE_URL", &database_url)
+        .output()
+        .unwrap();
+    let key = String::from_utf8(key_output.stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let receiver = Receiver::start().await;
+    receiver.answer_with(Answer {
+        delay: Duration::from_millis(5),
+        ..Answer::status(200)
+    });
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = crate::helpers::http_client();
+
+    let mut gateway = start_gateway(&database_url, port);
+    wait_ready(&client, &base).await;
+    let hook =
+        json!({"name": "crash", "url": receiver.hook("crash"), "events": ["message.received"]});
+    let created = client
+        .post(format!("{base}/api/webhooks"))
+        .bearer_auth(&key)
+        .json(&hook)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+
+    let total_batches = 20;
+    let per_batch = 100;
+    let mut acknowledged: HashSet<String> = HashSet::new();
+    for batch in 0..total_batches {
+        if batch == total_batches / 2 {
+            // Kill while deliveries are in flight and the backlog is large.
+            receiver
+                .wait_for_event("message.received", 50, Duration::from_secs(20))
+                .await;
+            gateway.kill().unwrap();
+            gateway.wait().unwrap();
+            gateway = start_gateway(&database_url, port);
+            wait_ready(&client, &base).await;
+        }
+        let events: Vec<_> = (0..per_batch)
+            .map(|i| json!({"event": "message.received", "id": format!("m{batch}-{i}"), "data": {"i": i}}))
+            .collect();
+        let answer = client
+            .post(format!("{base}/api/events/batch"))
+            .bearer_auth(&key)
+            .json(&json!({"events": events}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 202);
+        let body: serde_json::Value = answer.json().await.unwrap();
+        for result in body["data"].as_array().unwrap() {
+            acknowledged.insert(result["id"].as_str().unwrap().to_owned());
+        }
+    }
+
+    let received = receiver
+        .wait_for(acknowledged.len(), Duration::from_secs(60), |r| {
+            r.event() == "message.received"
+        })
+        .await;
+    // Wait for every acknowledged id (duplicates may make the count arrive earlier).
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for _ in 0..600 {
+        counts.clear();
+        for r in receiver
+            .received()
+            .iter()
+            .filter(|r| r.event() == "message.received")
+        {
+            *counts
+                .entry(r.json()["id"].as_str().unwrap().to_owned())
+                .or_default() += 1;
+        }
+        if acknowledged.iter().all(|id| counts.contains_key(id)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !counts.contains_key(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged events never arrived, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    let duplicates: usize = counts.values().map(|n| n - 1).sum();
+    eprintln!(
+        "{} events, {} deliveries received, {duplicates} duplicates after the kill",
+        acknowledged.len(),
+        received.len()
+    );
+    assert!(
+        duplicates <= 32,
+        "{duplicates} duplicates: more than the requests in flight at the kill"
+    );
+
+    // Nothing stays pending.
+    let webhook_id = client
+        .get(format!("{base}/api/webhooks"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["data"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut pending = usize::MAX;
+    for _ in 0..100 {
+        let page: serde_json::Value = client
+            .get(format!(
+                "{base}/api/webhooks/{webhook_id}/deliveries?status=pending"
+            ))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pending = page["data"].as_array().unwrap().len();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(pending, 0, "deliveries stuck in pending");
+    gateway.kill().unwrap();
+    gateway.wait().unwrap();
+}
