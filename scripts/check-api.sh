@@ -32,7 +32,7 @@ export KAANHA_ALLOW_PRIVATE_TARGETS=true
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 key=$("$bin" api-key create --org schemathesis --name schemathesis \
   --scopes webhooks,integrations,events:publish,api-keys 2>/dev/null)
-KAANHA_BIND="127.0.0.1:$port" "$bin" serve >"$work/server.log" 2>&1 &
+KAANHA_BIND="127.0.0.1:$port" KAANHA_LOG_FORMAT=json "$bin" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
@@ -46,7 +46,8 @@ done
   --checks all --exclude-checks positive_data_acceptance \
   --max-examples "$max_examples" --no-color
 
-if grep -E 'status[^ ]*=[^ ]*5[0-9][0-9]' "$work/server.log" | head -n 5 | grep .; then
-  echo "the gateway answered 5xx during the run" >&2
+# schemathesis fails on any 5xx it sees; this catches errors the gateway logged on its own.
+if grep '"level":"ERROR"' "$work/server.log" | head -n 5 | grep .; then
+  echo "the gateway logged errors during the run" >&2
   exit 1
 fi
