@@ -4,12 +4,11 @@ use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::{
     ApiTags,
     body::{BodyLimit, JsonBody},
-    event_name::EventName,
+    schema_types::{EventName, JsonObject},
 };
 use crate::{
     auth::BearerAuth,
@@ -36,7 +35,7 @@ struct EventIn {
     /// The event type.
     event: EventName,
     /// The event's data: a JSON object, delivered as it is sent.
-    data: Value,
+    data: JsonObject,
     /// Your id for the event (1–128 visible ASCII characters). Publishing an id that is
     /// already stored creates nothing new, so a producer may safely retry.
     #[oai(nullable, validator(min_length = 1, max_length = 128))]
@@ -61,7 +60,7 @@ impl Example for EventIn {
             .unwrap_or_default();
         Self {
             event: EventName("message.received".into()),
-            data: sample,
+            data: JsonObject(sample),
             id: Some("evt_wamid_xxx".into()),
             timestamp: None,
             organization_id: None,
@@ -264,10 +263,10 @@ fn parse_event(
             None
         }
     };
-    if !input.data.is_object() {
+    if !input.data.0.is_object() {
         errors.push(FieldError::new(field("data"), "must be a JSON object"));
     } else {
-        let size = serde_json::to_vec(&input.data).map_or(usize::MAX, |v| v.len());
+        let size = serde_json::to_vec(&input.data.0).map_or(usize::MAX, |v| v.len());
         if size > config.max_body_bytes {
             errors.push(FieldError::new(
                 field("data"),
@@ -313,7 +312,7 @@ fn parse_event(
             id: input.id,
             event_type,
             timestamp,
-            data: input.data,
+            data: input.data.0,
         }),
         _ => Err(errors),
     }

@@ -3,10 +3,10 @@
 mod api_keys;
 pub mod body;
 mod deliveries;
-mod event_name;
 mod events;
 mod health;
 pub mod problems;
+mod schema_types;
 mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};

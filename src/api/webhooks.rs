@@ -12,8 +12,8 @@ use serde::Deserialize;
 use super::{
     ApiTags, DEFAULT_PAGE_SIZE,
     body::{BodyLimit, JsonBody},
-    event_name::EventName,
     next_cursor,
+    schema_types::EventName,
 };
 use crate::{
     auth::BearerAuth,
