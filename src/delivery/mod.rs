@@ -3,7 +3,7 @@
 
 mod claim;
 pub mod client;
-mod prune;
+pub mod prune;
 mod record;
 pub mod schedule;
 pub mod sign;

@@ -630,3 +630,98 @@ async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() 
         "nothing reached the loopback receiver"
     );
 }
+
+#[tokio::test]
+async fn workers_wake_on_publish_and_sleep_only_until_the_next_retry_is_due() {
+    // Polling every minute: anything faster than that is the wake-up and the due-time sleep.
+    let app = spawn_app_with(AppOptions {
+        poll_interval: Duration::from_secs(60),
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    app.webhook_to(&key, &receiver.hook("fast"), &["message.received"], None)
+        .await;
+    receiver
+        .wait_for_event("webhook.test", 1, Duration::from_secs(2))
+        .await;
+
+    let started = std::time::Instant::now();
+    app.publish(&key, &json!({"event": "message.received", "data": {}}))
+        .await;
+    receiver
+        .wait_for_event("message.received", 1, Duration::from_secs(2))
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "publish → receipt took {:?}",
+        started.elapsed()
+    );
+
+    receiver.answer_with(Answer::status(500));
+    app.publish(
+        &key,
+        &json!({"event": "message.received", "id": "again", "data": {}}),
+    )
+    .await;
+    receiver
+        .wait_for(4, Duration::from_secs(5), |r| r.json()["id"] == "again")
+        .await;
+}
+
+#[tokio::test]
+async fn retention_prunes_old_logs_and_finished_events_but_keeps_pending_work() {
+    let app = spawn_app_with(AppOptions {
+        retry_schedule: "1h",
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let ok = Receiver::start().await;
+    let down = Receiver::start().await;
+    down.answer_with(Answer::status(500));
+    let ok_hook = app
+        .webhook_to(&key, &ok.hook("ok"), &["message.read"], None)
+        .await;
+    let down_hook = app
+        .webhook_to(&key, &down.hook("down"), &["contact.opted_out"], None)
+        .await;
+    app.publish(&key, &json!({"event": "message.read", "data": {}}))
+        .await;
+    app.publish(&key, &json!({"event": "contact.opted_out", "data": {}}))
+        .await;
+    ok.wait_for_event("message.read", 1, WAIT).await;
+    down.wait_for_event("contact.opted_out", 1, WAIT).await;
+    let (ok_id, down_id) = (
+        ok_hook["id"].as_str().unwrap(),
+        down_hook["id"].as_str().unwrap(),
+    );
+    for _ in 0..40 {
+        if !app.logs(&key, ok_id, "event=message.read").await.is_empty()
+            && !app
+                .logs(&key, down_id, "event=contact.opted_out")
+                .await
+                .is_empty()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let db = app.db().await;
+    let (attempts, events) = kaanha_gateway::delivery::prune::prune(&db, Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(attempts >= 4, "pruned {attempts} log rows");
+    // The healthy webhook's test event and message.read; the failing webhook's two events
+    // still wait for their retry.
+    assert_eq!(events, 2, "finished events pruned");
+    assert!(app.logs(&key, ok_id, "").await.is_empty());
+    let pending = format!("/api/webhooks/{down_id}/deliveries?status=pending");
+    let page = expect_json(app.get(&pending, &key).send().await.unwrap(), 200).await;
+    assert_eq!(
+        page["data"][0]["event"], "contact.opted_out",
+        "pending work survives pruning"
+    );
+}

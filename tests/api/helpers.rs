@@ -25,6 +25,7 @@ pub struct AppOptions {
     pub retry_schedule: &'static str,
     pub delivery_timeout: Duration,
     pub webhook_concurrency: usize,
+    pub poll_interval: Duration,
 }
 
 impl Default for AppOptions {
@@ -35,6 +36,7 @@ impl Default for AppOptions {
             retry_schedule: "100ms,200ms,300ms",
             delivery_timeout: Duration::from_secs(2),
             webhook_concurrency: 16,
+            poll_interval: Duration::from_secs(1),
         }
     }
 }
@@ -59,6 +61,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     config.retry_schedule = options.retry_schedule.parse().unwrap();
     config.delivery_timeout = options.delivery_timeout;
     config.webhook_concurrency = options.webhook_concurrency;
+    config.poll_interval = options.poll_interval;
     let app = Application::build(config)
         .await
         .expect("the gateway builds");
