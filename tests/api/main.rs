@@ -10,6 +10,7 @@ mod crash;
 mod delivery;
 mod errors;
 mod events;
+mod express;
 mod health;
 mod openapi;
 mod webhooks;
