@@ -209,3 +209,107 @@ async fn a_gateway_killed_mid_run_delivers_every_acknowledged_event_after_restar
     gateway.kill().unwrap();
     gateway.wait().unwrap();
 }
+
+#[tokio::test]
+async fn sigterm_lets_a_delivery_in_flight_finish_and_be_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let database_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("gateway.db").display()
+    );
+    let key_output = Command::new(BIN)
+        .args([
+            "api-key",
+            "create",
+            "--org",
+            "org_term",
+            "--name",
+            "t",
+            "--scopes",
+            "webhooks,events:publish",
+        ])
+        .env("KAANHA_DATABASE_URL", &database_url)
+        .output()
+        .unwrap();
+    let key = String::from_utf8(key_output.stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    let receiver = Receiver::start().await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = crate::helpers::http_client();
+    let mut gateway = start_gateway(&database_url, port);
+    wait_ready(&client, &base).await;
+    let hook =
+        json!({"name": "slow", "url": receiver.hook("slow"), "events": ["payment.completed"]});
+    let created: serde_json::Value = client
+        .post(format!("{base}/api/webhooks"))
+        .bearer_auth(&key)
+        .json(&hook)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    receiver
+        .wait_for_event("webhook.test", 1, Duration::from_secs(5))
+        .await;
+
+    receiver.answer_with(Answer {
+        delay: Duration::from_millis(800),
+        ..Answer::status(200)
+    });
+    let event = json!({"event": "payment.completed", "id": "pay-1", "data": {}});
+    client
+        .post(format!("{base}/api/events"))
+        .bearer_auth(&key)
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    receiver
+        .wait_for_event("payment.completed", 1, Duration::from_secs(5))
+        .await;
+    Command::new("kill")
+        .args(["-TERM", &gateway.id().to_string()])
+        .status()
+        .unwrap();
+    // Poll rather than block: the receiver answering the delivery runs on this test's runtime.
+    let status = loop {
+        if let Some(status) = gateway.try_wait().unwrap() {
+            break status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "exit status {status}");
+
+    // Restarted, the gateway has nothing left to send: the attempt finished and was recorded.
+    let mut gateway = start_gateway(&database_url, port);
+    wait_ready(&client, &base).await;
+    let logs: serde_json::Value = client
+        .get(format!(
+            "{base}/api/webhooks/{}/logs?event=payment.completed",
+            created["id"].as_str().unwrap()
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(logs["data"][0]["status"], "delivered", "{logs}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        receiver
+            .received()
+            .iter()
+            .filter(|r| r.event() == "payment.completed")
+            .count(),
+        1
+    );
+    gateway.kill().unwrap();
+    gateway.wait().unwrap();
+}
