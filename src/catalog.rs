@@ -303,6 +303,25 @@ pub fn find(name: &str) -> Option<&'static EventType> {
     EVENT_TYPES.iter().find(|t| t.name == name)
 }
 
+/// The subscribable (and publishable) type of this name, or a sentence saying why not.
+pub fn subscribable_type(name: &str) -> Result<&'static EventType, String> {
+    match find(name) {
+        Some(event) if event.subscribable => Ok(event),
+        Some(event) => Err(format!(
+            "`{}` is sent by the gateway itself; it cannot be subscribed to or published",
+            event.name
+        )),
+        None => Err(format!(
+            "`{}` is not an event type; known types: {}",
+            name.chars().take(64).collect::<String>(),
+            subscribable()
+                .map(|e| e.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 /// Event types a webhook can subscribe to.
 pub fn subscribable() -> impl Iterator<Item = &'static EventType> {
     EVENT_TYPES.iter().filter(|t| t.subscribable)

@@ -108,24 +108,9 @@ pub fn validate_events<S: AsRef<str>>(events: &[S]) -> Result<Vec<&'static str>,
     let mut errors = Vec::new();
     let mut chosen = Vec::new();
     for (i, name) in events.iter().enumerate() {
-        let name = name.as_ref();
-        match catalog::find(name) {
-            Some(event) if event.subscribable => chosen.push(event.name),
-            Some(_) => errors.push(FieldError::new(
-                format!("events[{i}]"),
-                format!("`{name}` is sent to every webhook and cannot be subscribed to"),
-            )),
-            None => errors.push(FieldError::new(
-                format!("events[{i}]"),
-                format!(
-                    "`{}` is not an event type; known types: {}",
-                    name.chars().take(64).collect::<String>(),
-                    catalog::subscribable()
-                        .map(|e| e.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
+        match catalog::subscribable_type(name.as_ref()) {
+            Ok(event) => chosen.push(event.name),
+            Err(why) => errors.push(FieldError::new(format!("events[{i}]"), why)),
         }
     }
     if !errors.is_empty() {

@@ -236,33 +236,10 @@ fn parse_event(
 ) -> Result<NewEvent, Vec<FieldError>> {
     let field = |name: &str| format!("{prefix}{name}");
     let mut errors = Vec::new();
-    let event_type = match catalog::find(&input.event.0) {
-        Some(t) if t.subscribable => Some(t.name),
-        Some(_) => {
-            errors.push(FieldError::new(
-                field("event"),
-                format!(
-                    "`{}` is sent by the gateway itself and cannot be published",
-                    input.event.0
-                ),
-            ));
-            None
-        }
-        None => {
-            errors.push(FieldError::new(
-                field("event"),
-                format!(
-                    "`{}` is not an event type; known types: {}",
-                    input.event.0.chars().take(64).collect::<String>(),
-                    catalog::subscribable()
-                        .map(|e| e.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-            None
-        }
-    };
+    let event_type = catalog::subscribable_type(&input.event.0)
+        .map(|event| event.name)
+        .map_err(|why| errors.push(FieldError::new(field("event"), why)))
+        .ok();
     if !input.data.0.is_object() {
         errors.push(FieldError::new(field("data"), "must be a JSON object"));
     } else {

@@ -51,47 +51,71 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
     panic!("the gateway did not become ready");
 }
 
+/// A gateway database on disk with an API key, and the address a gateway process will serve.
+struct Site {
+    _dir: tempfile::TempDir,
+    database_url: String,
+    key: String,
+    port: u16,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Site {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let database_url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("gateway.db").display()
+        );
+        let created = Command::new(BIN)
+            .args([
+                "api-key",
+                "create",
+                "--org",
+                "org_process",
+                "--name",
+                "process",
+            ])
+            .args(["--scopes", "webhooks,events:publish"])
+            .env("KAANHA_DATABASE_URL", &database_url)
+            .output()
+            .unwrap();
+        let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+        let port = free_port();
+        Self {
+            _dir: dir,
+            database_url,
+            key,
+            port,
+            base: format!("http://127.0.0.1:{port}"),
+            client: crate::helpers::http_client(),
+        }
+    }
+
+    /// Starts a gateway process on this site and waits until it is ready.
+    async fn start(&self) -> Child {
+        let gateway = start_gateway(&self.database_url, self.port);
+        wait_ready(&self.client, &self.base).await;
+        gateway
+    }
+}
+
 #[tokio::test]
 async fn a_gateway_killed_mid_run_delivers_every_acknowledged_event_after_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("gateway.db").display()
-    );
-    let key_output = Command::new(BIN)
-        .args([
-            "api-key",
-            "create",
-            "--org",
-            "org_crash",
-            "--name",
-            "crash",
-            "--scopes",
-            "webhooks,events:publish",
-        ])
-        .env("KAANHA_DATABASE_URL", &database_url)
-        .output()
-        .unwrap();
-    let key = String::from_utf8(key_output.stdout)
-        .unwrap()
-        .trim()
-        .to_owned();
+    let site = Site::new();
+    let (key, base, client) = (&site.key, &site.base, &site.client);
     let receiver = Receiver::start().await;
     receiver.answer_with(Answer {
         delay: Duration::from_millis(5),
         ..Answer::status(200)
     });
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = crate::helpers::http_client();
-
-    let mut gateway = start_gateway(&database_url, port);
-    wait_ready(&client, &base).await;
+    let mut gateway = site.start().await;
     let hook =
         json!({"name": "crash", "url": receiver.hook("crash"), "events": ["message.received"]});
     let created = client
         .post(format!("{base}/api/webhooks"))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .json(&hook)
         .send()
         .await
@@ -109,15 +133,14 @@ async fn a_gateway_killed_mid_run_delivers_every_acknowledged_event_after_restar
                 .await;
             gateway.kill().unwrap();
             gateway.wait().unwrap();
-            gateway = start_gateway(&database_url, port);
-            wait_ready(&client, &base).await;
+            gateway = site.start().await;
         }
         let events: Vec<_> = (0..per_batch)
             .map(|i| json!({"event": "message.received", "id": format!("m{batch}-{i}"), "data": {"i": i}}))
             .collect();
         let answer = client
             .post(format!("{base}/api/events/batch"))
-            .bearer_auth(&key)
+            .bearer_auth(key)
             .json(&json!({"events": events}))
             .send()
             .await
@@ -176,7 +199,7 @@ async fn a_gateway_killed_mid_run_delivers_every_acknowledged_event_after_restar
     // Nothing stays pending.
     let webhook_id = client
         .get(format!("{base}/api/webhooks"))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .send()
         .await
         .unwrap()
@@ -192,7 +215,7 @@ async fn a_gateway_killed_mid_run_delivers_every_acknowledged_event_after_restar
             .get(format!(
                 "{base}/api/webhooks/{webhook_id}/deliveries?status=pending"
             ))
-            .bearer_auth(&key)
+            .bearer_auth(key)
             .send()
             .await
             .unwrap()
@@ -212,40 +235,15 @@ async fn a_gateway_killed_mid_run_delivers_every_acknowledged_event_after_restar
 
 #[tokio::test]
 async fn sigterm_lets_a_delivery_in_flight_finish_and_be_recorded() {
-    let dir = tempfile::tempdir().unwrap();
-    let database_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("gateway.db").display()
-    );
-    let key_output = Command::new(BIN)
-        .args([
-            "api-key",
-            "create",
-            "--org",
-            "org_term",
-            "--name",
-            "t",
-            "--scopes",
-            "webhooks,events:publish",
-        ])
-        .env("KAANHA_DATABASE_URL", &database_url)
-        .output()
-        .unwrap();
-    let key = String::from_utf8(key_output.stdout)
-        .unwrap()
-        .trim()
-        .to_owned();
+    let site = Site::new();
+    let (key, base, client) = (&site.key, &site.base, &site.client);
     let receiver = Receiver::start().await;
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = crate::helpers::http_client();
-    let mut gateway = start_gateway(&database_url, port);
-    wait_ready(&client, &base).await;
+    let mut gateway = site.start().await;
     let hook =
         json!({"name": "slow", "url": receiver.hook("slow"), "events": ["payment.completed"]});
     let created: serde_json::Value = client
         .post(format!("{base}/api/webhooks"))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .json(&hook)
         .send()
         .await
@@ -264,7 +262,7 @@ async fn sigterm_lets_a_delivery_in_flight_finish_and_be_recorded() {
     let event = json!({"event": "payment.completed", "id": "pay-1", "data": {}});
     client
         .post(format!("{base}/api/events"))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .json(&event)
         .send()
         .await
@@ -286,14 +284,13 @@ async fn sigterm_lets_a_delivery_in_flight_finish_and_be_recorded() {
     assert!(status.success(), "exit status {status}");
 
     // Restarted, the gateway has nothing left to send: the attempt finished and was recorded.
-    let mut gateway = start_gateway(&database_url, port);
-    wait_ready(&client, &base).await;
+    let mut gateway = site.start().await;
     let logs: serde_json::Value = client
         .get(format!(
             "{base}/api/webhooks/{}/logs?event=payment.completed",
             created["id"].as_str().unwrap()
         ))
-        .bearer_auth(&key)
+        .bearer_auth(key)
         .send()
         .await
         .unwrap()

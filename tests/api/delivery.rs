@@ -268,17 +268,8 @@ async fn a_failed_delivery_can_be_retried_by_hand_once_the_receiver_recovers() {
     let delivery_id = first.header("x-kaanha-delivery").to_owned();
     let retry = format!("/api/webhooks/{hook_id}/deliveries/{delivery_id}/retry");
 
-    // Not failed yet (still recording) or failed: wait until the log says failed.
-    for _ in 0..50 {
-        if !app
-            .logs(&key, hook_id, "status=failed&event=payment.completed")
-            .await
-            .is_empty()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_for_logs(&key, hook_id, "status=failed&event=payment.completed")
+        .await;
     receiver.answer_with(Answer::status(200));
     let retried = expect_json(
         app.client
@@ -292,16 +283,8 @@ async fn a_failed_delivery_can_be_retried_by_hand_once_the_receiver_recovers() {
     .await;
     assert_eq!(retried["status"], "pending");
     receiver.wait_for_event("payment.completed", 2, WAIT).await;
-    for _ in 0..50 {
-        if !app
-            .logs(&key, hook_id, "status=delivered&event=payment.completed")
-            .await
-            .is_empty()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_for_logs(&key, hook_id, "status=delivered&event=payment.completed")
+        .await;
     let logs = app.logs(&key, hook_id, "event=payment.completed").await;
     assert_eq!(logs[0]["status"], "delivered");
     assert_eq!(logs[0]["attempt"], 2);
@@ -374,16 +357,9 @@ async fn a_receiver_slower_than_the_timeout_fails_the_attempt_with_a_clear_error
     app.publish(&key, &json!({"event": "message.sent", "data": {}}))
         .await;
     receiver.wait_for_event("message.sent", 1, WAIT).await;
-    let mut logs = Vec::new();
-    for _ in 0..40 {
-        logs = app
-            .logs(&key, hook["id"].as_str().unwrap(), "event=message.sent")
-            .await;
-        if !logs.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let logs = app
+        .wait_for_logs(&key, hook["id"].as_str().unwrap(), "event=message.sent")
+        .await;
     assert_eq!(logs[0]["status"], "failed");
     assert!(logs[0].get("responseCode").is_none());
     assert!(
@@ -613,14 +589,9 @@ async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() 
         .iter()
         .zip(["private or reserved", "resolves to", "https"])
     {
-        let mut logs = Vec::new();
-        for _ in 0..60 {
-            logs = app.logs(&key, id, "event=broadcast.completed").await;
-            if !logs.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let logs = app
+            .wait_for_logs(&key, id, "event=broadcast.completed")
+            .await;
         let error = logs[0]["error"].as_str().unwrap();
         assert!(error.contains(expected), "{id}: {error}");
         assert_eq!(logs[0]["status"], "failed");
@@ -697,17 +668,9 @@ async fn retention_prunes_old_logs_and_finished_events_but_keeps_pending_work() 
         ok_hook["id"].as_str().unwrap(),
         down_hook["id"].as_str().unwrap(),
     );
-    for _ in 0..40 {
-        if !app.logs(&key, ok_id, "event=message.read").await.is_empty()
-            && !app
-                .logs(&key, down_id, "event=contact.opted_out")
-                .await
-                .is_empty()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_for_logs(&key, ok_id, "event=message.read").await;
+    app.wait_for_logs(&key, down_id, "event=contact.opted_out")
+        .await;
 
     let db = app.db().await;
     let (attempts, events) = kaanha_gateway::delivery::prune::prune(&db, Duration::ZERO)

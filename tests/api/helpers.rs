@@ -194,6 +194,19 @@ impl TestApp {
         page["data"].as_array().unwrap().clone()
     }
 
+    /// The webhook's log once it has a row matching `query` (outcomes are recorded just after
+    /// the receiver answers, so tests wait for them).
+    pub async fn wait_for_logs(&self, token: &str, webhook_id: &str, query: &str) -> Vec<Value> {
+        for _ in 0..100 {
+            let rows = self.logs(token, webhook_id, query).await;
+            if !rows.is_empty() {
+                return rows;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no log row matching `{query}` for {webhook_id} within 5 s");
+    }
+
     /// Creates a webhook on a loopback URL and returns its JSON.
     pub async fn webhook(&self, token: &str, name: &str) -> Value {
         let body = json!({
