@@ -114,3 +114,20 @@ fn the_server_stops_cleanly_on_sigterm() {
     };
     assert!(status.success(), "exit status {status}");
 }
+
+#[test]
+fn a_bad_retry_schedule_stops_the_gateway_at_start_with_the_reason() {
+    let output = Command::new(BIN)
+        .arg("serve")
+        .env("KAANHA_RETRY_SCHEDULE", "5s,soon,2m")
+        .env("KAANHA_DATABASE_URL", "sqlite::memory:")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("KAANHA_RETRY_SCHEDULE") || stderr.contains("--retry-schedule"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`soon` is not a duration"), "{stderr}");
+}
