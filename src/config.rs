@@ -152,6 +152,20 @@ pub struct Config {
     #[arg(long, env = "KAANHA_LOG_RETENTION", default_value = "30days", value_parser = humantime::parse_duration, global = true)]
     pub log_retention: Duration,
 
+    /// The address clients reach this gateway at, as discovery reports it (e.g.
+    /// `https://hooks.example.com`). Default: taken from each request's `Host`.
+    #[arg(long, env = "KAANHA_PUBLIC_URL", global = true)]
+    pub public_url: Option<url::Url>,
+
+    /// The platform's API, where actions are forwarded (e.g. `https://app.kaanha.ai`). Without
+    /// it, discovery lists actions as unavailable and running one answers 503.
+    #[arg(long, env = "KAANHA_UPSTREAM_URL", global = true)]
+    pub upstream_url: Option<url::Url>,
+
+    /// How long a forwarded action may take.
+    #[arg(long, env = "KAANHA_UPSTREAM_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub upstream_timeout: Duration,
+
     /// Log filter in `tracing` syntax, e.g. `info` or `kaanha_gateway=debug`.
     #[arg(
         long,

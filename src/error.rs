@@ -70,6 +70,9 @@ pub enum ApiError {
     /// The request is well-formed but some fields are invalid; `errors` names them.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Box<Problem>>),
+    /// The platform's API, which this action was forwarded to, failed or refused it.
+    #[oai(status = 502, content_type = "application/problem+json")]
+    BadGateway(Json<Box<Problem>>),
     /// Something failed on our side; the details are in the gateway's log, not here.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Box<Problem>>),
@@ -157,6 +160,10 @@ impl ApiError {
 
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn bad_gateway(detail: impl Into<String>) -> Self {
+        Self::BadGateway(problem(502, "about:blank", "Bad Gateway", detail))
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {

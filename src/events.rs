@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use entity::{delivery, event, webhook, webhook_event};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QuerySelect, RelationTrait, Set, TransactionSession, TransactionTrait,
+    QueryOrder, QuerySelect, RelationTrait, Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -99,7 +99,7 @@ pub async fn publish(
     }
     let duplicate_counts = count_deliveries(&txn, stored.keys().map(String::as_str)).await?;
 
-    let mut fan_out: HashMap<&'static str, Vec<String>> = HashMap::new();
+    let mut fan_out: HashMap<&'static str, Vec<Target>> = HashMap::new();
     let mut event_rows = Vec::new();
     let mut delivery_rows = Vec::new();
     let mut results = Vec::with_capacity(events.len());
@@ -123,7 +123,17 @@ pub async fn publish(
             let targets = subscribed_webhooks(&txn, org, new.event_type).await?;
             fan_out.insert(new.event_type, targets);
         }
-        let targets = &fan_out[new.event_type];
+        let catalog_type =
+            catalog::find(new.event_type).expect("published types come from the catalog");
+        let targets: Vec<&str> = fan_out[new.event_type]
+            .iter()
+            .filter(|t| {
+                t.filters
+                    .as_ref()
+                    .is_none_or(|f| catalog_type.passes(f, &new.data))
+            })
+            .map(|t| t.webhook_id.as_str())
+            .collect();
         event_rows.push(event::ActiveModel {
             id: Set(id.clone()),
             org_id: Set(org.to_string()),
@@ -218,27 +228,30 @@ async fn insert_rows(
     Ok(())
 }
 
+/// A webhook subscribed to an event type, with its filters.
+#[derive(FromQueryResult)]
+struct Target {
+    webhook_id: String,
+    filters: Option<Value>,
+}
+
 /// Active webhooks of the organization subscribed to the type (index: org, event type).
 async fn subscribed_webhooks(
     db: &impl ConnectionTrait,
     org: &OrgId,
     event_type: &str,
-) -> Result<Vec<String>, DbErr> {
-    #[derive(FromQueryResult)]
-    struct Target {
-        webhook_id: String,
-    }
-    let targets = webhook_event::Entity::find()
+) -> Result<Vec<Target>, DbErr> {
+    webhook_event::Entity::find()
         .select_only()
         .column(webhook_event::Column::WebhookId)
+        .column(webhook::Column::Filters)
         .join(JoinType::InnerJoin, webhook_event::Relation::Webhook.def())
         .filter(webhook_event::Column::OrgId.eq(org.as_str()))
         .filter(webhook_event::Column::EventType.eq(event_type))
         .filter(webhook::Column::Status.eq("active"))
         .into_model::<Target>()
         .all(db)
-        .await?;
-    Ok(targets.into_iter().map(|t| t.webhook_id).collect())
+        .await
 }
 
 async fn count_deliveries<'a>(
@@ -269,4 +282,25 @@ async fn count_deliveries<'a>(
         counts.extend(rows.into_iter().map(|c| (c.event_id, c.deliveries as u64)));
     }
     Ok(counts)
+}
+
+/// The organization's latest events of a type, newest first, as delivered (index: org, event
+/// type, created_at), so a platform's test step shows real data.
+pub async fn recent_payloads(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    event_type: &str,
+    limit: u64,
+) -> Result<Vec<String>, DbErr> {
+    event::Entity::find()
+        .select_only()
+        .column(event::Column::Payload)
+        .filter(event::Column::OrgId.eq(org.as_str()))
+        .filter(event::Column::EventType.eq(event_type))
+        .order_by_desc(event::Column::CreatedAt)
+        .order_by_desc(event::Column::Id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
 }

@@ -1,5 +1,6 @@
 //! kaanha-gateway: the integration gateway of the Kaanha AI platform.
 
+pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod catalog;
@@ -9,6 +10,7 @@ pub mod deliveries;
 pub mod delivery;
 pub mod error;
 pub mod events;
+pub mod hooks;
 pub mod ids;
 pub mod keys;
 pub mod org;

@@ -12,7 +12,11 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, watch};
 
 use crate::{
-    api::problems::{AllowedMethods, problem_errors},
+    actions::Upstream,
+    api::{
+        describe::DescribeCache,
+        problems::{AllowedMethods, problem_errors},
+    },
     auth::Authenticator,
     config::Config,
     db,
@@ -28,11 +32,26 @@ pub struct AppState {
     pub targets: TargetPolicy,
     /// Wakes this instance's delivery workers when a publish has written new deliveries.
     pub wake: Arc<Notify>,
+    /// Where actions are forwarded; `None` when `KAANHA_UPSTREAM_URL` is not set.
+    pub upstream: Option<Upstream>,
+    /// The discovery document by base URL, with its ETag.
+    pub describe_cache: DescribeCache,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> Self {
-        Self {
+    pub fn new(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+        let upstream = match (&config.upstream_url, &config.jwt_secret) {
+            (Some(url), Some(secret)) => {
+                Some(Upstream::new(url.clone(), secret, config.upstream_timeout)?)
+            }
+            (Some(_), None) => anyhow::bail!(
+                "KAANHA_UPSTREAM_URL is set but KAANHA_JWT_SECRET is not: forwarded actions are signed with it"
+            ),
+            (None, _) => None,
+        };
+        Ok(Self {
+            upstream,
+            describe_cache: crate::api::describe::new_cache(),
             wake: Arc::new(Notify::new()),
             auth: Authenticator::new(db.clone(), config.jwt_secret.as_deref()),
             targets: TargetPolicy {
@@ -40,7 +59,7 @@ impl AppState {
             },
             db,
             config,
-        }
+        })
     }
 }
 
@@ -57,7 +76,7 @@ impl Application {
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
-        let state = Arc::new(AppState::new(db, config));
+        let state = Arc::new(AppState::new(db, config)?);
         let engine = Engine::new(state.db.clone(), &state.config, state.wake.clone())?;
         Ok(Self {
             listener,

@@ -150,6 +150,8 @@ pub struct NewWebhook {
     pub secret: Option<String>,
     pub status: WebhookStatus,
     pub source: WebhookSource,
+    /// Trigger filters (`{"message_type": "text"}`), already checked against the catalog.
+    pub filters: Option<serde_json::Value>,
 }
 
 /// Validated changes; `None` leaves a field alone, `secret: Some(None)` removes the secret.
@@ -193,7 +195,7 @@ pub async fn insert(
         secret: Set(new.secret),
         status: Set(new.status.as_str().to_owned()),
         source: Set(new.source.as_str().to_owned()),
-        filters: Set(None),
+        filters: Set(new.filters),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -204,7 +206,9 @@ pub async fn insert(
         .await?;
     // The document: "Click Save. Kaanha AI will immediately send a test event." Written in the
     // same transaction, so a saved webhook always has its test delivery.
-    if new.status == WebhookStatus::Active {
+    // A no-code platform's hook URL would run the user's workflow on it, so only webhooks made
+    // here get one.
+    if new.status == WebhookStatus::Active && new.source == WebhookSource::Api {
         crate::events::insert_test_event(&txn, org, &id).await?;
     }
     txn.commit().await?;
@@ -236,6 +240,29 @@ pub async fn list(
     let mut query = webhook::Entity::find().filter(webhook::Column::OrgId.eq(org.as_str()));
     if let Some(cursor) = cursor {
         query = query.filter(webhook::Column::Id.lt(cursor));
+    }
+    let rows = query
+        .order_by_desc(webhook::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    attach_events(db, rows).await
+}
+
+/// A platform's subscriptions in the organization, newest first, optionally only those for
+/// one target URL.
+pub async fn list_by_source(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    source: WebhookSource,
+    url: Option<&str>,
+    limit: u64,
+) -> Result<Vec<Webhook>, DbErr> {
+    let mut query = webhook::Entity::find()
+        .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .filter(webhook::Column::Source.eq(source.as_str()));
+    if let Some(url) = url {
+        query = query.filter(webhook::Column::Url.eq(url));
     }
     let rows = query
         .order_by_desc(webhook::Column::Id)

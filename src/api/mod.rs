@@ -3,8 +3,11 @@
 mod api_keys;
 pub mod body;
 mod deliveries;
+pub mod describe;
 mod events;
 mod health;
+mod hooks;
+mod integrations;
 pub mod problems;
 mod schema_types;
 mod webhooks;
@@ -19,6 +22,8 @@ pub enum ApiTags {
     Events,
     /// Each webhook's deliveries and their log: what was sent, when, and what came back.
     Deliveries,
+    /// For Zapier, Make and n8n: discovery, REST-hook subscriptions, samples and actions.
+    Integrations,
     /// Organization API keys: created once, listed without the key, revoked.
     ApiKeys,
     /// Liveness and readiness, for load balancers and orchestrators.
@@ -34,6 +39,9 @@ pub type Apis = (
     webhooks::WebhooksApi,
     events::EventsApi,
     deliveries::DeliveriesApi,
+    describe::DescribeApi,
+    hooks::HooksApi,
+    integrations::IntegrationsApi,
     api_keys::ApiKeysApi,
 );
 
@@ -46,6 +54,9 @@ pub fn service() -> OpenApiService<Apis, ()> {
             webhooks::WebhooksApi,
             events::EventsApi,
             deliveries::DeliveriesApi,
+            describe::DescribeApi,
+            hooks::HooksApi,
+            integrations::IntegrationsApi,
             api_keys::ApiKeysApi,
         ),
         "kaanha-gateway",

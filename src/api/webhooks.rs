@@ -371,6 +371,7 @@ async fn parse_new(state: &AppState, input: WebhookIn) -> ApiResult<NewWebhook> 
             secret,
             status: input.status.unwrap_or(WebhookStatus::Active),
             source: WebhookSource::Api,
+            filters: None,
         }),
         _ => Err(ApiError::validation(errors)),
     }

@@ -430,6 +430,7 @@ async fn gone_removes_a_rest_hook_subscription_but_only_fails_an_ordinary_webhoo
             secret: None,
             status: WebhookStatus::Active,
             source: WebhookSource::Zapier,
+            filters: None,
         },
     )
     .await
@@ -580,6 +581,7 @@ async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() 
             secret: None,
             status: WebhookStatus::Active,
             source: WebhookSource::Api,
+            filters: None,
         };
         ids.push(webhooks::insert(&db, &org, new).await.unwrap().row.id);
     }

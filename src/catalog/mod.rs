@@ -1,7 +1,12 @@
 //! The event catalog: the one list of event types in the code. Validation, discovery and sample
 //! data all read it. The types and the first two samples are the user's document, verbatim.
 
+pub mod actions;
+pub mod fields;
+
 use serde_json::Value;
+
+use fields::{FieldKind, InputField};
 
 /// One kind of event the platform publishes.
 #[derive(Debug)]
@@ -16,6 +21,8 @@ pub struct EventType {
     pub group: &'static str,
     /// Whether a webhook can subscribe to it (`webhook.test` is sent, never subscribed to).
     pub subscribable: bool,
+    /// Filters a subscription may set (a trigger's input fields).
+    pub filters: &'static [Filter],
     sample_json: &'static str,
 }
 
@@ -31,6 +38,21 @@ impl EventType {
         self.name.replace('.', "_")
     }
 
+    /// Whether `data` passes a subscription's filters (`{"message_type": "text"}`). Filters
+    /// this type does not define, and blank values, let everything through.
+    pub fn passes(&self, filters: &Value, data: &Value) -> bool {
+        let Some(filters) = filters.as_object() else {
+            return true;
+        };
+        filters.iter().all(|(key, wanted)| {
+            let filter = self.filters.iter().find(|f| f.field.key == key);
+            match (filter, wanted.as_str()) {
+                (Some(filter), Some(wanted)) if !wanted.is_empty() => filter.matches(data, wanted),
+                _ => true,
+            }
+        })
+    }
+
     /// The fields of `data`, flattened to dotted paths, typed from the sample.
     pub fn output_fields(&self) -> Vec<OutputField> {
         let mut fields = Vec::new();
@@ -38,6 +60,116 @@ impl EventType {
         fields
     }
 }
+
+/// A trigger's optional filter: only events whose `data` at `path` equals the value given (or,
+/// for a list such as `contact.tags`, contains it) are delivered.
+#[derive(Debug)]
+pub struct Filter {
+    pub field: InputField,
+    pub path: &'static str,
+}
+
+impl Filter {
+    /// Whether `data` passes this filter for `wanted`.
+    pub fn matches(&self, data: &Value, wanted: &str) -> bool {
+        let found = self
+            .path
+            .split('.')
+            .try_fold(data, |value, key| value.get(key));
+        match found {
+            Some(Value::String(s)) => s == wanted,
+            Some(Value::Array(items)) => items.iter().any(|item| item.as_str() == Some(wanted)),
+            Some(Value::Number(n)) => n.to_string() == wanted,
+            Some(Value::Bool(b)) => b.to_string() == wanted,
+            _ => false,
+        }
+    }
+}
+
+const fn text_filter(
+    key: &'static str,
+    path: &'static str,
+    label: &'static str,
+    help: &'static str,
+) -> Filter {
+    Filter {
+        field: InputField {
+            key,
+            label,
+            kind: FieldKind::String,
+            required: false,
+            default: "\"\"",
+            help,
+            choices: &[],
+        },
+        path,
+    }
+}
+
+const fn choice_filter(
+    key: &'static str,
+    path: &'static str,
+    label: &'static str,
+    help: &'static str,
+    choices: &'static [&'static str],
+) -> Filter {
+    Filter {
+        field: InputField {
+            key,
+            label,
+            kind: FieldKind::Enum,
+            required: false,
+            default: "\"\"",
+            help,
+            choices,
+        },
+        path,
+    }
+}
+
+const MESSAGE_TYPES: &[&str] = &[
+    "text",
+    "image",
+    "audio",
+    "video",
+    "document",
+    "location",
+    "interactive",
+    "template",
+];
+const CONTACT_TAG: Filter = text_filter(
+    "contact_tag",
+    "contact.tags",
+    "Contact tag",
+    "Only contacts with this tag.",
+);
+const MESSAGE_TYPE: Filter = choice_filter(
+    "message_type",
+    "message.type",
+    "Message type",
+    "Only messages of this type.",
+    MESSAGE_TYPES,
+);
+const CONVERSATION: Filter = text_filter(
+    "conversation_id",
+    "conversationId",
+    "Conversation ID",
+    "Only this conversation.",
+);
+const CHANNEL: Filter = choice_filter(
+    "channel",
+    "channel",
+    "Channel",
+    "Only conversations on this channel.",
+    &["whatsapp", "instagram", "messenger", "sms"],
+);
+const CURRENCY: Filter = choice_filter(
+    "currency",
+    "currency",
+    "Currency",
+    "Only payments in this currency.",
+    &["INR", "USD", "EUR", "GBP", "AED", "SGD"],
+);
 
 /// One field of an event's `data`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +215,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Contact sends you a message",
         group: "Messages",
         subscribable: true,
+        filters: &[MESSAGE_TYPE, CONTACT_TAG],
         sample_json: r#"{
     "messageId": "wamid.xxx",
     "conversationId": "clx...",
@@ -105,6 +238,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "You send a message",
         group: "Messages",
         subscribable: true,
+        filters: &[MESSAGE_TYPE],
         sample_json: r#"{
     "messageId": "wamid.yyy",
     "conversationId": "clx...",
@@ -130,6 +264,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Message delivered to device",
         group: "Messages",
         subscribable: true,
+        filters: &[CONVERSATION],
         sample_json: r#"{
     "messageId": "wamid.yyy",
     "conversationId": "clx...",
@@ -146,6 +281,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Message read by contact",
         group: "Messages",
         subscribable: true,
+        filters: &[CONVERSATION],
         sample_json: r#"{
     "messageId": "wamid.yyy",
     "conversationId": "clx...",
@@ -162,6 +298,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "New conversation created",
         group: "Conversations",
         subscribable: true,
+        filters: &[CHANNEL],
         sample_json: r#"{
     "conversationId": "clx...",
     "channel": "whatsapp",
@@ -179,6 +316,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Conversation marked resolved",
         group: "Conversations",
         subscribable: true,
+        filters: &[CHANNEL],
         sample_json: r#"{
     "conversationId": "clx...",
     "channel": "whatsapp",
@@ -200,6 +338,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "New contact added",
         group: "Contacts",
         subscribable: true,
+        filters: &[CONTACT_TAG],
         sample_json: r#"{
     "contact": {
       "id": "clx...",
@@ -218,6 +357,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Contact profile updated",
         group: "Contacts",
         subscribable: true,
+        filters: &[CONTACT_TAG],
         sample_json: r#"{
     "contact": {
       "id": "clx...",
@@ -237,6 +377,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Contact sent STOP / unsubscribed",
         group: "Contacts",
         subscribable: true,
+        filters: &[],
         sample_json: r#"{
     "contact": {
       "id": "clx...",
@@ -253,6 +394,12 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Broadcast finishes sending",
         group: "Broadcasts",
         subscribable: true,
+        filters: &[text_filter(
+            "broadcast_id",
+            "broadcastId",
+            "Broadcast ID",
+            "Only this broadcast.",
+        )],
         sample_json: r#"{
     "broadcastId": "clx...",
     "name": "Diwali Sale",
@@ -270,6 +417,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Payment link paid",
         group: "Payments",
         subscribable: true,
+        filters: &[CURRENCY],
         sample_json: r#"{
     "paymentId": "pay_xxx",
     "paymentLinkId": "plink_xxx",
@@ -291,6 +439,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Sent when a webhook is saved, and on demand, to check the endpoint",
         group: "Webhooks",
         subscribable: false,
+        filters: &[],
         sample_json: r#"{
     "webhookId": "wh_xxx",
     "message": "This is a test event from Kaanha AI. Your webhook is set up correctly."
@@ -351,6 +500,22 @@ mod tests {
             assert!((2..=64).contains(&event.label.len()), "{}", event.label);
             assert!(!event.output_fields().is_empty(), "{}", event.name);
         }
+    }
+
+    #[test]
+    fn filters_match_values_and_list_members_and_ignore_blanks() {
+        let received = find("message.received").unwrap();
+        let data = received.sample();
+        let pass = |filters: serde_json::Value| received.passes(&filters, &data);
+        assert!(pass(
+            serde_json::json!({"message_type": "text", "contact_tag": "vip"})
+        ));
+        assert!(!pass(serde_json::json!({"message_type": "image"})));
+        assert!(!pass(serde_json::json!({"contact_tag": "wholesale"})));
+        assert!(pass(
+            serde_json::json!({"message_type": "", "currency": "USD"})
+        ));
+        assert!(pass(serde_json::Value::Null));
     }
 
     #[test]
