@@ -459,7 +459,7 @@ enum DescribeResponse {
     /// The discovery document.
     #[oai(status = 200)]
     Ok(
-        Json<Describe>,
+        Json<Box<Describe>>,
         /// Send it back as `If-None-Match` to get a 304 while nothing changed.
         #[oai(header = "ETag")]
         String,
@@ -513,7 +513,7 @@ impl DescribeApi {
             DescribeResponse::NotModified(etag.clone())
         } else {
             DescribeResponse::Ok(
-                Json(document.clone()),
+                Json(Box::new(document.clone())),
                 etag.clone(),
                 "private, max-age=60".into(),
             )

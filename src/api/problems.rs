@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 
-/// Which methods each documented path accepts, read from the spec: a 405 must say (`Allow`).
+/// What the spec says of each documented path: which methods it accepts (a 405 must say, in
+/// `Allow`) and the names of its parameters (the framework reports them as `param0`, ...).
 pub struct AllowedMethods {
     paths: Vec<(Vec<String>, String)>,
 }
@@ -39,16 +40,34 @@ impl AllowedMethods {
         Self { paths }
     }
 
-    fn for_path(&self, path: &str) -> Option<&str> {
+    fn template(&self, path: &str) -> Option<&(Vec<String>, String)> {
         let segments: Vec<&str> = path.split('/').collect();
-        self.paths.iter().find_map(|(template, methods)| {
-            let matches = template.len() == segments.len()
+        self.paths.iter().find(|(template, _)| {
+            template.len() == segments.len()
                 && template
                     .iter()
                     .zip(&segments)
-                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()));
-            matches.then_some(methods.as_str())
+                    .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
         })
+    }
+
+    fn for_path(&self, path: &str) -> Option<&str> {
+        self.template(path).map(|(_, methods)| methods.as_str())
+    }
+
+    /// `failed to parse path `param0`` → `failed to parse path `platform``.
+    fn name_params(&self, path: &str, text: &str) -> String {
+        let Some((template, _)) = self.template(path) else {
+            return text.to_owned();
+        };
+        let names = template
+            .iter()
+            .filter_map(|t| t.strip_prefix('{')?.strip_suffix('}'));
+        let mut named = text.to_owned();
+        for (i, name) in names.enumerate() {
+            named = named.replace(&format!("`param{i}`"), &format!("`{name}`"));
+        }
+        named
     }
 }
 
@@ -78,8 +97,9 @@ pub async fn problem_errors<E: Endpoint>(
         return Ok(response);
     }
     let text = response.into_body().into_string().await.unwrap_or_default();
+    let text = allowed.name_params(&path, text.trim());
     let route = format!("{method} {path}");
-    let mut problem = problem_for(status, text.trim(), &route);
+    let mut problem = problem_for(status, &text, &route);
     if problem.status() == StatusCode::METHOD_NOT_ALLOWED
         && let Some(methods) = allowed.for_path(&path)
         && let Ok(value) = HeaderValue::from_str(methods)

@@ -34,7 +34,8 @@ struct Transition {
 
 fn transition(outcome: &Outcome, schedule: &RetrySchedule) -> Transition {
     let attempt = outcome.delivery.attempts as u32 + 1;
-    let now_ms = outcome.at.timestamp_millis();
+    // Retry delays count from the failure, i.e. the end of the attempt.
+    let now_ms = outcome.at.timestamp_millis() + outcome.result.duration_ms;
     if outcome.result.succeeded() {
         return Transition {
             status: DELIVERED,
@@ -206,11 +207,14 @@ mod tests {
     #[test]
     fn failures_follow_the_schedule_until_it_runs_out() {
         let schedule: RetrySchedule = "5s,25s,2m".parse().unwrap();
-        let first = transition(&outcome(0, Some(500), "api"), &schedule);
+        let failed = outcome(0, Some(500), "api");
+        let first = transition(&failed, &schedule);
         assert_eq!(first.status, PENDING);
+        let ended = failed.at.timestamp_millis() + failed.result.duration_ms;
         assert_eq!(
-            first.due_at - outcome(0, None, "api").at.timestamp_millis(),
-            5_000
+            first.due_at - ended,
+            5_000,
+            "the delay counts from the failure"
         );
         assert_eq!(
             transition(&outcome(3, Some(500), "api"), &schedule).status,

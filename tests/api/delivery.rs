@@ -123,7 +123,7 @@ async fn a_published_event_arrives_signed_byte_for_byte_as_the_document_promises
     assert_eq!(got.header("webhook-signature"), format!("v1,{expected}"));
 
     let logs = app
-        .logs(&key, hook["id"].as_str().unwrap(), "event=message.received")
+        .wait_for_logs(&key, hook["id"].as_str().unwrap(), "event=message.received")
         .await;
     assert_eq!(logs.len(), 1);
     assert_eq!(logs[0]["status"], "delivered");
@@ -209,6 +209,12 @@ async fn a_failing_receiver_gets_exactly_the_scheduled_retries_then_the_delivery
         "retries resend the same bytes"
     );
 
+    app.wait_for_logs(
+        &key,
+        hook["id"].as_str().unwrap(),
+        "status=failed&event=contact.created",
+    )
+    .await;
     let logs = app
         .logs(&key, hook["id"].as_str().unwrap(), "event=contact.created")
         .await;

@@ -87,7 +87,7 @@ async fn the_documented_express_receiver_verifies_every_delivery() {
         "right secret accepted, wrong secret refused"
     );
     let test_event = app
-        .logs(&key, good["id"].as_str().unwrap(), "event=webhook.test")
+        .wait_for_logs(&key, good["id"].as_str().unwrap(), "event=webhook.test")
         .await;
     assert_eq!(test_event[0]["responseCode"], 200);
     let _ = node.kill().await;

@@ -26,6 +26,7 @@ pub struct AppOptions {
     pub delivery_timeout: Duration,
     pub webhook_concurrency: usize,
     pub poll_interval: Duration,
+    pub upstream_url: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -37,6 +38,7 @@ impl Default for AppOptions {
             delivery_timeout: Duration::from_secs(2),
             webhook_concurrency: 16,
             poll_interval: Duration::from_secs(1),
+            upstream_url: None,
         }
     }
 }
@@ -47,6 +49,11 @@ pub async fn spawn_app() -> TestApp {
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
+    start_on(dir, options).await
+}
+
+/// Starts a gateway on the database in `dir` (new, or left by an earlier gateway).
+async fn start_on(dir: TempDir, options: AppOptions) -> TestApp {
     let database_url = format!(
         "sqlite://{}?mode=rwc",
         dir.path().join("gateway.db").display()
@@ -62,6 +69,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     config.delivery_timeout = options.delivery_timeout;
     config.webhook_concurrency = options.webhook_concurrency;
     config.poll_interval = options.poll_interval;
+    config.upstream_url = options.upstream_url.map(|u| u.parse().unwrap());
     let app = Application::build(config)
         .await
         .expect("the gateway builds");
@@ -109,6 +117,13 @@ pub fn sign_claims(claims: &Value) -> String {
 }
 
 impl TestApp {
+    /// Stops this gateway and starts a new one on the same database, as a restart would.
+    pub async fn restart(self, options: AppOptions) -> TestApp {
+        drop(self._stop);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        start_on(self._dir, options).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

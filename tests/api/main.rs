@@ -12,5 +12,6 @@ mod errors;
 mod events;
 mod express;
 mod health;
+mod integrations;
 mod openapi;
 mod webhooks;
