@@ -21,18 +21,39 @@ cargo build --quiet --bin kaanha-gateway
 bin=target/debug/kaanha-gateway
 work=$(mktemp -d)
 server_pid=""
+upstream_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  [ -n "$upstream_pid" ] && kill "$upstream_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+# A stand-in for the platform's API, so actions run (200) instead of answering 503.
+upstream_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 - "$upstream_port" <<'PY' &
+import http.server, sys
+class Upstream(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"status": "ok"}')
+    do_POST = do_PATCH = answer
+    def log_message(self, *args):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Upstream).serve_forever()
+PY
+upstream_pid=$!
+
 export KAANHA_DATABASE_URL="sqlite://$work/gateway.db?mode=rwc"
 export KAANHA_ALLOW_PRIVATE_TARGETS=true
+export KAANHA_JWT_SECRET=schemathesis-jwt-secret
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 key=$("$bin" api-key create --org schemathesis --name schemathesis \
   --scopes webhooks,integrations,events:publish,api-keys 2>/dev/null)
-KAANHA_BIND="127.0.0.1:$port" KAANHA_LOG_FORMAT=json "$bin" serve >"$work/server.log" 2>&1 &
+KAANHA_UPSTREAM_URL="http://127.0.0.1:$upstream_port" KAANHA_BIND="127.0.0.1:$port" KAANHA_LOG_FORMAT=json "$bin" serve >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break

@@ -140,8 +140,7 @@ struct FieldOut {
     /// Every field has one (n8n needs it).
     default: Value,
     help: String,
-    /// For `enum`: the values allowed.
-    #[oai(skip_serializing_if_is_empty)]
+    /// For `enum`: the values allowed (empty for other types).
     choices: Vec<Choice>,
 }
 
