@@ -298,7 +298,6 @@ pub async fn recent_payloads(
         .filter(event::Column::OrgId.eq(org.as_str()))
         .filter(event::Column::EventType.eq(event_type))
         .order_by_desc(event::Column::CreatedAt)
-        .order_by_desc(event::Column::Id)
         .limit(limit)
         .into_tuple()
         .all(db)
