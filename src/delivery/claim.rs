@@ -7,7 +7,8 @@ use std::collections::HashMap;
 use entity::{delivery, event, webhook};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, sea_query::Expr,
+    QuerySelect, QueryTrait,
+    sea_query::{Expr, LockBehavior, LockType},
 };
 
 use super::PENDING;
@@ -24,8 +25,10 @@ fn claimable(now_ms: i64) -> Condition {
 }
 
 /// Leases up to `limit` due deliveries, oldest due first, skipping webhooks in `busy` (at
-/// their in-flight limit). The outer condition is repeated so that, on PostgreSQL, a row
-/// another worker claimed meanwhile is re-checked and skipped rather than taken twice.
+/// their in-flight limit). On PostgreSQL the candidate rows are locked `FOR UPDATE SKIP
+/// LOCKED`, so instances claiming at once take disjoint rows instead of waiting on each other;
+/// the outer condition is repeated so a row claimed meanwhile is re-checked, never taken twice.
+/// SQLite has one writer at a time and no row locks; the lock clause is left out there.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
     now_ms: i64,
@@ -38,7 +41,8 @@ pub async fn claim_due(
         .column(delivery::Column::Id)
         .filter(claimable(now_ms))
         .order_by_asc(delivery::Column::DueAt)
-        .limit(limit);
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     if !busy.is_empty() {
         due = due.filter(delivery::Column::WebhookId.is_not_in(busy.iter().map(String::as_str)));
     }

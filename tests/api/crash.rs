@@ -8,7 +8,10 @@ use std::{
 
 use serde_json::json;
 
-use crate::receiver::{Answer, Receiver};
+use crate::{
+    database::TestDatabase,
+    receiver::{Answer, Receiver},
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kaanha-gateway");
 
@@ -53,8 +56,7 @@ async fn wait_ready(client: &reqwest::Client, base: &str) {
 
 /// A gateway database on disk with an API key, and the address a gateway process will serve.
 struct Site {
-    _dir: tempfile::TempDir,
-    database_url: String,
+    database: TestDatabase,
     key: String,
     port: u16,
     base: String,
@@ -62,12 +64,9 @@ struct Site {
 }
 
 impl Site {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let database_url = format!(
-            "sqlite://{}?mode=rwc",
-            dir.path().join("gateway.db").display()
-        );
+    async fn new() -> Self {
+        let database = TestDatabase::new().await;
+        let database_url = database.url.clone();
         let created = Command::new(BIN)
             .args([
                 "api-key",
@@ -84,8 +83,7 @@ impl Site {
         let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
         let port = free_port();
         Self {
-            _dir: dir,
-            database_url,
+            database,
             key,
             port,
             base: format!("http://127.0.0.1:{port}"),
@@ -95,7 +93,7 @@ impl Site {
 
     /// Starts a gateway process on this site and waits until it is ready.
     async fn start(&self) -> Child {
-        let gateway = start_gateway(&self.database_url, self.port);
+        let gateway = start_gateway(&self.database.url, self.port);
         wait_ready(&self.client, &self.base).await;
         gateway
     }
@@ -103,7 +101,7 @@ impl Site {
 
 #[tokio::test]
 async fn a_gateway_killed_mid_run_delivers_every_acknowledged_event_after_restart() {
-    let site = Site::new();
+    let site = Site::new().await;
     let (key, base, client) = (&site.key, &site.base, &site.client);
     let receiver = Receiver::start().await;
     receiver.answer_with(Answer {
@@ -235,7 +233,7 @@ async fn a_gateway_killed_mid_run_delivers_every_acknowledged_event_after_restar
 
 #[tokio::test]
 async fn sigterm_lets_a_delivery_in_flight_finish_and_be_recorded() {
-    let site = Site::new();
+    let site = Site::new().await;
     let (key, base, client) = (&site.key, &site.base, &site.client);
     let receiver = Receiver::start().await;
     let mut gateway = site.start().await;

@@ -1,9 +1,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::database::TestDatabase;
 use kaanha_gateway::{config::Config, startup::Application};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
-use tempfile::TempDir;
 use tokio::sync::oneshot;
 
 pub const JWT_SECRET: &str = "test-jwt-secret-that-is-long-enough";
@@ -13,7 +13,7 @@ pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub database_url: String,
-    _dir: TempDir,
+    database: TestDatabase,
     _stop: oneshot::Sender<()>,
 }
 
@@ -48,16 +48,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
-    let dir = tempfile::tempdir().expect("temporary directory");
-    start_on(dir, options).await
+    start_on(TestDatabase::new().await, options).await
 }
 
-/// Starts a gateway on the database in `dir` (new, or left by an earlier gateway).
-async fn start_on(dir: TempDir, options: AppOptions) -> TestApp {
-    let database_url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("gateway.db").display()
-    );
+/// Starts a gateway on `database` (new, or left by an earlier gateway).
+async fn start_on(database: TestDatabase, options: AppOptions) -> TestApp {
+    let database_url = database.url.clone();
     let mut config = Config::for_database(&database_url);
     config.bind = "127.0.0.1:0".parse().unwrap();
     config.jwt_secret = Some(JWT_SECRET.to_owned());
@@ -82,7 +78,7 @@ async fn start_on(dir: TempDir, options: AppOptions) -> TestApp {
         address,
         client: http_client(),
         database_url,
-        _dir: dir,
+        database,
         _stop: stop,
     }
 }
@@ -121,7 +117,7 @@ impl TestApp {
     pub async fn restart(self, options: AppOptions) -> TestApp {
         drop(self._stop);
         tokio::time::sleep(Duration::from_millis(100)).await;
-        start_on(self._dir, options).await
+        start_on(self.database, options).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,5 +1,6 @@
 //! The integration suite: one binary, the real server on a free port, a real SQLite file.
 
+mod database;
 mod helpers;
 mod receiver;
 
