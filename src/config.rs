@@ -57,6 +57,17 @@ pub enum ApiKeyCommand {
 /// Settings shared by every subcommand.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
+    /// What this instance does: `all` (API and delivery workers), `api` (never sends), or
+    /// `worker` (delivers; serves only health, readiness and metrics).
+    #[arg(
+        long,
+        env = "KAANHA_ROLE",
+        value_enum,
+        default_value = "all",
+        global = true
+    )]
+    pub role: Role,
+
     /// Address and port the HTTP API listens on.
     #[arg(
         long,
@@ -184,6 +195,26 @@ pub struct Config {
         global = true
     )]
     pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    /// API and workers in one process (the default).
+    All,
+    /// The HTTP API only: accepts and stores, never sends.
+    Api,
+    /// Workers only: sends; serves health, readiness and metrics.
+    Worker,
+}
+
+impl Role {
+    pub fn serves_api(self) -> bool {
+        self != Role::Worker
+    }
+
+    pub fn delivers(self) -> bool {
+        self != Role::Api
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

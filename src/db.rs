@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbErr, SqliteTransactionMode, TransactionOptions,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 use crate::config::Config;
@@ -28,9 +28,35 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options).await
 }
 
-/// Applies every pending migration.
+/// Any constant: the advisory lock that makes instances starting together migrate one by one.
+const MIGRATION_LOCK: i64 = 0x6b61_616e_6861; // "kaanha"
+
+/// Applies every pending migration. On PostgreSQL, instances that start at once take turns
+/// under an advisory lock, held by a transaction for as long as the migrations run.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let lock = db.begin().await?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        .await?;
+    let migrated = Migrator::up(db, None).await;
+    lock.commit().await?;
+    migrated
+}
+
+/// The channel a publish notifies so every instance's workers wake at once.
+pub const DELIVERIES_CHANNEL: &str = "kaanha_deliveries";
+
+/// Tells workers on every instance that new deliveries are due (PostgreSQL `NOTIFY`, sent on
+/// commit when inside a transaction). Elsewhere a no-op: this instance is woken in memory and
+/// others poll.
+pub async fn notify_deliveries(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("NOTIFY {DELIVERIES_CHANNEL}"))
+            .await?;
+    }
+    Ok(())
 }
 
 /// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`

@@ -3,8 +3,8 @@
 
 use entity::{delivery, delivery_attempt};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
 };
 
 use crate::{
@@ -105,5 +105,16 @@ pub async fn retry_now(
         .filter(delivery::Column::Status.eq(FAILED))
         .exec(db)
         .await?;
+    if updated.rows_affected == 1 {
+        crate::db::notify_deliveries(db).await?;
+    }
     Ok(updated.rows_affected == 1)
+}
+
+/// Deliveries waiting for an attempt, across all instances (index: status, due_at).
+pub async fn count_pending(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    delivery::Entity::find()
+        .filter(delivery::Column::Status.eq(PENDING))
+        .count(db)
+        .await
 }

@@ -153,7 +153,11 @@ pub async fn publish(
             duplicate: false,
         });
     }
+    let any_delivery = !delivery_rows.is_empty();
     insert_rows(&txn, event_rows, delivery_rows).await?;
+    if any_delivery {
+        crate::db::notify_deliveries(&txn).await?;
+    }
     txn.commit().await?;
     Ok(results)
 }
@@ -183,6 +187,7 @@ pub async fn insert_test_event(
         created_at: Set(now),
     };
     insert_rows(txn, vec![event], vec![delivery]).await?;
+    crate::db::notify_deliveries(txn).await?;
     Ok((id, delivery_id))
 }
 

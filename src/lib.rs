@@ -13,6 +13,7 @@ pub mod events;
 pub mod hooks;
 pub mod ids;
 pub mod keys;
+pub mod metrics;
 pub mod org;
 pub mod scope;
 pub mod startup;

@@ -21,6 +21,7 @@ use crate::{
     config::Config,
     db,
     delivery::Engine,
+    metrics::Metrics,
     targets::TargetPolicy,
 };
 
@@ -36,6 +37,7 @@ pub struct AppState {
     pub upstream: Option<Upstream>,
     /// The discovery document by base URL, with its ETag.
     pub describe_cache: DescribeCache,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
         Ok(Self {
             upstream,
             describe_cache: crate::api::describe::new_cache(),
+            metrics: Arc::default(),
             wake: Arc::new(Notify::new()),
             auth: Authenticator::new(db.clone(), config.jwt_secret.as_deref()),
             targets: TargetPolicy {
@@ -67,7 +70,8 @@ impl AppState {
 pub struct Application {
     listener: tokio::net::TcpListener,
     state: Arc<AppState>,
-    engine: Engine,
+    /// `None` for the `api` role, which never sends.
+    engine: Option<Engine>,
 }
 
 impl Application {
@@ -77,7 +81,16 @@ impl Application {
         db::migrate(&db).await?;
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let state = Arc::new(AppState::new(db, config)?);
-        let engine = Engine::new(state.db.clone(), &state.config, state.wake.clone())?;
+        let engine = if state.config.role.delivers() {
+            Some(Engine::new(
+                state.db.clone(),
+                &state.config,
+                state.wake.clone(),
+                state.metrics.clone(),
+            )?)
+        } else {
+            None
+        };
         Ok(Self {
             listener,
             state,
@@ -106,34 +119,46 @@ impl Application {
             },
             Some(Duration::from_secs(10)),
         );
-        let engine = tokio::spawn(self.engine.run(stopped));
+        let engine = self.engine.map(|engine| tokio::spawn(engine.run(stopped)));
         let signal = async move {
             shutdown.await;
             let _ = stop.send(true);
         };
         let (served, ()) = tokio::join!(server, signal);
-        let _ = engine.await;
+        if let Some(engine) = engine {
+            let _ = engine.await;
+        }
         served
     }
 }
 
-/// Every route, with the middleware that makes all errors problem+json.
+/// Every route of this instance's role, with the middleware that makes all errors
+/// problem+json.
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
-    let api = crate::api::service();
+    let (route, spec) = if state.config.role.serves_api() {
+        let api = crate::api::service();
+        let spec = api.spec();
+        let route = Route::new()
+            .at(
+                "/",
+                poem::get(poem::endpoint::make_sync(|_| Redirect::see_other("/docs"))),
+            )
+            .at("/api/openapi.json", api.spec_endpoint())
+            .nest("/docs", api.swagger_ui())
+            .nest("/", api);
+        (route, spec)
+    } else {
+        let operations = crate::api::operations_service();
+        let spec = operations.spec();
+        (Route::new().nest("/", operations), spec)
+    };
     // The early Content-Length check uses the largest limit; each body type then holds its own.
     let max_body = state
         .config
         .max_body_bytes
         .max(state.config.max_batch_bytes);
-    let allowed = Arc::new(AllowedMethods::from_spec(&api.spec()));
-    Route::new()
-        .at(
-            "/",
-            poem::get(poem::endpoint::make_sync(|_| Redirect::see_other("/docs"))),
-        )
-        .at("/api/openapi.json", api.spec_endpoint())
-        .nest("/docs", api.swagger_ui())
-        .nest("/", api)
+    let allowed = Arc::new(AllowedMethods::from_spec(&spec));
+    route
         // Inside the problem middleware, so a panic's 500 is answered as a problem too.
         .with(CatchPanic::new())
         .around(move |next, req| problem_errors(next, req, max_body, allowed.clone()))

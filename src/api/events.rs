@@ -221,6 +221,11 @@ async fn publish(
         )),
         PublishError::Db(err) => ApiError::from(err),
     })?;
+    let new = published.iter().filter(|p| !p.duplicate).count() as u64;
+    state
+        .metrics
+        .events_published
+        .fetch_add(new, std::sync::atomic::Ordering::Relaxed);
     if published.iter().any(|p| !p.duplicate && p.deliveries > 0) {
         state.wake.notify_one();
     }

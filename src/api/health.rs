@@ -1,7 +1,10 @@
 use std::sync::Arc;
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    payload::{Json, PlainText},
+};
 
 use super::ApiTags;
 use crate::{error::ApiError, startup::AppState};
@@ -21,8 +24,25 @@ enum HealthResponse {
     Ok(Json<Health>),
 }
 
+#[derive(ApiResponse)]
+enum MetricsResponse {
+    /// Prometheus text exposition.
+    #[oai(status = 200)]
+    Ok(PlainText<String>),
+}
+
 #[OpenApi(tag = "ApiTags::Operations")]
 impl HealthApi {
+    /// Metrics
+    ///
+    /// Prometheus text: events published, delivery attempts by outcome and deliveries in flight
+    /// on this instance, and deliveries pending across all instances.
+    #[oai(path = "/metrics", method = "get")]
+    async fn metrics(&self, state: Data<&Arc<AppState>>) -> MetricsResponse {
+        let pending = crate::deliveries::count_pending(&state.db).await.ok();
+        MetricsResponse::Ok(PlainText(state.metrics.render(pending)))
+    }
+
     /// Liveness
     ///
     /// Answers as long as the process serves HTTP; it does not touch the database.

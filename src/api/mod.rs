@@ -72,6 +72,15 @@ pub fn service() -> OpenApiService<Apis, ()> {
     )
 }
 
+/// What a `worker` instance serves: health, readiness and metrics.
+pub fn operations_service() -> OpenApiService<health::HealthApi, ()> {
+    OpenApiService::new(
+        health::HealthApi,
+        "kaanha-gateway worker",
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
 /// The spec as the `openapi` command prints it and `openapi/openapi.json` holds it.
 pub fn spec_json() -> String {
     let mut spec = service().spec();

@@ -3,6 +3,7 @@
 
 mod claim;
 pub mod client;
+mod listen;
 pub mod prune;
 mod record;
 pub mod schedule;

@@ -67,36 +67,66 @@ fn transition(outcome: &Outcome, schedule: &RetrySchedule) -> Transition {
     }
 }
 
+/// How many recorded attempts left their delivery in each state.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub delivered: u64,
+    pub pending: u64,
+    pub failed: u64,
+}
+
+impl Recorded {
+    fn count(&mut self, status: &str) {
+        match status {
+            DELIVERED => self.delivered += 1,
+            PENDING => self.pending += 1,
+            _ => self.failed += 1,
+        }
+    }
+
+    fn add(&mut self, other: Recorded) {
+        self.delivered += other.delivered;
+        self.pending += other.pending;
+        self.failed += other.failed;
+    }
+}
+
 /// Writes a batch of outcomes. If the batch fails (say a webhook was deleted mid-flight, so
 /// its delivery is gone), each outcome is written on its own so one cannot sink the others.
 pub async fn record(
     db: &impl TransactionTrait,
     schedule: &RetrySchedule,
     outcomes: &[Outcome],
-) -> Result<(), DbErr> {
+) -> Result<Recorded, DbErr> {
     if outcomes.is_empty() {
-        return Ok(());
+        return Ok(Recorded::default());
     }
-    if let Err(err) = record_batch(db, schedule, outcomes).await {
-        if outcomes.len() == 1 {
-            return Err(err);
-        }
-        tracing::warn!(error = %err, "batch of outcomes failed; recording one by one");
-        for outcome in outcomes {
-            if let Err(err) = record_batch(db, schedule, std::slice::from_ref(outcome)).await {
-                tracing::warn!(delivery = %outcome.delivery.id, error = %err, "outcome not recorded");
+    match record_batch(db, schedule, outcomes).await {
+        Ok(recorded) => Ok(recorded),
+        Err(err) if outcomes.len() == 1 => Err(err),
+        Err(err) => {
+            tracing::warn!(error = %err, "batch of outcomes failed; recording one by one");
+            let mut recorded = Recorded::default();
+            for outcome in outcomes {
+                match record_batch(db, schedule, std::slice::from_ref(outcome)).await {
+                    Ok(one) => recorded.add(one),
+                    Err(err) => {
+                        tracing::warn!(delivery = %outcome.delivery.id, error = %err, "outcome not recorded");
+                    }
+                }
             }
+            Ok(recorded)
         }
     }
-    Ok(())
 }
 
 async fn record_batch(
     db: &impl TransactionTrait,
     schedule: &RetrySchedule,
     outcomes: &[Outcome],
-) -> Result<(), DbErr> {
+) -> Result<Recorded, DbErr> {
     let txn = crate::db::begin_write(db).await?;
+    let mut recorded = Recorded::default();
     let ids: Vec<&str> = outcomes.iter().map(|o| o.delivery.id.as_str()).collect();
     let existing: Vec<String> = delivery::Entity::find()
         .select_only()
@@ -112,6 +142,7 @@ async fn record_batch(
         .filter(|o| existing.contains(&o.delivery.id))
     {
         let next = transition(outcome, schedule);
+        recorded.count(next.status);
         let d = &outcome.delivery;
         let r = &outcome.result;
         let attempt = d.attempts + 1;
@@ -165,7 +196,8 @@ async fn record_batch(
             .await?;
         tracing::info!(webhooks = ?unsubscribed, removed = removed.rows_affected, "410 Gone: REST-hook subscriptions removed");
     }
-    txn.commit().await
+    txn.commit().await?;
+    Ok(recorded)
 }
 
 #[cfg(test)]

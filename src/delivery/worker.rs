@@ -4,7 +4,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex},
+    sync::{Arc, Mutex, atomic::Ordering::Relaxed},
     time::Duration,
 };
 
@@ -19,12 +19,12 @@ use tokio::{
 use super::{
     claim::{claim_due, load_targets, next_due, release},
     client::{AttemptResult, Sender},
-    headers, prune,
+    headers, listen, prune,
     record::{Outcome, record},
     schedule::RetrySchedule,
     sign,
 };
-use crate::{config::Config, time};
+use crate::{config::Config, metrics::Metrics, time};
 
 /// Most deliveries claimed per round trip.
 const CLAIM_BATCH: usize = 200;
@@ -96,6 +96,7 @@ impl InFlight {
 
 pub struct Engine {
     db: DatabaseConnection,
+    metrics: Arc<Metrics>,
     sender: Arc<Sender>,
     settings: EngineSettings,
     wake: Arc<Notify>,
@@ -104,7 +105,12 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(db: DatabaseConnection, config: &Config, wake: Arc<Notify>) -> anyhow::Result<Self> {
+    pub fn new(
+        db: DatabaseConnection,
+        config: &Config,
+        wake: Arc<Notify>,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Self> {
         let settings = EngineSettings::from_config(config);
         Ok(Self {
             sender: Arc::new(Sender::new(
@@ -113,6 +119,7 @@ impl Engine {
             )?),
             slots: Arc::new(Semaphore::new(settings.concurrency)),
             in_flight: Arc::default(),
+            metrics,
             db,
             settings,
             wake,
@@ -125,6 +132,11 @@ impl Engine {
         let pruner = tokio::spawn(prune::run(
             self.db.clone(),
             self.settings.retention,
+            stop.clone(),
+        ));
+        let listener = tokio::spawn(listen::run(
+            self.db.clone(),
+            self.wake.clone(),
             stop.clone(),
         ));
         let mut tasks = JoinSet::new();
@@ -155,6 +167,7 @@ impl Engine {
         drop(outcomes);
         let _ = recorder.await;
         let _ = pruner.await;
+        let _ = listener.await;
     }
 
     async fn claim(&self, limit: usize) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
@@ -238,6 +251,8 @@ impl Engine {
             let outcomes = outcomes.clone();
             let in_flight = self.in_flight.clone();
             let wake = self.wake.clone();
+            let metrics = self.metrics.clone();
+            metrics.in_flight.fetch_add(1, Relaxed);
             tasks.spawn(async move {
                 let delivery_id = delivery.id.clone();
                 let payload = targets.payloads.get(&delivery.event_id);
@@ -247,6 +262,7 @@ impl Engine {
                     let _ = outcomes.send(outcome).await;
                 }
                 in_flight.lock().unwrap().finish(&delivery_id);
+                metrics.in_flight.fetch_sub(1, Relaxed);
                 drop(permit);
                 wake.notify_one();
             });
@@ -265,12 +281,24 @@ impl Engine {
         let db = self.db.clone();
         let schedule = self.settings.schedule.clone();
         let wake = self.wake.clone();
+        let metrics = self.metrics.clone();
         let handle = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(RECORD_BATCH);
             while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-                if let Err(err) = record(&db, &schedule, &batch).await {
-                    // Not lost: the deliveries are still leased and come back when it ends.
-                    tracing::error!(error = %err, outcomes = batch.len(), "recording outcomes failed");
+                match record(&db, &schedule, &batch).await {
+                    Ok(recorded) => {
+                        metrics
+                            .attempts_delivered
+                            .fetch_add(recorded.delivered, Relaxed);
+                        metrics
+                            .attempts_retrying
+                            .fetch_add(recorded.pending, Relaxed);
+                        metrics.attempts_failed.fetch_add(recorded.failed, Relaxed);
+                    }
+                    Err(err) => {
+                        // Not lost: the deliveries are still leased and come back when it ends.
+                        tracing::error!(error = %err, outcomes = batch.len(), "recording outcomes failed");
+                    }
                 }
                 batch.clear();
                 wake.notify_one();
