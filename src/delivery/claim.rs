@@ -24,31 +24,72 @@ fn claimable(now_ms: i64) -> Condition {
         )
 }
 
-/// Leases up to `limit` due deliveries, oldest due first, skipping webhooks in `busy` (at
-/// their in-flight limit). On PostgreSQL the candidate rows are locked `FOR UPDATE SKIP
-/// LOCKED`, so instances claiming at once take disjoint rows instead of waiting on each other;
-/// the outer condition is repeated so a row claimed meanwhile is re-checked, never taken twice.
-/// SQLite has one writer at a time and no row locks; the lock clause is left out there.
+/// How many due rows one claim looks at to choose from.
+const CANDIDATES: u64 = 1000;
+
+/// Leases due deliveries, oldest due first: at most `limit` in all and, per webhook, only as
+/// many as `room` says that webhook can take now (webhooks in `full` have none) — so a slow receiver's backlog is never
+/// claimed only to wait (or be handed back) while other webhooks' deliveries are due.
+///
+/// Candidates are read first (an index range on `status, due_at`); the chosen rows are then
+/// leased in one statement that locks them `FOR UPDATE SKIP LOCKED` on PostgreSQL and checks
+/// again that each is still claimable, so instances claiming at once never take the same row
+/// and never wait on each other. SQLite has one writer at a time; the lock clause is left out.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
     now_ms: i64,
     lease_ms: i64,
-    limit: u64,
-    busy: &[String],
+    limit: usize,
+    full: &[String],
+    room: impl Fn(&str) -> usize,
 ) -> Result<Vec<delivery::Model>, DbErr> {
-    let mut due = delivery::Entity::find()
+    let mut candidates = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Id)
+        .column(delivery::Column::WebhookId)
         .filter(claimable(now_ms))
         .order_by_asc(delivery::Column::DueAt)
-        .limit(limit)
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    if !busy.is_empty() {
-        due = due.filter(delivery::Column::WebhookId.is_not_in(busy.iter().map(String::as_str)));
+        .limit(CANDIDATES);
+    if !full.is_empty() {
+        // A dead receiver's backlog must not fill the window others' deliveries are read from.
+        candidates = candidates
+            .filter(delivery::Column::WebhookId.is_not_in(full.iter().map(String::as_str)));
     }
+    let candidates: Vec<(String, String)> = candidates.into_tuple().all(db).await?;
+    // Room left per webhook, asked once per webhook seen.
+    let mut left: HashMap<String, usize> = HashMap::new();
+    let mut chosen = Vec::new();
+    for (id, webhook_id) in candidates {
+        if chosen.len() >= limit {
+            break;
+        }
+        let slots = left.entry(webhook_id).or_insert_with_key(|w| room(w));
+        if *slots > 0 {
+            *slots -= 1;
+            chosen.push(id);
+        }
+    }
+    lease(db, now_ms, lease_ms, chosen).await
+}
+
+async fn lease(
+    db: &impl ConnectionTrait,
+    now_ms: i64,
+    lease_ms: i64,
+    ids: Vec<String>,
+) -> Result<Vec<delivery::Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let still_free = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .filter(delivery::Column::Id.is_in(ids))
+        .filter(claimable(now_ms))
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     delivery::Entity::update_many()
         .col_expr(delivery::Column::LeaseUntil, Expr::value(now_ms + lease_ms))
-        .filter(delivery::Column::Id.in_subquery(due.into_query()))
+        .filter(delivery::Column::Id.in_subquery(still_free.into_query()))
         .filter(claimable(now_ms))
         .exec_with_returning(db)
         .await

@@ -85,7 +85,8 @@ impl InFlight {
         self.per_webhook.get(webhook_id).copied().unwrap_or(0)
     }
 
-    fn busy(&self, limit: usize) -> Vec<String> {
+    /// Webhooks with no room left: not worth reading candidates for.
+    fn full(&self, limit: usize) -> Vec<String> {
         self.per_webhook
             .iter()
             .filter(|(_, n)| **n >= limit)
@@ -171,18 +172,19 @@ impl Engine {
     }
 
     async fn claim(&self, limit: usize) -> Result<Vec<delivery::Model>, sea_orm::DbErr> {
-        let busy = self
-            .in_flight
-            .lock()
-            .unwrap()
-            .busy(self.settings.per_webhook);
         let now = time::now().timestamp_millis();
+        let per_webhook = self.settings.per_webhook;
+        let in_flight = self.in_flight.clone();
+        let full = in_flight.lock().unwrap().full(per_webhook);
         claim_due(
             &self.db,
             now,
             self.settings.lease.as_millis() as i64,
-            limit as u64,
-            &busy,
+            limit,
+            &full,
+            move |webhook_id| {
+                per_webhook.saturating_sub(in_flight.lock().unwrap().count(webhook_id))
+            },
         )
         .await
     }

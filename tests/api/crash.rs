@@ -13,9 +13,9 @@ use crate::{
     receiver::{Answer, Receiver},
 };
 
-const BIN: &str = env!("CARGO_BIN_EXE_kaanha-gateway");
+pub const BIN: &str = env!("CARGO_BIN_EXE_kaanha-gateway");
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -23,7 +23,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_gateway(database_url: &str, port: u16) -> Child {
+pub fn start_gateway(database_url: &str, port: u16) -> Child {
     Command::new(BIN)
         .env("KAANHA_DATABASE_URL", database_url)
         .env("KAANHA_BIND", format!("127.0.0.1:{port}"))
@@ -34,12 +34,21 @@ fn start_gateway(database_url: &str, port: u16) -> Child {
         .env("KAANHA_WEBHOOK_CONCURRENCY", "8")
         .env("KAANHA_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(match std::env::var("KAANHA_TEST_GATEWAY_LOG") {
+            // Where to append the gateways' logs when a test needs explaining.
+            Ok(path) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .unwrap()
+                .into(),
+            Err(_) => Stdio::null(),
+        })
         .spawn()
         .expect("the gateway starts")
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str) {
+pub async fn wait_ready(client: &reqwest::Client, base: &str) {
     for _ in 0..200 {
         if client
             .get(format!("{base}/readyz"))

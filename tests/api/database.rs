@@ -87,6 +87,17 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+/// Writes past the test harness's capture, for a skip the reader must see.
+pub fn announce(line: &str) {
+    let _ = writeln!(std::io::stderr(), "\n[kaanha-gateway tests] {line}\n");
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let Some((server, name)) = self.postgres.take() else {

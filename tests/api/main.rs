@@ -3,6 +3,7 @@
 mod database;
 mod helpers;
 mod receiver;
+mod scale;
 
 mod api_keys;
 mod auth;
