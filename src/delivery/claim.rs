@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use entity::{delivery, event, webhook};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    QuerySelect, TransactionSession, TransactionTrait,
     sea_query::{Expr, LockBehavior, LockType},
 };
 
@@ -32,11 +32,11 @@ const CANDIDATES: u64 = 1000;
 /// claimed only to wait (or be handed back) while other webhooks' deliveries are due.
 ///
 /// Candidates are read first (an index range on `status, due_at`); the chosen rows are then
-/// leased in one statement that locks them `FOR UPDATE SKIP LOCKED` on PostgreSQL and checks
-/// again that each is still claimable, so instances claiming at once never take the same row
-/// and never wait on each other. SQLite has one writer at a time; the lock clause is left out.
+/// locked `FOR UPDATE SKIP LOCKED` on PostgreSQL, checked again, and leased in the same
+/// transaction, so instances claiming at once never take the same row and never wait on each
+/// other. SQLite has one writer at a time; the lock clause is left out there.
 pub async fn claim_due(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     now_ms: i64,
     lease_ms: i64,
     limit: usize,
@@ -73,7 +73,7 @@ pub async fn claim_due(
 }
 
 async fn lease(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     now_ms: i64,
     lease_ms: i64,
     ids: Vec<String>,
@@ -81,18 +81,33 @@ async fn lease(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let still_free = delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
+    // Rows are found by primary key only, so the plan never depends on how stale the
+    // planner's idea of the pending backlog is; claimability is checked on the locked rows.
+    let txn = crate::db::begin_write(db).await?;
+    let free: Vec<String> = delivery::Entity::find()
         .filter(delivery::Column::Id.is_in(ids))
-        .filter(claimable(now_ms))
-        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-    delivery::Entity::update_many()
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(&txn)
+        .await?
+        .into_iter()
+        .filter(|d| {
+            d.status == PENDING
+                && d.due_at <= now_ms
+                && d.lease_until.is_none_or(|until| until < now_ms)
+        })
+        .map(|d| d.id)
+        .collect();
+    if free.is_empty() {
+        txn.commit().await?;
+        return Ok(Vec::new());
+    }
+    let leased = delivery::Entity::update_many()
         .col_expr(delivery::Column::LeaseUntil, Expr::value(now_ms + lease_ms))
-        .filter(delivery::Column::Id.in_subquery(still_free.into_query()))
-        .filter(claimable(now_ms))
-        .exec_with_returning(db)
-        .await
+        .filter(delivery::Column::Id.is_in(free))
+        .exec_with_returning(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(leased)
 }
 
 /// Gives deliveries back before their lease ends (over a webhook's limit, or at shutdown).
@@ -111,15 +126,28 @@ pub async fn release(db: &impl ConnectionTrait, ids: &[String]) -> Result<(), Db
     Ok(())
 }
 
-/// When the next delivery falls due, to sleep exactly that long (Unix ms).
-pub async fn next_due(db: &impl ConnectionTrait) -> Result<Option<i64>, DbErr> {
-    let next: Option<Option<i64>> = delivery::Entity::find()
+/// When the next delivery this worker could claim falls due (Unix ms), to sleep exactly that
+/// long: not ones leased by someone (their end comes back by polling), nor ones for webhooks
+/// in `full` (a finishing delivery wakes the worker).
+pub async fn next_due(
+    db: &impl ConnectionTrait,
+    now_ms: i64,
+    full: &[String],
+) -> Result<Option<i64>, DbErr> {
+    let mut query = delivery::Entity::find()
         .select_only()
         .column_as(delivery::Column::DueAt.min(), "next")
         .filter(delivery::Column::Status.eq(PENDING))
-        .into_tuple()
-        .one(db)
-        .await?;
+        .filter(
+            Condition::any()
+                .add(delivery::Column::LeaseUntil.is_null())
+                .add(delivery::Column::LeaseUntil.lt(now_ms)),
+        );
+    if !full.is_empty() {
+        query =
+            query.filter(delivery::Column::WebhookId.is_not_in(full.iter().map(String::as_str)));
+    }
+    let next: Option<Option<i64>> = query.into_tuple().one(db).await?;
     Ok(next.flatten())
 }
 

@@ -9,11 +9,14 @@ use sea_orm::{
     TransactionTrait, sea_query::Expr,
 };
 
-use super::{DELIVERED, FAILED, PENDING, client::AttemptResult, schedule::RetrySchedule};
+use super::{
+    DELIVERED, FAILED, PENDING, client::AttemptResult, schedule::RetrySchedule,
+    worker::InFlightSlot,
+};
 use crate::ids::new_id;
 
 /// One finished attempt, waiting to be written.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Outcome {
     /// The delivery as it was claimed (`attempts` counts the attempts before this one).
     pub delivery: delivery::Model,
@@ -23,6 +26,9 @@ pub struct Outcome {
     pub at: DateTime<Utc>,
     /// No retry whatever the schedule says (the webhook was disabled or is gone).
     pub terminal: bool,
+    /// The worker's slot for this delivery, given back only once the outcome is written: a
+    /// request sent but not yet recorded still counts as in flight.
+    pub slot: Option<InFlightSlot>,
 }
 
 /// The delivery's state after an outcome, and when it is next due.
@@ -233,6 +239,7 @@ mod tests {
             },
             at,
             terminal: false,
+            slot: None,
         }
     }
 

@@ -12,7 +12,7 @@ use entity::{delivery, webhook};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use sea_orm::DatabaseConnection;
 use tokio::{
-    sync::{Notify, Semaphore, mpsc, watch},
+    sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch},
     task::JoinSet,
 };
 
@@ -28,6 +28,8 @@ use crate::{config::Config, metrics::Metrics, time};
 
 /// Most deliveries claimed per round trip.
 const CLAIM_BATCH: usize = 200;
+/// Shortest sleep between empty claims, so a worker that finds nothing it may take never spins.
+const MIN_WAIT: Duration = Duration::from_millis(20);
 /// Most outcomes written per transaction.
 const RECORD_BATCH: usize = 500;
 /// How long shutdown waits for deliveries in flight before giving the rest back.
@@ -92,6 +94,34 @@ impl InFlight {
             .filter(|(_, n)| **n >= limit)
             .map(|(id, _)| id.clone())
             .collect()
+    }
+}
+
+/// A delivery's place among those in flight: held from claim until its outcome is written,
+/// then given back (global slot, per-webhook count, metric) and the loop woken.
+pub struct InFlightSlot {
+    delivery_id: String,
+    _permit: OwnedSemaphorePermit,
+    in_flight: Arc<Mutex<InFlight>>,
+    metrics: Arc<Metrics>,
+    wake: Arc<Notify>,
+}
+
+impl std::fmt::Debug for InFlightSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InFlightSlot")
+            .field("delivery_id", &self.delivery_id)
+            .finish()
+    }
+}
+
+impl Drop for InFlightSlot {
+    fn drop(&mut self) {
+        if let Ok(mut in_flight) = self.in_flight.lock() {
+            in_flight.finish(&self.delivery_id);
+        }
+        self.metrics.in_flight.fetch_sub(1, Relaxed);
+        self.wake.notify_one();
     }
 }
 
@@ -164,9 +194,19 @@ impl Engine {
             let wait = self.until_next_due(free == 0).await;
             self.pause(wait, &mut stop).await;
         }
-        self.shut_down(tasks).await;
+        let unfinished = self.stop_sending(tasks).await;
         drop(outcomes);
+        // Outcomes already in hand are written before anything is given back.
         let _ = recorder.await;
+        if !unfinished.is_empty() {
+            tracing::info!(
+                deliveries = unfinished.len(),
+                "giving back deliveries still in flight"
+            );
+            if let Err(err) = release(&self.db, &unfinished).await {
+                tracing::warn!(error = %err, "could not give deliveries back; their lease will expire");
+            }
+        }
         let _ = pruner.await;
         let _ = listener.await;
     }
@@ -194,12 +234,17 @@ impl Engine {
         if slots_full {
             return self.settings.poll_interval;
         }
-        match next_due(&self.db).await {
-            Ok(Some(due)) => {
-                let now = time::now().timestamp_millis();
-                Duration::from_millis(due.saturating_sub(now).max(0) as u64)
-                    .min(self.settings.poll_interval)
-            }
+        let full = self
+            .in_flight
+            .lock()
+            .unwrap()
+            .full(self.settings.per_webhook);
+        let now = time::now().timestamp_millis();
+        match next_due(&self.db, now, &full).await {
+            // Due already yet not claimed: another instance holds it locked this instant.
+            // Look again shortly rather than spin.
+            Ok(Some(due)) => Duration::from_millis(due.saturating_sub(now).max(0) as u64)
+                .clamp(MIN_WAIT, self.settings.poll_interval),
             _ => self.settings.poll_interval,
         }
     }
@@ -248,25 +293,25 @@ impl Engine {
                 }
                 in_flight.start(&delivery.id, &delivery.webhook_id);
             }
+            self.metrics.in_flight.fetch_add(1, Relaxed);
+            let slot = InFlightSlot {
+                delivery_id: delivery.id.clone(),
+                _permit: permit,
+                in_flight: self.in_flight.clone(),
+                metrics: self.metrics.clone(),
+                wake: self.wake.clone(),
+            };
             let sender = self.sender.clone();
             let targets = targets.clone();
             let outcomes = outcomes.clone();
-            let in_flight = self.in_flight.clone();
-            let wake = self.wake.clone();
-            let metrics = self.metrics.clone();
-            metrics.in_flight.fetch_add(1, Relaxed);
             tasks.spawn(async move {
-                let delivery_id = delivery.id.clone();
                 let payload = targets.payloads.get(&delivery.event_id);
                 let webhook = targets.webhooks.get(&delivery.webhook_id);
                 if let (Some(payload), Some(webhook)) = (payload, webhook) {
-                    let outcome = attempt(&sender, delivery, webhook, payload).await;
+                    let mut outcome = attempt(&sender, delivery, webhook, payload).await;
+                    outcome.slot = Some(slot);
                     let _ = outcomes.send(outcome).await;
                 }
-                in_flight.lock().unwrap().finish(&delivery_id);
-                metrics.in_flight.fetch_sub(1, Relaxed);
-                drop(permit);
-                wake.notify_one();
             });
         }
         if !over_limit.is_empty()
@@ -309,29 +354,28 @@ impl Engine {
         (tx, handle)
     }
 
-    async fn shut_down(&self, mut tasks: JoinSet<()>) {
+    /// Waits up to the grace period for requests in flight, then cancels the rest and returns
+    /// their delivery ids.
+    async fn stop_sending(&self, mut tasks: JoinSet<()>) -> Vec<String> {
         let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
             while tasks.join_next().await.is_some() {}
         })
         .await;
-        if drained.is_err() {
-            tasks.abort_all();
-            let ids: Vec<String> = self
-                .in_flight
-                .lock()
-                .unwrap()
-                .deliveries
-                .keys()
-                .cloned()
-                .collect();
-            tracing::info!(
-                deliveries = ids.len(),
-                "giving back deliveries still in flight"
-            );
-            if let Err(err) = release(&self.db, &ids).await {
-                tracing::warn!(error = %err, "could not give deliveries back; their lease will expire");
-            }
+        if drained.is_ok() {
+            return Vec::new();
         }
+        // Taken before cancelling: a cancelled task gives its slot back as it is dropped.
+        let unfinished = self
+            .in_flight
+            .lock()
+            .unwrap()
+            .deliveries
+            .keys()
+            .cloned()
+            .collect();
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+        unfinished
     }
 }
 
@@ -365,6 +409,7 @@ async fn attempt(
         result,
         at,
         terminal,
+        slot: None,
     }
 }
 

@@ -30,7 +30,7 @@ pub fn start_gateway(database_url: &str, port: u16) -> Child {
         .env("KAANHA_ALLOW_PRIVATE_TARGETS", "true")
         .env("KAANHA_RETRY_SCHEDULE", "100ms,200ms,300ms")
         .env("KAANHA_DELIVERY_TIMEOUT", "1s")
-        .env("KAANHA_DELIVERY_LEASE", "2s")
+        .env("KAANHA_DELIVERY_LEASE", "4s")
         .env("KAANHA_WEBHOOK_CONCURRENCY", "8")
         .env("KAANHA_LOG", "warn")
         .stdout(Stdio::null())

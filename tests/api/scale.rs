@@ -123,6 +123,7 @@ async fn three_instances_on_one_postgres_deliver_everything_once_through_a_sigki
     }
 
     let mut duplicates = 0;
+    let mut received_total = 0;
     for receiver in &receivers {
         let mut seen = counts(receiver);
         for _ in 0..600 {
@@ -141,6 +142,7 @@ async fn three_instances_on_one_postgres_deliver_everything_once_through_a_sigki
             "{missing} acknowledged events never reached a receiver"
         );
         duplicates += seen.values().map(|n| n - 1).sum::<usize>();
+        received_total += seen.values().sum::<usize>() as u64;
     }
     announce(&format!(
         "3 instances, {} events × 3 receivers, instance 3 SIGKILLed mid-run: {duplicates} duplicates",
@@ -151,8 +153,9 @@ async fn three_instances_on_one_postgres_deliver_everything_once_through_a_sigki
         "{duplicates} duplicates: more than the requests in flight at the kill"
     );
 
-    // The log agrees with the receivers: every delivery delivered, with exactly one
-    // delivered attempt row.
+    // The log agrees with the receivers: every delivery delivered, a delivered log row for
+    // every request a receiver answered, except those the killed instance sent but never
+    // got to record.
     let db = Database::connect(&database.url).await.unwrap();
     let events = acknowledged.len() as u64 * 3;
     for _ in 0..100 {
@@ -179,7 +182,15 @@ async fn three_instances_on_one_postgres_deliver_everything_once_through_a_sigki
         .await
         .unwrap();
     assert_eq!(delivered, events);
-    assert_eq!(logged, events);
+    assert!(
+        logged >= events && logged <= received_total,
+        "{logged} delivered rows, {received_total} requests received"
+    );
+    assert!(
+        received_total - logged <= 48,
+        "{} requests were never logged",
+        received_total - logged
+    );
     let _ = db.close().await;
     for gateway in gateways.iter_mut().take(2) {
         gateway.kill().unwrap();
