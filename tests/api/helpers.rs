@@ -1,7 +1,10 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::database::TestDatabase;
-use kaanha_gateway::{config::Config, startup::Application};
+use kaanha_gateway::{
+    config::{Config, Role},
+    startup::Application,
+};
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -27,6 +30,7 @@ pub struct AppOptions {
     pub webhook_concurrency: usize,
     pub poll_interval: Duration,
     pub upstream_url: Option<String>,
+    pub role: Role,
 }
 
 impl Default for AppOptions {
@@ -39,6 +43,7 @@ impl Default for AppOptions {
             webhook_concurrency: 16,
             poll_interval: Duration::from_secs(1),
             upstream_url: None,
+            role: Role::All,
         }
     }
 }
@@ -66,6 +71,7 @@ async fn start_on(database: TestDatabase, options: AppOptions) -> TestApp {
     config.webhook_concurrency = options.webhook_concurrency;
     config.poll_interval = options.poll_interval;
     config.upstream_url = options.upstream_url.map(|u| u.parse().unwrap());
+    config.role = options.role;
     let app = Application::build(config)
         .await
         .expect("the gateway builds");

@@ -3,6 +3,7 @@
 mod database;
 mod helpers;
 mod receiver;
+mod roles;
 mod scale;
 
 mod api_keys;
