@@ -78,7 +78,12 @@ pub enum ApiError {
     Internal(Json<Box<Problem>>),
     /// The gateway cannot serve right now (e.g. the database is unreachable).
     #[oai(status = 503, content_type = "application/problem+json")]
-    Unavailable(Json<Box<Problem>>),
+    Unavailable(
+        Json<Box<Problem>>,
+        /// Seconds to wait before trying again.
+        #[oai(header = "Retry-After")]
+        String,
+    ),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -167,7 +172,10 @@ impl ApiError {
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        Self::Unavailable(problem(503, "about:blank", "Service Unavailable", detail))
+        Self::Unavailable(
+            problem(503, "about:blank", "Service Unavailable", detail),
+            "1".to_owned(),
+        )
     }
 
     /// Logs the cause with its whole chain and answers without it: internals stay internal.
@@ -187,7 +195,14 @@ impl ApiError {
 }
 
 impl From<sea_orm::DbErr> for ApiError {
+    /// A database out of reach is a moment's unavailability (retry), not a bug of ours.
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::internal(&err)
+        match err {
+            sea_orm::DbErr::Conn(_) | sea_orm::DbErr::ConnectionAcquire(_) => {
+                tracing::warn!(error = %err, "database unreachable");
+                Self::unavailable("The database is not reachable right now; retry shortly.")
+            }
+            err => Self::internal(&err),
+        }
     }
 }
