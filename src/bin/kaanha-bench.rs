@@ -293,7 +293,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (raw_n, publish_n, e2e_n, fan_events, fan_hooks) = if args.quick {
-        (5_000, 2_000, 5_000, 250, 20)
+        (20_000, 2_000, 10_000, 500, 20)
     } else {
         (50_000, 20_000, 50_000, 5_000, 20)
     };

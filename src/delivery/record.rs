@@ -2,6 +2,8 @@
 //! `pending` with the next due time, or to `failed` — many outcomes per transaction, because
 //! cost per delivery, not per round trip, sets throughput.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{delivery, delivery_attempt, webhook};
 use sea_orm::{
@@ -36,6 +38,16 @@ struct Transition {
     status: &'static str,
     due_at: i64,
     unsubscribe: bool,
+}
+
+/// What one grouped `UPDATE` writes: status, due time (pending only), answer code, attempts.
+type NewState = (&'static str, Option<i64>, Option<i32>, i32);
+
+impl Transition {
+    /// Only a delivery that waits for a retry needs its due time written.
+    fn due_at_if_pending(&self) -> Option<i64> {
+        (self.status == PENDING).then_some(self.due_at)
+    }
 }
 
 fn transition(outcome: &Outcome, schedule: &RetrySchedule) -> Transition {
@@ -142,6 +154,7 @@ async fn record_batch(
         .all(&txn)
         .await?;
     let mut attempts = Vec::with_capacity(outcomes.len());
+    let mut groups: HashMap<NewState, Vec<&str>> = HashMap::new();
     let mut unsubscribed = Vec::new();
     for outcome in outcomes
         .iter()
@@ -167,24 +180,40 @@ async fn record_batch(
             response_body: Set(r.response_excerpt.clone()),
             created_at: Set(outcome.at),
         });
-        delivery::Entity::update_many()
-            .col_expr(delivery::Column::Status, Expr::value(next.status))
-            .col_expr(delivery::Column::Attempts, Expr::value(attempt))
-            .col_expr(delivery::Column::DueAt, Expr::value(next.due_at))
-            .col_expr(
-                delivery::Column::LeaseUntil,
-                Expr::value(Option::<i64>::None),
-            )
-            .col_expr(
-                delivery::Column::LastResponseCode,
-                Expr::value(r.status.map(i32::from)),
-            )
-            .col_expr(delivery::Column::UpdatedAt, Expr::value(outcome.at))
-            .filter(delivery::Column::Id.eq(d.id.as_str()))
-            .exec(&txn)
-            .await?;
+        // Outcomes that leave their deliveries in the same state are written by one UPDATE
+        // (in steady state: every delivered one with the same answer code).
+        groups
+            .entry((
+                next.status,
+                next.due_at_if_pending(),
+                r.status.map(i32::from),
+                attempt,
+            ))
+            .or_insert_with(Vec::new)
+            .push(d.id.as_str());
         if next.unsubscribe {
             unsubscribed.push(d.webhook_id.clone());
+        }
+    }
+    let now = crate::time::now();
+    for ((status, due_at, code, attempt), ids) in groups {
+        for chunk in ids.chunks(500) {
+            let mut update = delivery::Entity::update_many()
+                .col_expr(delivery::Column::Status, Expr::value(status))
+                .col_expr(delivery::Column::Attempts, Expr::value(attempt))
+                .col_expr(
+                    delivery::Column::LeaseUntil,
+                    Expr::value(Option::<i64>::None),
+                )
+                .col_expr(delivery::Column::LastResponseCode, Expr::value(code))
+                .col_expr(delivery::Column::UpdatedAt, Expr::value(now));
+            if let Some(due_at) = due_at {
+                update = update.col_expr(delivery::Column::DueAt, Expr::value(due_at));
+            }
+            update
+                .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
+                .exec(&txn)
+                .await?;
         }
     }
     for chunk in attempts.chunks(500) {
