@@ -189,7 +189,7 @@ async fn record_batch(
                 r.status.map(i32::from),
                 attempt,
             ))
-            .or_insert_with(Vec::new)
+            .or_default()
             .push(d.id.as_str());
         if next.unsubscribe {
             unsubscribed.push(d.webhook_id.clone());
