@@ -86,12 +86,12 @@ pub async fn find(
         .await
 }
 
-/// Makes a failed delivery due now, for one more attempt. `false` when it was not failed
-/// (someone else retried it first, or it never failed).
+/// Makes a failed delivery due now, for one more attempt, and returns it as it now is; `None`
+/// when it was not failed (someone else retried it first, or it never failed).
 pub async fn retry_now(
     db: &impl ConnectionTrait,
     delivery: &delivery::Model,
-) -> Result<bool, DbErr> {
+) -> Result<Option<delivery::Model>, DbErr> {
     let now = time::now();
     let updated = delivery::Entity::update_many()
         .col_expr(delivery::Column::Status, Expr::value(PENDING))
@@ -103,12 +103,13 @@ pub async fn retry_now(
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
         .filter(delivery::Column::Id.eq(delivery.id.as_str()))
         .filter(delivery::Column::Status.eq(FAILED))
-        .exec(db)
-        .await?;
-    if updated.rows_affected == 1 {
+        .exec_with_returning(db)
+        .await?
+        .pop();
+    if updated.is_some() {
         crate::db::notify_deliveries(db).await?;
     }
-    Ok(updated.rows_affected == 1)
+    Ok(updated)
 }
 
 /// Deliveries waiting for an attempt, across all instances (index: status, due_at).

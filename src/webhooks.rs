@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use entity::{webhook, webhook_event};
 use poem_openapi::Enum;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use serde::Deserialize;
 
@@ -228,6 +228,15 @@ pub async fn find(
         .one(db)
         .await?;
     Ok(attach_events(db, row.into_iter().collect()).await?.pop())
+}
+
+/// Whether the organization has this webhook (without loading it).
+pub async fn exists(db: &impl ConnectionTrait, org: &OrgId, id: &str) -> Result<bool, DbErr> {
+    let count = webhook::Entity::find_by_id(id)
+        .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .count(db)
+        .await?;
+    Ok(count > 0)
 }
 
 /// One page of an organization's webhooks, newest first, after `cursor` (an id) when given.

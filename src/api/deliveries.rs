@@ -187,10 +187,11 @@ enum TestResponse {
 }
 
 async fn require_webhook(state: &AppState, org: &OrgId, id: &str) -> ApiResult<()> {
-    webhooks::find(&state.db, org, id)
-        .await?
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found("webhook", id))
+    if webhooks::exists(&state.db, org, id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("webhook", id))
+    }
 }
 
 #[OpenApi(tag = "ApiTags::Deliveries")]
@@ -334,16 +335,13 @@ impl DeliveriesApi {
         let found = deliveries::find(&state.db, &auth.0.org, &id, &delivery_id)
             .await?
             .ok_or_else(|| ApiError::not_found("delivery", &delivery_id))?;
-        if !deliveries::retry_now(&state.db, &found).await? {
+        let Some(updated) = deliveries::retry_now(&state.db, &found).await? else {
             return Err(ApiError::conflict(format!(
                 "Only failed deliveries can be retried; this one is {}.",
                 found.status
             )));
-        }
+        };
         state.wake.notify_one();
-        let updated = deliveries::find(&state.db, &auth.0.org, &id, &delivery_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("delivery", &delivery_id))?;
         Ok(RetryResponse::Accepted(Json(updated.into())))
     }
 }
