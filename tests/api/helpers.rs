@@ -224,6 +224,18 @@ impl TestApp {
         panic!("no log row matching `{query}` for {webhook_id} within 5 s");
     }
 
+    /// Waits until `path` answers 404 (a 410 removes a subscription just after the receiver
+    /// answers), then checks it is a proper problem.
+    pub async fn wait_until_gone(&self, path: &str, token: &str) {
+        for _ in 0..100 {
+            if self.get(path, token).send().await.unwrap().status() == 404 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        expect_problem(self.get(path, token).send().await.unwrap(), 404).await;
+    }
+
     /// Creates a webhook on a loopback URL and returns its JSON.
     pub async fn webhook(&self, token: &str, name: &str) -> Value {
         let body = json!({

@@ -293,13 +293,7 @@ async fn the_zapier_lifecycle_works_as_zapier_runs_it() {
         "/api/integrations/zapier/hooks/{}",
         again["id"].as_str().unwrap()
     );
-    for _ in 0..100 {
-        if app.get(&gone, &key).send().await.unwrap().status() == 404 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    expect_problem(app.get(&gone, &key).send().await.unwrap(), 404).await;
+    app.wait_until_gone(&gone, &key).await;
 }
 
 /// Make: attach (webhook URL, id kept for detach) → deliveries → detach.
