@@ -86,7 +86,7 @@ pub struct Config {
     )]
     pub database_url: String,
 
-    /// Most database connections the gateway keeps open.
+    /// Most database connections the gateway keeps open (PostgreSQL; SQLite always uses one).
     #[arg(
         long,
         env = "KAANHA_DB_MAX_CONNECTIONS",

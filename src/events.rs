@@ -80,12 +80,27 @@ pub async fn publish(
     events: Vec<NewEvent>,
 ) -> Result<Vec<Published>, PublishError> {
     let txn = crate::db::begin_write(db).await?;
+    let published = publish_in(&txn, org, events).await?;
+    if published.iter().any(|p| !p.duplicate && p.deliveries > 0) {
+        crate::db::notify_deliveries(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(published)
+}
+
+/// `publish` inside the caller's transaction (which notifies and commits). On `IdTaken`
+/// nothing has been written.
+pub async fn publish_in(
+    txn: &impl ConnectionTrait,
+    org: &OrgId,
+    events: Vec<NewEvent>,
+) -> Result<Vec<Published>, PublishError> {
     let given: Vec<&str> = events.iter().filter_map(|e| e.id.as_deref()).collect();
     let mut stored: HashMap<String, String> = HashMap::new();
     for chunk in given.chunks(500) {
         for row in event::Entity::find()
             .filter(event::Column::Id.is_in(chunk.iter().copied()))
-            .all(&txn)
+            .all(txn)
             .await?
         {
             stored.insert(row.id, row.org_id);
@@ -97,7 +112,7 @@ pub async fn publish(
     {
         return Err(PublishError::IdTaken(id.clone()));
     }
-    let duplicate_counts = count_deliveries(&txn, stored.keys().map(String::as_str)).await?;
+    let duplicate_counts = count_deliveries(txn, stored.keys().map(String::as_str)).await?;
 
     let mut fan_out: HashMap<&'static str, Vec<Target>> = HashMap::new();
     let mut event_rows = Vec::new();
@@ -120,7 +135,7 @@ pub async fn publish(
             continue;
         }
         if !fan_out.contains_key(new.event_type) {
-            let targets = subscribed_webhooks(&txn, org, new.event_type).await?;
+            let targets = subscribed_webhooks(txn, org, new.event_type).await?;
             fan_out.insert(new.event_type, targets);
         }
         let catalog_type =
@@ -153,12 +168,7 @@ pub async fn publish(
             duplicate: false,
         });
     }
-    let any_delivery = !delivery_rows.is_empty();
-    insert_rows(&txn, event_rows, delivery_rows).await?;
-    if any_delivery {
-        crate::db::notify_deliveries(&txn).await?;
-    }
-    txn.commit().await?;
+    insert_rows(txn, event_rows, delivery_rows).await?;
     Ok(results)
 }
 

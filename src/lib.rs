@@ -15,6 +15,7 @@ pub mod ids;
 pub mod keys;
 pub mod metrics;
 pub mod org;
+pub mod publisher;
 pub mod scope;
 pub mod startup;
 pub mod targets;

@@ -22,6 +22,7 @@ use crate::{
     db,
     delivery::Engine,
     metrics::Metrics,
+    publisher::Publisher,
     targets::TargetPolicy,
 };
 
@@ -38,6 +39,8 @@ pub struct AppState {
     /// The discovery document by base URL, with its ETag.
     pub describe_cache: DescribeCache,
     pub metrics: Arc<Metrics>,
+    /// Writes publishes, several requests per transaction when they arrive together.
+    pub publisher: Publisher,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             upstream,
             describe_cache: crate::api::describe::new_cache(),
             metrics: Arc::default(),
+            publisher: Publisher::start(db.clone()),
             wake: Arc::new(Notify::new()),
             auth: Authenticator::new(db.clone(), config.jwt_secret.as_deref()),
             targets: TargetPolicy {

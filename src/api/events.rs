@@ -15,7 +15,7 @@ use crate::{
     catalog,
     config::Config,
     error::{ApiError, ApiResult, FieldError},
-    events::{self, NewEvent, PublishError, Published},
+    events::{NewEvent, PublishError, Published},
     org::OrgId,
     scope::Scope,
     startup::AppState,
@@ -199,28 +199,22 @@ impl EventsApi {
     }
 }
 
-/// Stores, retrying once if a concurrent publish of the same id won the race, then wakes the
-/// workers.
+/// Stores (in a group commit with publishes arriving at the same time), then wakes the workers.
 async fn publish(
     state: &AppState,
     org: &OrgId,
     events: Vec<NewEvent>,
 ) -> ApiResult<Vec<Published>> {
-    let mut result = events::publish(&state.db, org, events.clone()).await;
-    if let Err(PublishError::Db(err)) = &result
-        && matches!(
-            err.sql_err(),
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-        )
-    {
-        result = events::publish(&state.db, org, events).await;
-    }
-    let published = result.map_err(|err| match err {
-        PublishError::IdTaken(id) => ApiError::conflict(format!(
-            "The event id `{id}` is already used by another organization; choose another id."
-        )),
-        PublishError::Db(err) => ApiError::from(err),
-    })?;
+    let published = state
+        .publisher
+        .publish(org, events)
+        .await
+        .map_err(|err| match err {
+            PublishError::IdTaken(id) => ApiError::conflict(format!(
+                "The event id `{id}` is already used by another organization; choose another id."
+            )),
+            PublishError::Db(err) => ApiError::from(err),
+        })?;
     let new = published.iter().filter(|p| !p.duplicate).count() as u64;
     state
         .metrics

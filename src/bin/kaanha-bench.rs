@@ -5,7 +5,7 @@
 //!     cargo run --release --bin kaanha-bench -- --db sqlite|postgres [--quick]
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -13,10 +13,11 @@ use std::{
 
 use clap::{Parser, ValueEnum};
 use poem::{
-    EndpointExt, Request, Response, Route, Server, handler, listener::TcpAcceptor, web::Data,
+    EndpointExt, Request, Response, Route, Server, handler, http::StatusCode,
+    listener::TcpAcceptor, web::Data,
 };
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, watch};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Db {
@@ -40,6 +41,10 @@ struct Args {
     /// Small sizes: a smoke run of about a minute.
     #[arg(long)]
     quick: bool,
+    /// The gateway's log filter (`KAANHA_LOG`), e.g. `kaanha_gateway::delivery=debug` when
+    /// profiling; its log goes to this program's standard error.
+    #[arg(long, default_value = "warn")]
+    gateway_log: String,
     /// Where the JSON and Markdown results go.
     #[arg(long, default_value = "bench/results")]
     out: String,
@@ -47,26 +52,105 @@ struct Args {
 
 const CONCURRENCY: usize = 64;
 
-/// Counts requests per path; answers 200 at once.
+/// The receiver's state: requests per path, plus what the latency, failure and backlog
+/// scenarios need.
+struct Receiver {
+    /// Where it listens, `http://127.0.0.1:port`.
+    base: String,
+    counts: Mutex<HashMap<String, u64>>,
+    /// Microseconds since `start` is the clock publishers stamp events with.
+    start: Instant,
+    latencies_us: Mutex<Vec<u64>>,
+    /// While `false`, `/backlog` requests wait: the receiver is "down" (accepting, not answering).
+    backlog_open: watch::Sender<bool>,
+    flaky: Mutex<Flaky>,
+}
+
+/// The failure scenario's receiver: every answer whose number ends in 0, 1 or 2 is a 500.
 #[derive(Default)]
-struct Counts(Mutex<HashMap<String, u64>>);
+struct Flaky {
+    requests: u64,
+    errors: u64,
+    seen: HashSet<String>,
+    delivered: HashSet<String>,
+    /// When every delivery had had its first attempt, and how many had succeeded by then.
+    first_pass: Option<(Instant, usize)>,
+    expected: usize,
+}
 
 #[handler]
-async fn receive(req: &Request, body: poem::Body, counts: Data<&Arc<Counts>>) -> Response {
-    let _ = body.into_bytes().await;
-    *counts
-        .0
-        .0
-        .lock()
-        .unwrap()
-        .entry(req.uri().path().to_owned())
-        .or_default() += 1;
+async fn receive(req: &Request, body: poem::Body, receiver: Data<&Arc<Receiver>>) -> Response {
+    let body = body.into_bytes().await.unwrap_or_default();
+    let path = req.uri().path().to_owned();
+    let receiver = *receiver;
+    if path == "/latency" {
+        let now = receiver.start.elapsed().as_micros() as u64;
+        if let Some(sent) = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .and_then(|v| v["data"]["t"].as_u64())
+        {
+            receiver
+                .latencies_us
+                .lock()
+                .unwrap()
+                .push(now.saturating_sub(sent));
+        }
+    } else if path == "/backlog" {
+        let mut open = receiver.backlog_open.subscribe();
+        let _ = open.wait_for(|open| *open).await;
+    } else if path == "/flaky" {
+        let delivery = req
+            .header("x-kaanha-delivery")
+            .unwrap_or_default()
+            .to_owned();
+        let mut flaky = receiver.flaky.lock().unwrap();
+        flaky.requests += 1;
+        let fail = flaky.requests % 10 < 3;
+        flaky.seen.insert(delivery.clone());
+        if fail {
+            flaky.errors += 1;
+        } else {
+            flaky.delivered.insert(delivery);
+        }
+        if flaky.first_pass.is_none() && flaky.seen.len() >= flaky.expected {
+            flaky.first_pass = Some((Instant::now(), flaky.delivered.len()));
+        }
+        drop(flaky);
+        receiver.count(&path);
+        if fail {
+            return Response::builder()
+                .status(StatusCode::INTERNAL_SERVER_ERROR)
+                .body("no");
+        }
+        return Response::builder().body("ok");
+    }
+    receiver.count(&path);
     Response::builder().body("ok")
 }
 
-impl Counts {
+impl Receiver {
+    fn new(base: String) -> Self {
+        Self {
+            base,
+            counts: Mutex::default(),
+            start: Instant::now(),
+            latencies_us: Mutex::default(),
+            backlog_open: watch::Sender::new(true),
+            flaky: Mutex::default(),
+        }
+    }
+
+    /// Counts a request under its path and, for `/group/n` paths, under `/group` too.
+    fn count(&self, path: &str) {
+        let mut counts = self.counts.lock().unwrap();
+        *counts.entry(path.to_owned()).or_default() += 1;
+        if let Some((group, _)) = path.rsplit_once('/').filter(|(g, _)| !g.is_empty()) {
+            *counts.entry(group.to_owned()).or_default() += 1;
+        }
+    }
+
     fn get(&self, path: &str) -> u64 {
-        self.0.lock().unwrap().get(path).copied().unwrap_or(0)
+        self.counts.lock().unwrap().get(path).copied().unwrap_or(0)
     }
 
     /// Waits until `path` has `count` requests; the time when it did.
@@ -88,10 +172,13 @@ struct Row {
     seconds: f64,
     per_second: f64,
     ratio: Option<f64>,
+    /// What else the scenario measured (latency percentiles, memory, retries, ...).
+    detail: String,
 }
 
 struct Gateway {
     child: Child,
+    pid: u32,
     base: String,
     key: String,
     client: reqwest::Client,
@@ -166,10 +253,14 @@ async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
         .env("KAANHA_DATABASE_URL", &database_url)
         .env("KAANHA_BIND", format!("127.0.0.1:{port}"))
         .env("KAANHA_ALLOW_PRIVATE_TARGETS", "true")
-        .env("KAANHA_LOG", "warn")
+        .env("KAANHA_LOG", &args.gateway_log)
         .env("KAANHA_DB_MAX_CONNECTIONS", "16")
         .env("KAANHA_WEBHOOK_CONCURRENCY", CONCURRENCY.to_string())
         .env("KAANHA_MAX_BATCH_BYTES", (32 * 1024 * 1024).to_string())
+        // Retries a second apart, so the failure scenario ends within the run.
+        .env("KAANHA_RETRY_SCHEDULE", "1s,1s,1s,1s,1s,1s,1s,1s")
+        // The backlog scenario's receiver holds its first requests until it comes "up".
+        .env("KAANHA_DELIVERY_TIMEOUT", "300s")
         .stdout(Stdio::null())
         .spawn()?;
     let base = format!("http://127.0.0.1:{port}");
@@ -186,6 +277,7 @@ async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(Gateway {
+        pid: child.id(),
         child,
         base,
         key,
@@ -198,20 +290,16 @@ async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
 impl Gateway {
     async fn webhook(&self, url: &str, event: &str) -> anyhow::Result<()> {
         let body = json!({"name": "bench", "url": url, "events": [event]});
-        let answer = self
-            .client
-            .post(format!("{}/api/webhooks", self.base))
-            .bearer_auth(&self.key)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await?;
-        anyhow::ensure!(
-            answer.status() == 201,
-            "creating a webhook answered {}",
-            answer.status()
-        );
-        Ok(())
+        let url = format!("{}/api/webhooks", self.base);
+        post_json(
+            &self.client,
+            url,
+            &self.key,
+            &body,
+            201,
+            "creating a webhook",
+        )
+        .await
     }
 
     async fn publish_batches(&self, event: &str, total: usize) -> anyhow::Result<()> {
@@ -219,19 +307,9 @@ impl Gateway {
             let events: Vec<Value> = (start..(start + 1000).min(total))
                 .map(|i| json!({"event": event, "data": {"n": i, "text": "Hi, I need help with my order"}}))
                 .collect();
-            let answer = self
-                .client
-                .post(format!("{}/api/events/batch", self.base))
-                .bearer_auth(&self.key)
-                .header("content-type", "application/json")
-                .body(json!({"events": events}).to_string())
-                .send()
-                .await?;
-            anyhow::ensure!(
-                answer.status() == 202,
-                "batch publish answered {}",
-                answer.status()
-            );
+            let url = format!("{}/api/events/batch", self.base);
+            let body = json!({"events": events});
+            post_json(&self.client, url, &self.key, &body, 202, "batch publish").await?;
         }
         Ok(())
     }
@@ -249,6 +327,31 @@ impl Gateway {
             .await;
         }
     }
+}
+
+/// POSTs JSON to the gateway's API with the bench's key; an answer other than `expect` is an
+/// error naming `what`.
+async fn post_json(
+    client: &reqwest::Client,
+    url: String,
+    key: &str,
+    body: &Value,
+    expect: u16,
+    what: &str,
+) -> anyhow::Result<()> {
+    let answer = client
+        .post(url)
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await?;
+    anyhow::ensure!(
+        answer.status() == expect,
+        "{what} answered {}",
+        answer.status()
+    );
+    Ok(())
 }
 
 /// Runs `total` jobs at `CONCURRENCY`; their wall time.
@@ -285,6 +388,7 @@ fn row(scenario: &str, count: u64, took: Duration, ceiling: Option<f64>) -> Row 
         seconds,
         per_second,
         ratio: ceiling.map(|c| per_second / c),
+        detail: String::new(),
     }
 }
 
@@ -292,15 +396,23 @@ fn row(scenario: &str, count: u64, took: Duration, ceiling: Option<f64>) -> Row 
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let (raw_n, publish_n, e2e_n, fan_events, fan_hooks) = if args.quick {
-        (20_000, 2_000, 10_000, 500, 20)
+    let sizes = if args.quick {
+        Sizes::QUICK
     } else {
-        (50_000, 20_000, 50_000, 5_000, 20)
+        Sizes::FULL
     };
+    let Sizes {
+        raw: raw_n,
+        publish: publish_n,
+        end_to_end: e2e_n,
+        fan_events,
+        fan_hooks,
+        ..
+    } = sizes;
 
-    let counts = Arc::new(Counts::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let receiver = format!("http://{}", listener.local_addr()?);
+    let counts = Arc::new(Receiver::new(receiver.clone()));
     let app = Route::new()
         .at("/*path", poem::post(receive))
         .data(counts.clone());
@@ -354,19 +466,15 @@ async fn main() -> anyhow::Result<()> {
         let (client, base, key) = (client.clone(), base.clone(), key.clone());
         async move {
             let event = json!({"event": "contact.updated", "data": {"n": i}});
-            let answer = client
-                .post(format!("{base}/api/events"))
-                .bearer_auth(&key)
-                .header("content-type", "application/json")
-                .body(event.to_string())
-                .send()
-                .await?;
-            anyhow::ensure!(
-                answer.status() == 202,
-                "publish answered {}",
-                answer.status()
-            );
-            Ok(())
+            post_json(
+                &client,
+                format!("{base}/api/events"),
+                &key,
+                &event,
+                202,
+                "publish",
+            )
+            .await
         }
     })
     .await?;
@@ -433,8 +541,316 @@ async fn main() -> anyhow::Result<()> {
         Some(ceiling),
     ));
 
+    rows.push(latency(&gateway, &counts, sizes.latency_seconds).await?);
+    rows.push(failures(&gateway, &counts, sizes.failures, ceiling).await?);
+    for (webhooks, event) in sizes.scale.iter().zip(SCALE_EVENTS) {
+        rows.push(
+            scale(
+                &gateway,
+                &counts,
+                *webhooks,
+                sizes.scale_deliveries,
+                event,
+                ceiling,
+            )
+            .await?,
+        );
+    }
+    rows.push(backlog(&gateway, &counts, sizes.backlog, ceiling).await?);
+
     gateway.drop_database().await;
     report(&args, &rows)
+}
+
+/// How much each scenario does: `--quick` for a smoke run, the issue's sizes otherwise.
+#[derive(Clone, Copy)]
+struct Sizes {
+    raw: usize,
+    publish: usize,
+    end_to_end: usize,
+    fan_events: usize,
+    fan_hooks: usize,
+    latency_seconds: u64,
+    failures: usize,
+    scale: [usize; 3],
+    scale_deliveries: usize,
+    backlog: usize,
+}
+
+impl Sizes {
+    const QUICK: Sizes = Sizes {
+        raw: 20_000,
+        publish: 2_000,
+        end_to_end: 10_000,
+        fan_events: 500,
+        fan_hooks: 20,
+        latency_seconds: 5,
+        failures: 2_000,
+        scale: [1, 10, 100],
+        scale_deliveries: 2_000,
+        backlog: 20_000,
+    };
+    const FULL: Sizes = Sizes {
+        raw: 50_000,
+        publish: 20_000,
+        end_to_end: 50_000,
+        fan_events: 5_000,
+        fan_hooks: 20,
+        latency_seconds: 30,
+        failures: 20_000,
+        scale: [1, 100, 10_000],
+        scale_deliveries: 20_000,
+        backlog: 200_000,
+    };
+}
+
+/// One event type per scale step, used by no other scenario, so each step's webhooks get only
+/// its own events.
+const SCALE_EVENTS: [&str; 3] = [
+    "contact.created",
+    "contact.opted_out",
+    "broadcast.completed",
+];
+
+/// Publish → receipt at a steady 1,000 events/s, one `POST /api/events` each.
+async fn latency(gateway: &Gateway, receiver: &Arc<Receiver>, seconds: u64) -> anyhow::Result<Row> {
+    const RATE: u64 = 1_000;
+    gateway
+        .webhook(&format!("{}/latency", receiver.base), "message.sent")
+        .await?;
+    receiver.wait("/latency", 1, Duration::from_secs(10)).await; // the test event
+    receiver.latencies_us.lock().unwrap().clear();
+    let total = RATE * seconds;
+    let mut ticks = tokio::time::interval(Duration::from_micros(1_000_000 / RATE));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let mut sends = tokio::task::JoinSet::new();
+    for _ in 0..total {
+        ticks.tick().await;
+        let (client, url, key) = (
+            gateway.client.clone(),
+            format!("{}/api/events", gateway.base),
+            gateway.key.clone(),
+        );
+        let t = receiver.start.elapsed().as_micros() as u64;
+        sends.spawn(async move {
+            let event = json!({"event": "message.sent", "data": {"t": t}});
+            client
+                .post(url)
+                .bearer_auth(key)
+                .header("content-type", "application/json")
+                .body(event.to_string())
+                .send()
+                .await
+        });
+        while let Some(sent) = sends.try_join_next() {
+            anyhow::ensure!(
+                sent?.is_ok_and(|r| r.status() == 202),
+                "a latency publish failed"
+            );
+        }
+    }
+    while let Some(sent) = sends.join_next().await {
+        anyhow::ensure!(
+            sent?.is_ok_and(|r| r.status() == 202),
+            "a latency publish failed"
+        );
+    }
+    receiver
+        .wait("/latency", total + 1, Duration::from_secs(120))
+        .await
+        .ok_or_else(|| anyhow::anyhow!("the latency scenario did not finish"))?;
+    let mut latencies = std::mem::take(&mut *receiver.latencies_us.lock().unwrap());
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize] as f64 / 1000.0;
+    let mut row = row(
+        &format!("latency, publish → receipt at {RATE} events/s"),
+        latencies.len() as u64,
+        started.elapsed(),
+        None,
+    );
+    row.detail = format!(
+        "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        at(0.50),
+        at(0.99),
+        at(1.0)
+    );
+    Ok(row)
+}
+
+/// 30 % of answers are 500: how fast the healthy share gets through, and the retries it costs.
+async fn failures(
+    gateway: &Gateway,
+    receiver: &Arc<Receiver>,
+    events: usize,
+    ceiling: f64,
+) -> anyhow::Result<Row> {
+    gateway
+        .webhook(&format!("{}/flaky", receiver.base), "conversation.opened")
+        .await?;
+    receiver.wait("/flaky", 1, Duration::from_secs(10)).await; // the test event (maybe a 500)
+    tokio::time::sleep(Duration::from_millis(1500)).await; // and its retry
+    *receiver.flaky.lock().unwrap() = Flaky {
+        expected: events,
+        ..Flaky::default()
+    };
+    let started = Instant::now();
+    gateway
+        .publish_batches("conversation.opened", events)
+        .await?;
+    let deadline = started + Duration::from_secs(600);
+    while receiver.flaky.lock().unwrap().delivered.len() < events {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "the failure scenario did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let took = started.elapsed();
+    let flaky = receiver.flaky.lock().unwrap();
+    let (first_pass_at, healthy) = flaky.first_pass.unwrap_or((Instant::now(), 0));
+    let first_pass = first_pass_at - started;
+    let healthy_rate = healthy as f64 / first_pass.as_secs_f64();
+    let mut row = row(
+        "failures, 30 % of answers 500: healthy share (deliveries/s)",
+        healthy as u64,
+        first_pass,
+        Some(ceiling),
+    );
+    row.per_second = healthy_rate;
+    row.ratio = Some(healthy_rate / ceiling);
+    row.detail = format!(
+        "{} requests for {events} events: {} answered 500, {} retries ({:.2} per event); all delivered in {:.1} s",
+        flaky.requests,
+        flaky.errors,
+        flaky.requests - events as u64,
+        (flaky.requests - events as u64) as f64 / events as f64,
+        took.as_secs_f64()
+    );
+    Ok(row)
+}
+
+/// The same number of deliveries spread over 1, 100 and 10,000 webhooks of one organization:
+/// the cost per delivery should not grow with the number of subscriptions.
+async fn scale(
+    gateway: &Gateway,
+    receiver: &Arc<Receiver>,
+    webhooks: usize,
+    deliveries: usize,
+    event: &'static str,
+    ceiling: f64,
+) -> anyhow::Result<Row> {
+    let group = format!("/scale{webhooks}");
+    let base = format!("{}{group}", receiver.base);
+    let (client, api, key) = (
+        gateway.client.clone(),
+        gateway.base.clone(),
+        gateway.key.clone(),
+    );
+    concurrently(webhooks, move |i| {
+        let (client, api, key) = (client.clone(), api.clone(), key.clone());
+        let body = json!({"name": "bench", "url": format!("{base}/{i}"), "events": [event]});
+        async move {
+            let url = format!("{api}/api/webhooks");
+            post_json(&client, url, &key, &body, 201, "creating a webhook").await
+        }
+    })
+    .await?;
+    receiver
+        .wait(&group, webhooks as u64, Duration::from_secs(300))
+        .await
+        .ok_or_else(|| anyhow::anyhow!("the test events of {webhooks} webhooks did not arrive"))?;
+    let events = deliveries.div_ceil(webhooks);
+    let started = Instant::now();
+    gateway.publish_batches(event, events).await?;
+    let done = receiver
+        .wait(
+            &group,
+            (webhooks + events * webhooks) as u64,
+            Duration::from_secs(600),
+        )
+        .await
+        .ok_or_else(|| {
+            anyhow::anyhow!("the scale scenario with {webhooks} webhooks did not finish")
+        })?;
+    let count = (events * webhooks) as u64;
+    let took = done - started;
+    let mut row = row(
+        &format!("scale: {webhooks} webhooks in the org, {events} events each (deliveries/s)"),
+        count,
+        took,
+        Some(ceiling),
+    );
+    row.detail = format!(
+        "{:.0} µs of wall time per delivery",
+        took.as_secs_f64() * 1e6 / count as f64
+    );
+    Ok(row)
+}
+
+/// Deliveries pile up while the receiver is down (accepting, never answering), then it comes
+/// up: the drain rate, and the gateway's memory throughout.
+async fn backlog(
+    gateway: &Gateway,
+    receiver: &Arc<Receiver>,
+    deliveries: usize,
+    ceiling: f64,
+) -> anyhow::Result<Row> {
+    gateway
+        .webhook(&format!("{}/backlog", receiver.base), "message.read")
+        .await?;
+    receiver.wait("/backlog", 1, Duration::from_secs(10)).await; // the test event
+    let rss_before = rss_kib(gateway.pid, "VmRSS:");
+    receiver.backlog_open.send_replace(false);
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let (peak, sampling, pid) = (peak.clone(), sampling.clone(), gateway.pid);
+        tokio::spawn(async move {
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                peak.fetch_max(rss_kib(pid, "VmRSS:"), std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    gateway.publish_batches("message.read", deliveries).await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let started = Instant::now();
+    receiver.backlog_open.send_replace(true);
+    let done = receiver
+        .wait("/backlog", deliveries as u64 + 1, Duration::from_secs(900))
+        .await
+        .ok_or_else(|| anyhow::anyhow!("the backlog did not drain"))?;
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let _ = sampler.await;
+    let mut row = row(
+        &format!(
+            "backlog: {deliveries} queued while the receiver was down, drained (deliveries/s)"
+        ),
+        deliveries as u64,
+        done - started,
+        Some(ceiling),
+    );
+    row.detail = format!(
+        "gateway RSS {:.0} MB before, peak {:.0} MB while queued and draining; peak over the whole run {:.0} MB",
+        rss_before as f64 / 1024.0,
+        peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0,
+        rss_kib(gateway.pid, "VmHWM:") as f64 / 1024.0
+    );
+    Ok(row)
+}
+
+/// A line of `/proc/<pid>/status`, in KiB (0 where there is no such file).
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(field))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn report(args: &Args, rows: &[Row]) -> anyhow::Result<()> {
@@ -444,19 +860,19 @@ fn report(args: &Args, rows: &[Row]) -> anyhow::Result<()> {
     };
     let mode = if args.quick { "quick" } else { "full" };
     let mut md = format!(
-        "| scenario ({db}, {mode}) | count | seconds | per second | × raw ceiling |\n|---|---:|---:|---:|---:|\n"
+        "| scenario ({db}, {mode}) | count | seconds | per second | × raw ceiling | detail |\n|---|---:|---:|---:|---:|---|\n"
     );
     for r in rows {
         let ratio = r.ratio.map_or("".to_owned(), |x| format!("{x:.2}"));
         md.push_str(&format!(
-            "| {} | {} | {:.2} | {:.0} | {ratio} |\n",
-            r.scenario, r.count, r.seconds, r.per_second
+            "| {} | {} | {:.2} | {:.0} | {ratio} | {} |\n",
+            r.scenario, r.count, r.seconds, r.per_second, r.detail
         ));
     }
     print!("{md}");
     let json: Vec<Value> = rows
         .iter()
-        .map(|r| json!({"scenario": r.scenario, "count": r.count, "seconds": r.seconds, "perSecond": r.per_second, "ratioToRawCeiling": r.ratio}))
+        .map(|r| json!({"scenario": r.scenario, "count": r.count, "seconds": r.seconds, "perSecond": r.per_second, "ratioToRawCeiling": r.ratio, "detail": r.detail}))
         .collect();
     std::fs::create_dir_all(&args.out)?;
     std::fs::write(format!("{}/{db}-{mode}.md", args.out), &md)?;

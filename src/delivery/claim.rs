@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use entity::{delivery, event, webhook};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionSession, TransactionTrait,
-    sea_query::{Expr, LockBehavior, LockType},
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, LockBehavior, LockType, Query},
 };
 
 use super::PENDING;
@@ -24,17 +24,25 @@ fn claimable(now_ms: i64) -> Condition {
         )
 }
 
-/// How many due rows one claim looks at to choose from.
+/// Most due rows one claim looks at to choose from.
 const CANDIDATES: u64 = 1000;
+/// Rows looked at per delivery wanted: enough to skip past webhooks with little room.
+const CANDIDATES_PER_SLOT: u64 = 4;
 
 /// Leases due deliveries, oldest due first: at most `limit` in all and, per webhook, only as
 /// many as `room` says that webhook can take now (webhooks in `full` have none) — so a slow receiver's backlog is never
 /// claimed only to wait (or be handed back) while other webhooks' deliveries are due.
 ///
-/// Candidates are read first (an index range on `status, due_at`); the chosen rows are then
-/// locked `FOR UPDATE SKIP LOCKED` on PostgreSQL, checked again, and leased in the same
-/// transaction, so instances claiming at once never take the same row and never wait on each
-/// other. SQLite has one writer at a time; the lock clause is left out there.
+/// Candidates are read first (from the index alone: it carries every column read); the chosen
+/// rows are then leased by `lease`, so instances claiming at once never take the same row.
+/// What one claim took, and whether it saw every due delivery it could have taken.
+pub struct Claimed {
+    pub deliveries: Vec<delivery::Model>,
+    /// The candidate window came back full: more due deliveries may wait behind it, so the
+    /// caller claims again at once instead of sleeping.
+    pub window_full: bool,
+}
+
 pub async fn claim_due(
     db: &(impl ConnectionTrait + TransactionTrait),
     now_ms: i64,
@@ -42,20 +50,22 @@ pub async fn claim_due(
     limit: usize,
     full: &[String],
     room: impl Fn(&str) -> usize,
-) -> Result<Vec<delivery::Model>, DbErr> {
+) -> Result<Claimed, DbErr> {
+    let window = (limit as u64 * CANDIDATES_PER_SLOT).clamp(64, CANDIDATES);
     let mut candidates = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Id)
         .column(delivery::Column::WebhookId)
         .filter(claimable(now_ms))
         .order_by_asc(delivery::Column::DueAt)
-        .limit(CANDIDATES);
+        .limit(window);
     if !full.is_empty() {
         // A dead receiver's backlog must not fill the window others' deliveries are read from.
         candidates = candidates
             .filter(delivery::Column::WebhookId.is_not_in(full.iter().map(String::as_str)));
     }
     let candidates: Vec<(String, String)> = candidates.into_tuple().all(db).await?;
+    let window_full = candidates.len() as u64 == window;
     // Room left per webhook, asked once per webhook seen.
     let mut left: HashMap<String, usize> = HashMap::new();
     let mut chosen = Vec::new();
@@ -69,11 +79,19 @@ pub async fn claim_due(
             chosen.push(id);
         }
     }
-    lease(db, now_ms, lease_ms, chosen).await
+    Ok(Claimed {
+        deliveries: lease(db, now_ms, lease_ms, chosen).await?,
+        window_full,
+    })
 }
 
+/// Leases the chosen rows that are still claimable, in one statement: on PostgreSQL the rows
+/// are locked `FOR UPDATE SKIP LOCKED` by primary key in a subquery (so instances claiming at
+/// once never wait on each other, and the plan never depends on how stale the planner's idea of
+/// the pending backlog is); SQLite has one writer at a time and leaves the lock clause out.
+/// Claimability is checked again on the rows as they are when updated.
 async fn lease(
-    db: &impl TransactionTrait,
+    db: &impl ConnectionTrait,
     now_ms: i64,
     lease_ms: i64,
     ids: Vec<String>,
@@ -81,33 +99,21 @@ async fn lease(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    // Rows are found by primary key only, so the plan never depends on how stale the
-    // planner's idea of the pending backlog is; claimability is checked on the locked rows.
-    let txn = crate::db::begin_write(db).await?;
-    let free: Vec<String> = delivery::Entity::find()
-        .filter(delivery::Column::Id.is_in(ids))
+    let free = Query::select()
+        .column(delivery::Column::Id)
+        .from(delivery::Entity)
+        .cond_where(
+            Condition::all()
+                .add(delivery::Column::Id.is_in(ids))
+                .add(claimable(now_ms)),
+        )
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-        .all(&txn)
-        .await?
-        .into_iter()
-        .filter(|d| {
-            d.status == PENDING
-                && d.due_at <= now_ms
-                && d.lease_until.is_none_or(|until| until < now_ms)
-        })
-        .map(|d| d.id)
-        .collect();
-    if free.is_empty() {
-        txn.commit().await?;
-        return Ok(Vec::new());
-    }
-    let leased = delivery::Entity::update_many()
+        .to_owned();
+    delivery::Entity::update_many()
         .col_expr(delivery::Column::LeaseUntil, Expr::value(now_ms + lease_ms))
-        .filter(delivery::Column::Id.is_in(free))
-        .exec_with_returning(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(leased)
+        .filter(delivery::Column::Id.in_subquery(free))
+        .exec_with_returning(db)
+        .await
 }
 
 /// Gives deliveries back before their lease ends (over a webhook's limit, or at shutdown).
@@ -129,6 +135,11 @@ pub async fn release(db: &impl ConnectionTrait, ids: &[String]) -> Result<(), Db
 /// When the next delivery this worker could claim falls due (Unix ms), to sleep exactly that
 /// long: not ones leased by someone (their end comes back by polling), nor ones for webhooks
 /// in `full` (a finishing delivery wakes the worker).
+///
+/// Only deliveries due after `now_ms` are looked at: the caller has just claimed without
+/// filling its window, so every delivery due now was either taken or belongs to a webhook with
+/// no room. Starting the index range at `now_ms` keeps this one seek however large the due
+/// backlog of a full webhook is — it used to scan that whole backlog on every claim.
 pub async fn next_due(
     db: &impl ConnectionTrait,
     now_ms: i64,
@@ -138,6 +149,7 @@ pub async fn next_due(
         .select_only()
         .column_as(delivery::Column::DueAt.min(), "next")
         .filter(delivery::Column::Status.eq(PENDING))
+        .filter(delivery::Column::DueAt.gt(now_ms))
         .filter(
             Condition::any()
                 .add(delivery::Column::LeaseUntil.is_null())

@@ -2,13 +2,13 @@
 //! `pending` with the next due time, or to `failed` — many outcomes per transaction, because
 //! cost per delivery, not per round trip, sets throughput.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{delivery, delivery_attempt, webhook};
 use sea_orm::{
-    ColumnTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set, TransactionSession,
-    TransactionTrait, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait, Set,
+    TransactionSession, TransactionTrait, sea_query::Expr,
 };
 
 use super::{
@@ -143,59 +143,24 @@ async fn record_batch(
     schedule: &RetrySchedule,
     outcomes: &[Outcome],
 ) -> Result<Recorded, DbErr> {
-    let txn = crate::db::begin_write(db).await?;
-    let mut recorded = Recorded::default();
-    let ids: Vec<&str> = outcomes.iter().map(|o| o.delivery.id.as_str()).collect();
-    let existing: Vec<String> = delivery::Entity::find()
-        .select_only()
-        .column(delivery::Column::Id)
-        .filter(delivery::Column::Id.is_in(ids))
-        .into_tuple()
-        .all(&txn)
-        .await?;
-    let mut attempts = Vec::with_capacity(outcomes.len());
+    let transitions: Vec<Transition> = outcomes.iter().map(|o| transition(o, schedule)).collect();
+    // Outcomes that leave their deliveries in the same state are written by one UPDATE (in
+    // steady state: every delivered one with the same answer code).
     let mut groups: HashMap<NewState, Vec<&str>> = HashMap::new();
-    let mut unsubscribed = Vec::new();
-    for outcome in outcomes
-        .iter()
-        .filter(|o| existing.contains(&o.delivery.id))
-    {
-        let next = transition(outcome, schedule);
-        recorded.count(next.status);
-        let d = &outcome.delivery;
-        let r = &outcome.result;
-        let attempt = d.attempts + 1;
-        attempts.push(delivery_attempt::ActiveModel {
-            id: Set(new_id("att")),
-            org_id: Set(d.org_id.clone()),
-            delivery_id: Set(d.id.clone()),
-            webhook_id: Set(d.webhook_id.clone()),
-            event_id: Set(d.event_id.clone()),
-            event_type: Set(d.event_type.clone()),
-            attempt: Set(attempt),
-            status: Set(next.status.to_owned()),
-            response_code: Set(r.status.map(i32::from)),
-            duration_ms: Set(r.duration_ms),
-            error: Set(r.error.clone()),
-            response_body: Set(r.response_excerpt.clone()),
-            created_at: Set(outcome.at),
-        });
-        // Outcomes that leave their deliveries in the same state are written by one UPDATE
-        // (in steady state: every delivered one with the same answer code).
-        groups
-            .entry((
-                next.status,
-                next.due_at_if_pending(),
-                r.status.map(i32::from),
-                attempt,
-            ))
-            .or_default()
-            .push(d.id.as_str());
-        if next.unsubscribe {
-            unsubscribed.push(d.webhook_id.clone());
-        }
+    for (outcome, next) in outcomes.iter().zip(&transitions) {
+        let key = (
+            next.status,
+            next.due_at_if_pending(),
+            outcome.result.status.map(i32::from),
+            outcome.delivery.attempts + 1,
+        );
+        groups.entry(key).or_default().push(&outcome.delivery.id);
     }
+    let txn = crate::db::begin_write(db).await?;
     let now = crate::time::now();
+    // The UPDATEs return the deliveries they found: one whose webhook was deleted mid-flight
+    // is gone, and gets no log row (which would point at nothing).
+    let mut updated: HashSet<String> = HashSet::with_capacity(outcomes.len());
     for ((status, due_at, code, attempt), ids) in groups {
         for chunk in ids.chunks(500) {
             let mut update = delivery::Entity::update_many()
@@ -210,10 +175,26 @@ async fn record_batch(
             if let Some(due_at) = due_at {
                 update = update.col_expr(delivery::Column::DueAt, Expr::value(due_at));
             }
-            update
+            let mut statement = update
                 .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
-                .exec(&txn)
-                .await?;
+                .into_query();
+            statement.returning_col(delivery::Column::Id);
+            for row in txn.query_all(&statement).await? {
+                updated.insert(row.try_get_by_index(0)?);
+            }
+        }
+    }
+    let mut recorded = Recorded::default();
+    let mut attempts = Vec::with_capacity(outcomes.len());
+    let mut unsubscribed = Vec::new();
+    for (outcome, next) in outcomes.iter().zip(&transitions) {
+        if !updated.contains(&outcome.delivery.id) {
+            continue;
+        }
+        recorded.count(next.status);
+        attempts.push(attempt_row(outcome, next));
+        if next.unsubscribe {
+            unsubscribed.push(outcome.delivery.webhook_id.clone());
         }
     }
     for chunk in attempts.chunks(500) {
@@ -233,6 +214,27 @@ async fn record_batch(
     }
     txn.commit().await?;
     Ok(recorded)
+}
+
+/// The log row of one attempt.
+fn attempt_row(outcome: &Outcome, next: &Transition) -> delivery_attempt::ActiveModel {
+    let d = &outcome.delivery;
+    let r = &outcome.result;
+    delivery_attempt::ActiveModel {
+        id: Set(new_id("att")),
+        org_id: Set(d.org_id.clone()),
+        delivery_id: Set(d.id.clone()),
+        webhook_id: Set(d.webhook_id.clone()),
+        event_id: Set(d.event_id.clone()),
+        event_type: Set(d.event_type.clone()),
+        attempt: Set(d.attempts + 1),
+        status: Set(next.status.to_owned()),
+        response_code: Set(r.status.map(i32::from)),
+        duration_ms: Set(r.duration_ms),
+        error: Set(r.error.clone()),
+        response_body: Set(r.response_excerpt.clone()),
+        created_at: Set(outcome.at),
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,124 @@
+//! Group commit for publishes: requests that arrive while a transaction is being written wait
+//! for the next one and share it, so a thousand single publishes a second cost tens of commits,
+//! not a thousand. Each request is still answered only after its events and deliveries are
+//! committed.
+//!
+//! Measured with `kaanha-bench` on SQLite: at a steady 1,000 single publishes/s, one
+//! transaction each kept the database's one connection so busy that publish → receipt took over
+//! a second at the median.
+
+use sea_orm::{DatabaseConnection, SqlErr};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    events::{self, NewEvent, PublishError, Published},
+    org::OrgId,
+};
+
+/// Most requests written in one transaction.
+const MAX_GROUP: usize = 64;
+
+type Reply = oneshot::Sender<Result<Vec<Published>, PublishError>>;
+
+struct Job {
+    org: OrgId,
+    events: Vec<NewEvent>,
+    reply: Reply,
+}
+
+#[derive(Clone)]
+pub struct Publisher {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Publisher {
+    /// Starts the writer task; it ends when the last `Publisher` is dropped.
+    pub fn start(db: DatabaseConnection) -> Self {
+        let (jobs, queue) = mpsc::channel(MAX_GROUP * 4);
+        tokio::spawn(write_groups(db, queue));
+        Self { jobs }
+    }
+
+    /// Stores the events with their deliveries; returns once they are committed.
+    pub async fn publish(
+        &self,
+        org: &OrgId,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Published>, PublishError> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            org: org.clone(),
+            events,
+            reply,
+        };
+        let stopped = || PublishError::Db(sea_orm::DbErr::Custom("the publisher stopped".into()));
+        self.jobs.send(job).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn write_groups(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
+        if group.len() > 1 {
+            match write_together(&db, &group).await {
+                Ok(results) => {
+                    for (job, result) in group.drain(..).zip(results) {
+                        let _ = job.reply.send(result);
+                    }
+                    continue;
+                }
+                Err(err) => {
+                    tracing::debug!(error = %err, requests = group.len(), "group publish failed; writing one by one");
+                }
+            }
+        }
+        for job in group.drain(..) {
+            let result = write_alone(&db, &job.org, job.events).await;
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// One transaction for the whole group. A request whose id belongs to another organization
+/// gets its error (having written nothing) while the others go ahead; any database error rolls
+/// back the whole group, to be written one by one.
+async fn write_together(
+    db: &DatabaseConnection,
+    group: &[Job],
+) -> Result<Vec<Result<Vec<Published>, PublishError>>, sea_orm::DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    let mut results = Vec::with_capacity(group.len());
+    let mut any_delivery = false;
+    for job in group {
+        match events::publish_in(&txn, &job.org, job.events.clone()).await {
+            Ok(published) => {
+                any_delivery |= published.iter().any(|p| !p.duplicate && p.deliveries > 0);
+                results.push(Ok(published));
+            }
+            Err(PublishError::IdTaken(id)) => results.push(Err(PublishError::IdTaken(id))),
+            Err(PublishError::Db(err)) => return Err(err),
+        }
+    }
+    if any_delivery {
+        crate::db::notify_deliveries(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(results)
+}
+
+/// One request in its own transaction, tried again once if a concurrent publish of the same id
+/// (from another instance) won the race.
+async fn write_alone(
+    db: &DatabaseConnection,
+    org: &OrgId,
+    events: Vec<NewEvent>,
+) -> Result<Vec<Published>, PublishError> {
+    let result = events::publish(db, org, events.clone()).await;
+    if let Err(PublishError::Db(err)) = &result
+        && matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
+    {
+        return events::publish(db, org, events).await;
+    }
+    result
+}
