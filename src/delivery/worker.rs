@@ -17,7 +17,7 @@ use tokio::{
 };
 
 use super::{
-    claim::{Claimed, claim_due, load_targets, next_due, release},
+    claim::{Claimed, Reach, claim_due, load_targets, next_due, release},
     client::{AttemptResult, Sender},
     headers, listen, prune,
     record::{Outcome, record},
@@ -28,6 +28,9 @@ use crate::{config::Config, metrics::Metrics, time};
 
 /// Most deliveries claimed per round trip.
 const CLAIM_BATCH: usize = 200;
+/// How often a claim reads past the whole due backlog of webhooks with no room (see `Reach`):
+/// the longest another webhook's deliveries can wait behind such a backlog.
+const DEEP_CLAIM_EVERY: Duration = Duration::from_millis(200);
 /// Shortest sleep between empty claims, so a worker that finds nothing it may take never spins.
 const MIN_WAIT: Duration = Duration::from_millis(20);
 /// Most outcomes written per transaction.
@@ -161,6 +164,7 @@ pub struct Engine {
     wake: Arc<Notify>,
     in_flight: Arc<Mutex<InFlight>>,
     slots: Arc<Semaphore>,
+    last_deep_claim: Mutex<std::time::Instant>,
 }
 
 impl Engine {
@@ -177,6 +181,7 @@ impl Engine {
                 config.allow_private_targets,
             )?),
             slots: Arc::new(Semaphore::new(settings.concurrency)),
+            last_deep_claim: Mutex::new(std::time::Instant::now()),
             in_flight: Arc::default(),
             metrics,
             db,
@@ -245,12 +250,21 @@ impl Engine {
         let per_webhook = self.settings.per_webhook;
         let in_flight = self.in_flight.clone();
         let full = in_flight.lock().unwrap().full(per_webhook);
+        let reach = {
+            let mut last = self.last_deep_claim.lock().unwrap();
+            if full.is_empty() || last.elapsed() >= DEEP_CLAIM_EVERY {
+                *last = std::time::Instant::now();
+                Reach::Deep
+            } else {
+                Reach::Shallow
+            }
+        };
         claim_due(
             &self.db,
             now,
             self.settings.lease.as_millis() as i64,
             limit,
-            &full,
+            (&full, reach),
             move |webhook_id| {
                 per_webhook.saturating_sub(in_flight.lock().unwrap().count(webhook_id))
             },
