@@ -58,7 +58,7 @@ impl AppState {
             upstream,
             describe_cache: crate::api::describe::new_cache(),
             metrics: Arc::default(),
-            publisher: Publisher::start(db.clone()),
+            publisher: Publisher::start(db.clone(), publish_writers(&db, &config)),
             wake: Arc::new(Notify::new()),
             auth: Authenticator::new(db.clone(), config.jwt_secret.as_deref()),
             targets: TargetPolicy {
@@ -67,6 +67,15 @@ impl AppState {
             db,
             config,
         })
+    }
+}
+
+/// How many publish groups are written at once: one on SQLite (one connection), a quarter of
+/// the pool elsewhere, leaving the rest to the engine and to reads.
+fn publish_writers(db: &DatabaseConnection, config: &Config) -> usize {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => 1,
+        _ => (config.db_max_connections as usize / 4).max(1),
     }
 }
 
