@@ -302,6 +302,14 @@ impl Gateway {
         .await
     }
 
+    /// Subscribes `path` on the receiver to `event`, and waits for the webhook's test event.
+    async fn subscribe(&self, receiver: &Receiver, path: &str, event: &str) -> anyhow::Result<()> {
+        self.webhook(&format!("{}{path}", receiver.base), event)
+            .await?;
+        receiver.wait(path, 1, Duration::from_secs(10)).await;
+        Ok(())
+    }
+
     async fn publish_batches(&self, event: &str, total: usize) -> anyhow::Result<()> {
         for start in (0..total).step_by(1000) {
             let events: Vec<Value> = (start..(start + 1000).min(total))
@@ -616,9 +624,8 @@ const SCALE_EVENTS: [&str; 3] = [
 async fn latency(gateway: &Gateway, receiver: &Arc<Receiver>, seconds: u64) -> anyhow::Result<Row> {
     const RATE: u64 = 1_000;
     gateway
-        .webhook(&format!("{}/latency", receiver.base), "message.sent")
+        .subscribe(receiver, "/latency", "message.sent")
         .await?;
-    receiver.wait("/latency", 1, Duration::from_secs(10)).await; // the test event
     receiver.latencies_us.lock().unwrap().clear();
     let total = RATE * seconds;
     let mut ticks = tokio::time::interval(Duration::from_micros(1_000_000 / RATE));
@@ -686,9 +693,8 @@ async fn failures(
     ceiling: f64,
 ) -> anyhow::Result<Row> {
     gateway
-        .webhook(&format!("{}/flaky", receiver.base), "conversation.opened")
-        .await?;
-    receiver.wait("/flaky", 1, Duration::from_secs(10)).await; // the test event (maybe a 500)
+        .subscribe(receiver, "/flaky", "conversation.opened")
+        .await?; // its test event may be a 500
     tokio::time::sleep(Duration::from_millis(1500)).await; // and its retry
     *receiver.flaky.lock().unwrap() = Flaky {
         expected: events,
@@ -797,9 +803,8 @@ async fn backlog(
     ceiling: f64,
 ) -> anyhow::Result<Row> {
     gateway
-        .webhook(&format!("{}/backlog", receiver.base), "message.read")
+        .subscribe(receiver, "/backlog", "message.read")
         .await?;
-    receiver.wait("/backlog", 1, Duration::from_secs(10)).await; // the test event
     let rss_before = rss_kib(gateway.pid, "VmRSS:");
     receiver.backlog_open.send_replace(false);
     let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
