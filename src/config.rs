@@ -131,7 +131,7 @@ pub struct Config {
     pub delivery_timeout: Duration,
 
     /// How long a worker holds a claimed delivery before another may take it (a crashed
-    /// worker's deliveries come back after this). Default: the delivery timeout plus 30 s.
+    /// worker's deliveries come back after this). Default: twice the delivery timeout plus 30 s.
     #[arg(long, env = "KAANHA_DELIVERY_LEASE", value_parser = humantime::parse_duration, global = true)]
     pub delivery_lease: Option<Duration>,
 
@@ -230,11 +230,13 @@ fn parse_schedule(value: &str) -> Result<RetrySchedule, String> {
 }
 
 impl Config {
-    /// The lease, never shorter than a delivery can take.
+    /// The lease, never shorter than a delivery can take: a claimed delivery may wait in its
+    /// webhook's queue for one request to end (at most the timeout), then take its own.
     pub fn lease(&self) -> Duration {
+        let longest = self.delivery_timeout * 2;
         self.delivery_lease
-            .unwrap_or(self.delivery_timeout + Duration::from_secs(30))
-            .max(self.delivery_timeout + Duration::from_secs(1))
+            .unwrap_or(longest + Duration::from_secs(30))
+            .max(longest + Duration::from_secs(1))
     }
 
     /// Settings for tests and embedding: defaults, with the given database.

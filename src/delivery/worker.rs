@@ -65,26 +65,49 @@ impl EngineSettings {
     }
 }
 
-/// Deliveries this instance holds: every one claimed and not yet recorded, and per webhook the
-/// requests still waiting for an answer.
+/// Per webhook, how many deliveries this instance holds beyond those it is sending: as many
+/// again as the webhook's request limit, so when a request is answered the next one goes out at
+/// once instead of after a claim's round trips. Measured end to end on SQLite: without them,
+/// the database sat idle 45 % of the time while each answer waited for the next claim.
+const CLAIM_AHEAD: usize = 2;
+
+/// Deliveries this instance holds: every one claimed and not yet recorded, and per webhook a
+/// lane of those not yet answered.
 #[derive(Default)]
 struct InFlight {
     deliveries: HashMap<String, String>,
-    per_webhook: HashMap<String, usize>,
+    lanes: HashMap<String, Lane>,
+}
+
+/// One webhook's deliveries that are not answered yet: queued or sending.
+struct Lane {
+    held: usize,
+    /// One permit per request the receiver may see at once; queued deliveries wait on it, in
+    /// the order they were claimed.
+    gate: Arc<Semaphore>,
 }
 
 impl InFlight {
-    fn start(&mut self, delivery_id: &str, webhook_id: &str) {
+    /// Takes a delivery on; returns its webhook's gate.
+    fn start(&mut self, delivery_id: &str, webhook_id: &str, per_webhook: usize) -> Arc<Semaphore> {
         self.deliveries
             .insert(delivery_id.to_owned(), webhook_id.to_owned());
-        *self.per_webhook.entry(webhook_id.to_owned()).or_default() += 1;
+        let lane = self
+            .lanes
+            .entry(webhook_id.to_owned())
+            .or_insert_with(|| Lane {
+                held: 0,
+                gate: Arc::new(Semaphore::new(per_webhook)),
+            });
+        lane.held += 1;
+        lane.gate.clone()
     }
 
     fn answered(&mut self, webhook_id: &str) {
-        if let Some(count) = self.per_webhook.get_mut(webhook_id) {
-            *count -= 1;
-            if *count == 0 {
-                self.per_webhook.remove(webhook_id);
+        if let Some(lane) = self.lanes.get_mut(webhook_id) {
+            lane.held -= 1;
+            if lane.held == 0 {
+                self.lanes.remove(webhook_id);
             }
         }
     }
@@ -93,15 +116,16 @@ impl InFlight {
         self.deliveries.remove(delivery_id);
     }
 
+    /// Deliveries held for a webhook and not answered yet.
     fn count(&self, webhook_id: &str) -> usize {
-        self.per_webhook.get(webhook_id).copied().unwrap_or(0)
+        self.lanes.get(webhook_id).map_or(0, |lane| lane.held)
     }
 
     /// Webhooks with no room left: not worth reading candidates for.
     fn full(&self, limit: usize) -> Vec<String> {
-        self.per_webhook
+        self.lanes
             .iter()
-            .filter(|(_, n)| **n >= limit)
+            .filter(|(_, lane)| lane.held >= limit)
             .map(|(id, _)| id.clone())
             .collect()
     }
@@ -109,16 +133,16 @@ impl InFlight {
 
 /// A delivery's place in this instance, in two parts.
 ///
-/// - Its webhook's request slot, given back as soon as the receiver answers: the per-webhook
-///   limit is about what a receiver sees at once.
+/// - Its place in its webhook's lane, given back as soon as the receiver answers.
 /// - Its global slot, given back only once the outcome is written, so a request answered but
 ///   not yet recorded still counts, and duplicates after a crash stay bounded by the global
 ///   limit. The webhook's next requests go out while the last ones are being written; holding
-///   the webhook's slot until then made each webhook send, wait and write in lockstep.
+///   the webhook's place until then made each webhook send, wait and write in lockstep.
 pub struct InFlightSlot {
     delivery_id: String,
     webhook_id: String,
     awaiting_answer: bool,
+    sending: bool,
     _permit: OwnedSemaphorePermit,
     in_flight: Arc<Mutex<InFlight>>,
     metrics: Arc<Metrics>,
@@ -126,14 +150,22 @@ pub struct InFlightSlot {
 }
 
 impl InFlightSlot {
-    /// The receiver answered (or the attempt ended otherwise): its webhook may take another.
+    /// Its webhook's gate let it through: the request goes out now.
+    fn sending(&mut self) {
+        self.sending = true;
+        self.metrics.in_flight.fetch_add(1, Relaxed);
+    }
+
+    /// The receiver answered (or the attempt ended otherwise): its webhook's lane has room for
+    /// another.
     fn answered(&mut self) {
         if std::mem::take(&mut self.awaiting_answer) {
             if let Ok(mut in_flight) = self.in_flight.lock() {
                 in_flight.answered(&self.webhook_id);
             }
-            self.metrics.in_flight.fetch_sub(1, Relaxed);
-            self.wake.notify_one();
+            if std::mem::take(&mut self.sending) {
+                self.metrics.in_flight.fetch_sub(1, Relaxed);
+            }
         }
     }
 }
@@ -247,9 +279,9 @@ impl Engine {
 
     async fn claim(&self, limit: usize) -> Result<Claimed, sea_orm::DbErr> {
         let now = time::now().timestamp_millis();
-        let per_webhook = self.settings.per_webhook;
+        let held = self.held_per_webhook();
         let in_flight = self.in_flight.clone();
-        let full = in_flight.lock().unwrap().full(per_webhook);
+        let full = in_flight.lock().unwrap().full(held);
         let reach = {
             let mut last = self.last_deep_claim.lock().unwrap();
             if full.is_empty() || last.elapsed() >= DEEP_CLAIM_EVERY {
@@ -265,11 +297,15 @@ impl Engine {
             self.settings.lease.as_millis() as i64,
             limit,
             (&full, reach),
-            move |webhook_id| {
-                per_webhook.saturating_sub(in_flight.lock().unwrap().count(webhook_id))
-            },
+            move |webhook_id| held.saturating_sub(in_flight.lock().unwrap().count(webhook_id)),
         )
         .await
+    }
+
+    /// Most deliveries held for one webhook and not answered: its request limit, and as many
+    /// queued behind them.
+    fn held_per_webhook(&self) -> usize {
+        self.settings.per_webhook * CLAIM_AHEAD
     }
 
     /// How long to sleep: until the next due delivery, at most the poll interval.
@@ -277,11 +313,7 @@ impl Engine {
         if slots_full {
             return self.settings.poll_interval;
         }
-        let full = self
-            .in_flight
-            .lock()
-            .unwrap()
-            .full(self.settings.per_webhook);
+        let full = self.in_flight.lock().unwrap().full(self.held_per_webhook());
         let now = time::now().timestamp_millis();
         match next_due(&self.db, now, &full).await {
             // Never sooner than MIN_WAIT, so a delivery due this very millisecond that another
@@ -329,19 +361,23 @@ impl Engine {
                 over_limit.push(delivery.id);
                 continue;
             };
-            {
+            let gate = {
                 let mut in_flight = self.in_flight.lock().unwrap();
-                if in_flight.count(&delivery.webhook_id) >= self.settings.per_webhook {
+                if in_flight.count(&delivery.webhook_id) >= self.held_per_webhook() {
                     over_limit.push(delivery.id);
                     continue;
                 }
-                in_flight.start(&delivery.id, &delivery.webhook_id);
-            }
-            self.metrics.in_flight.fetch_add(1, Relaxed);
+                in_flight.start(
+                    &delivery.id,
+                    &delivery.webhook_id,
+                    self.settings.per_webhook,
+                )
+            };
             let mut slot = InFlightSlot {
                 delivery_id: delivery.id.clone(),
                 webhook_id: delivery.webhook_id.clone(),
                 awaiting_answer: true,
+                sending: false,
                 _permit: permit,
                 in_flight: self.in_flight.clone(),
                 metrics: self.metrics.clone(),
@@ -354,6 +390,11 @@ impl Engine {
                 let payload = targets.payloads.get(&delivery.event_id);
                 let webhook = targets.webhooks.get(&delivery.webhook_id);
                 if let (Some(payload), Some(webhook)) = (payload, webhook) {
+                    // Closed never: the lane's semaphore lives as long as the lane.
+                    let Ok(_turn) = gate.acquire_owned().await else {
+                        return;
+                    };
+                    slot.sending();
                     let mut outcome = attempt(&sender, delivery, webhook, payload).await;
                     slot.answered();
                     outcome.slot = Some(slot);
