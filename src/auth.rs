@@ -9,7 +9,9 @@ use poem_openapi::{SecurityScheme, auth::Bearer};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde::Deserialize;
 
-use crate::{error::ApiError, keys, org::OrgId, scope::Scope, startup::AppState};
+use crate::{
+    error::ApiError, keys, org::OrgId, scope::Scope, startup::AppState, throttle::AuthThrottle,
+};
 
 /// How long a checked API key is trusted without asking the database again. A revoke on this
 /// instance evicts at once; other instances notice within this time.
@@ -52,11 +54,30 @@ impl Principal {
 )]
 pub struct BearerAuth(pub Principal);
 
+/// Checks the credential, unless the caller's address has failed too often lately: then it
+/// answers 429 without looking (a right guess must not get through either).
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let state = req
         .data::<Arc<AppState>>()
         .expect("AppState is attached to every route");
-    Ok(state.auth.authenticate(&bearer.token).await?)
+    let address = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    let throttle = &state.auth.throttle;
+    if let Some(wait) = address.and_then(|a| throttle.blocked_for(a)) {
+        return Err(ApiError::too_many_requests(
+            "Too many failed authentications from this address; wait before trying again.",
+            wait.as_secs_f64().ceil() as u64,
+        )
+        .into());
+    }
+    match state.auth.authenticate(&bearer.token).await {
+        Ok(principal) => Ok(principal),
+        Err(err) => {
+            if let (ApiError::Unauthorized(..), Some(address)) = (&err, address) {
+                throttle.failed(address);
+            }
+            Err(err.into())
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -79,10 +100,11 @@ pub struct Authenticator {
     db: DatabaseConnection,
     jwt: Option<(DecodingKey, Validation)>,
     keys: Cache<String, KeyLookup>,
+    pub throttle: AuthThrottle,
 }
 
 impl Authenticator {
-    pub fn new(db: DatabaseConnection, jwt_secret: Option<&str>) -> Self {
+    pub fn new(db: DatabaseConnection, jwt_secret: Option<&str>, failures_per_minute: u32) -> Self {
         let jwt = jwt_secret.map(|secret| {
             let mut validation = Validation::new(Algorithm::HS256);
             validation.set_required_spec_claims(&["exp"]);
@@ -94,7 +116,12 @@ impl Authenticator {
             .max_capacity(100_000)
             .time_to_live(KEY_CACHE_TTL)
             .build();
-        Self { db, jwt, keys }
+        Self {
+            db,
+            jwt,
+            keys,
+            throttle: AuthThrottle::new(failures_per_minute),
+        }
     }
 
     pub async fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {

@@ -100,6 +100,16 @@ pub struct Config {
     #[arg(long, env = "KAANHA_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<String>,
 
+    /// Failed authentications one client address may make per minute; past that it gets 429
+    /// with `Retry-After` until the minute is over (`0`: no limit).
+    #[arg(
+        long,
+        env = "KAANHA_AUTH_FAILURES_PER_MINUTE",
+        default_value_t = 30,
+        global = true
+    )]
+    pub auth_failures_per_minute: u32,
+
     /// Allow `http` and loopback/private webhook targets. For development and tests only.
     #[arg(
         long,
@@ -153,6 +163,26 @@ pub struct Config {
         global = true
     )]
     pub webhook_concurrency: usize,
+
+    /// A webhook is disabled once this many of its deliveries in a row have failed (every
+    /// retry spent) ... (`0`: never disable).
+    #[arg(
+        long,
+        env = "KAANHA_DISABLE_AFTER_FAILURES",
+        default_value_t = 20,
+        global = true
+    )]
+    pub disable_after_failures: u32,
+
+    /// ... and the first of those failures is at least this old, so a receiver down for a
+    /// short while keeps its webhook however many events it missed.
+    #[arg(long, env = "KAANHA_DISABLE_AFTER", default_value = "24h", value_parser = humantime::parse_duration, global = true)]
+    pub disable_after: Duration,
+
+    /// How long a webhook's previous secret keeps signing deliveries after it is rotated, so
+    /// receivers can switch without rejecting anything.
+    #[arg(long, env = "KAANHA_SECRET_OVERLAP", default_value = "24h", value_parser = humantime::parse_duration, global = true)]
+    pub secret_overlap: Duration,
 
     /// How often idle workers look for due deliveries on their own. A publish wakes them at
     /// once; this only bounds how late work written by someone else is noticed.
@@ -237,6 +267,13 @@ impl Config {
         self.delivery_lease
             .unwrap_or(longest + Duration::from_secs(30))
             .max(longest + Duration::from_secs(1))
+    }
+
+    pub fn health_policy(&self) -> crate::health::HealthPolicy {
+        crate::health::HealthPolicy {
+            failures: self.disable_after_failures,
+            after: self.disable_after,
+        }
     }
 
     /// Settings for tests and embedding: defaults, with the given database.

@@ -70,6 +70,14 @@ pub enum ApiError {
     /// The request is well-formed but some fields are invalid; `errors` names them.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Box<Problem>>),
+    /// Too many failed sign-ins from this address; wait `Retry-After` seconds.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(
+        Json<Box<Problem>>,
+        /// Seconds to wait before trying again.
+        #[oai(header = "Retry-After")]
+        String,
+    ),
     /// The platform's API, which this action was forwarded to, failed or refused it.
     #[oai(status = 502, content_type = "application/problem+json")]
     BadGateway(Json<Box<Problem>>),
@@ -169,6 +177,13 @@ impl ApiError {
 
     pub fn bad_gateway(detail: impl Into<String>) -> Self {
         Self::BadGateway(problem(502, "about:blank", "Bad Gateway", detail))
+    }
+
+    pub fn too_many_requests(detail: impl Into<String>, retry_after_secs: u64) -> Self {
+        Self::TooManyRequests(
+            problem(429, "about:blank", "Too Many Requests", detail),
+            retry_after_secs.max(1).to_string(),
+        )
     }
 
     pub fn unavailable(detail: impl Into<String>) -> Self {

@@ -23,6 +23,8 @@ pub struct NewEvent {
     pub event_type: &'static str,
     pub timestamp: DateTime<Utc>,
     pub data: Value,
+    /// A webhook that must not get it: the one a `webhook.enabled` event is about.
+    pub except_webhook: Option<String>,
 }
 
 /// What became of one published event.
@@ -142,6 +144,7 @@ pub async fn publish_in(
             catalog::find(new.event_type).expect("published types come from the catalog");
         let targets: Vec<&str> = fan_out[new.event_type]
             .iter()
+            .filter(|t| new.except_webhook.as_deref() != Some(t.webhook_id.as_str()))
             .filter(|t| {
                 t.filters
                     .as_ref()

@@ -17,6 +17,11 @@ impl OrgId {
         Ok(Self(value.to_owned()))
     }
 
+    /// An id read back from the database: it was checked when it was written.
+    pub fn stored(value: String) -> Self {
+        Self(value)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

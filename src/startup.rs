@@ -60,7 +60,11 @@ impl AppState {
             metrics: Arc::default(),
             publisher: Publisher::start(db.clone(), publish_writers(&db, &config)),
             wake: Arc::new(Notify::new()),
-            auth: Authenticator::new(db.clone(), config.jwt_secret.as_deref()),
+            auth: Authenticator::new(
+                db.clone(),
+                config.jwt_secret.as_deref(),
+                config.auth_failures_per_minute,
+            ),
             targets: TargetPolicy {
                 allow_private: config.allow_private_targets,
             },

@@ -162,7 +162,12 @@ pub struct WebhookChanges {
     pub events: Option<Vec<&'static str>>,
     pub secret: Option<Option<String>>,
     pub status: Option<WebhookStatus>,
+    /// When the secret is replaced, how long the old one keeps signing too.
+    pub secret_overlap: std::time::Duration,
 }
+
+/// Why a webhook disabled by a `PATCH` is disabled.
+const DISABLED_BY_HAND: &str = "disabled through the API";
 
 fn subscription_rows(
     org: &OrgId,
@@ -198,6 +203,12 @@ pub async fn insert(
         filters: Set(new.filters),
         created_at: Set(now),
         updated_at: Set(now),
+        consecutive_failures: Set(0),
+        disabled_reason: Set(
+            (new.status == WebhookStatus::Disabled).then(|| DISABLED_BY_HAND.into())
+        ),
+        disabled_at: Set((new.status == WebhookStatus::Disabled).then_some(now)),
+        ..Default::default()
     }
     .insert(&txn)
     .await?;
@@ -326,7 +337,9 @@ pub async fn update(
     else {
         return Ok(None);
     };
-    let mut row: webhook::ActiveModel = current.into();
+    let now = crate::time::now();
+    let was = WebhookStatus::from_db(&current.status);
+    let mut row: webhook::ActiveModel = current.clone().into();
     if let Some(name) = changes.name {
         row.name = Set(name);
     }
@@ -334,13 +347,32 @@ pub async fn update(
         row.url = Set(url);
     }
     if let Some(secret) = changes.secret {
-        row.secret = Set(secret);
+        rotate_secret(&mut row, &current, secret, now, changes.secret_overlap);
     }
-    if let Some(status) = changes.status {
-        row.status = Set(status.as_str().to_owned());
+    let transition = changes.status.filter(|status| *status != was);
+    match transition {
+        Some(WebhookStatus::Disabled) => {
+            row.status = Set(WebhookStatus::Disabled.as_str().to_owned());
+            row.disabled_reason = Set(Some(DISABLED_BY_HAND.to_owned()));
+            row.disabled_at = Set(Some(now));
+        }
+        Some(WebhookStatus::Active) => {
+            row.status = Set(WebhookStatus::Active.as_str().to_owned());
+            row.disabled_reason = Set(None);
+            row.disabled_at = Set(None);
+            // A fresh start: the failures that disabled it are not held against it again.
+            row.consecutive_failures = Set(0);
+            row.failing_since = Set(None);
+        }
+        None => {}
     }
-    row.updated_at = Set(crate::time::now());
-    row.update(&txn).await?;
+    row.updated_at = Set(now);
+    let saved = row.update(&txn).await?;
+    match transition {
+        Some(WebhookStatus::Disabled) => crate::health::announce_disabled(&txn, &saved).await?,
+        Some(WebhookStatus::Active) => crate::health::announce_enabled(&txn, &saved).await?,
+        None => {}
+    }
     if let Some(events) = changes.events {
         webhook_event::Entity::delete_many()
             .filter(webhook_event::Column::WebhookId.eq(id))
@@ -353,6 +385,28 @@ pub async fn update(
     let updated = find(&txn, org, id).await?;
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Sets a new secret (or none). The one it replaces keeps signing for `overlap`, so receivers
+/// can switch without rejecting deliveries in between; removing the secret drops both.
+fn rotate_secret(
+    row: &mut webhook::ActiveModel,
+    current: &webhook::Model,
+    secret: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+    overlap: std::time::Duration,
+) {
+    let keep_old = secret.is_some() && current.secret.is_some() && current.secret != secret;
+    if keep_old && !overlap.is_zero() {
+        row.previous_secret = Set(current.secret.clone());
+        row.previous_secret_until = Set(Some(
+            now + chrono::Duration::from_std(overlap).unwrap_or_default(),
+        ));
+    } else if current.secret != secret {
+        row.previous_secret = Set(None);
+        row.previous_secret_until = Set(None);
+    }
+    row.secret = Set(secret);
 }
 
 /// Deletes a webhook with its subscriptions, deliveries and logs. `false` when not found.

@@ -14,6 +14,16 @@ pub struct Model {
     pub filters: Option<Json>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Deliveries that failed in a row (every retry spent); a delivered one resets it.
+    pub consecutive_failures: i32,
+    /// When the first of those failures happened.
+    pub failing_since: Option<DateTimeUtc>,
+    /// Why the webhook was disabled, and when (set by the gateway or by a `PATCH`).
+    pub disabled_reason: Option<String>,
+    pub disabled_at: Option<DateTimeUtc>,
+    /// The secret before the last rotation, still signing until `previous_secret_until`.
+    pub previous_secret: Option<String>,
+    pub previous_secret_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

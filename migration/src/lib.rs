@@ -2,6 +2,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_create_tables;
 mod m20261127_000002_covering_claim_index;
+mod m20261127_000003_webhook_health_and_rotation;
 
 pub struct Migrator;
 
@@ -11,6 +12,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_create_tables::Migration),
             Box::new(m20261127_000002_covering_claim_index::Migration),
+            Box::new(m20261127_000003_webhook_health_and_rotation::Migration),
         ]
     }
 }

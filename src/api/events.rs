@@ -235,7 +235,7 @@ fn parse_event(
 ) -> Result<NewEvent, Vec<FieldError>> {
     let field = |name: &str| format!("{prefix}{name}");
     let mut errors = Vec::new();
-    let event_type = catalog::subscribable_type(&input.event.0)
+    let event_type = catalog::publishable_type(&input.event.0)
         .map(|event| event.name)
         .map_err(|why| errors.push(FieldError::new(field("event"), why)))
         .ok();
@@ -289,6 +289,7 @@ fn parse_event(
             event_type,
             timestamp,
             data: input.data.0,
+            except_webhook: None,
         }),
         _ => Err(errors),
     }

@@ -127,6 +127,19 @@ struct WebhookOut {
     status: WebhookStatus,
     /// `api` for webhooks made here; `zapier`, `make` or `n8n` for REST-hook subscriptions.
     source: WebhookSource,
+    /// Why it is disabled (by the gateway after failing deliveries, or by hand), and since when.
+    #[oai(skip_serializing_if_is_none)]
+    disabled_reason: Option<String>,
+    #[oai(skip_serializing_if_is_none)]
+    disabled_at: Option<Timestamp>,
+    /// Deliveries that failed in a row (every retry spent); a delivered one resets it.
+    consecutive_failures: i32,
+    /// When the first of those failures happened.
+    #[oai(skip_serializing_if_is_none)]
+    failing_since: Option<Timestamp>,
+    /// Until when the secret replaced by the last rotation still signs deliveries too.
+    #[oai(skip_serializing_if_is_none)]
+    previous_secret_expires_at: Option<Timestamp>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -147,6 +160,11 @@ impl Example for WebhookOut {
             has_secret: true,
             status: WebhookStatus::Active,
             source: WebhookSource::Api,
+            disabled_reason: None,
+            disabled_at: None,
+            consecutive_failures: 0,
+            failing_since: None,
+            previous_secret_expires_at: None,
             created_at: at,
             updated_at: at,
         }
@@ -164,6 +182,14 @@ impl From<Webhook> for WebhookOut {
             has_secret: row.secret.is_some(),
             status: WebhookStatus::from_db(&row.status),
             source: WebhookSource::from_db(&row.source),
+            disabled_reason: row.disabled_reason,
+            disabled_at: row.disabled_at.map(Into::into),
+            consecutive_failures: row.consecutive_failures,
+            failing_since: row.failing_since.map(Into::into),
+            previous_secret_expires_at: row
+                .previous_secret_until
+                .filter(|until| *until > crate::time::now())
+                .map(Into::into),
             created_at: row.created_at.into(),
             updated_at: row.updated_at.into(),
         }
@@ -381,6 +407,7 @@ async fn parse_changes(state: &AppState, patch: WebhookPatch) -> ApiResult<Webho
     let mut errors = Vec::new();
     let mut changes = WebhookChanges {
         status: patch.status,
+        secret_overlap: state.config.secret_overlap,
         ..WebhookChanges::default()
     };
     if let Some(name) = &patch.name {

@@ -21,6 +21,8 @@ pub struct EventType {
     pub group: &'static str,
     /// Whether a webhook can subscribe to it (`webhook.test` is sent, never subscribed to).
     pub subscribable: bool,
+    /// Whether the platform may publish it; the `webhook.*` types are the gateway's own.
+    pub publishable: bool,
     /// Filters a subscription may set (a trigger's input fields).
     pub filters: &'static [Filter],
     sample_json: &'static str,
@@ -206,6 +208,9 @@ fn flatten_fields(prefix: &str, value: &Value, out: &mut Vec<OutputField>) {
 
 /// The test event sent when a webhook is created and by its "send test" route.
 pub const TEST_EVENT: &str = "webhook.test";
+/// Sent by the gateway when a webhook is disabled (automatically or by hand) and enabled again.
+pub const WEBHOOK_DISABLED: &str = "webhook.disabled";
+pub const WEBHOOK_ENABLED: &str = "webhook.enabled";
 
 /// Every event type, in the order of the document's table, then the test event.
 pub static EVENT_TYPES: &[EventType] = &[
@@ -215,6 +220,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Contact sends you a message",
         group: "Messages",
         subscribable: true,
+        publishable: true,
         filters: &[MESSAGE_TYPE, CONTACT_TAG],
         sample_json: r#"{
     "messageId": "wamid.xxx",
@@ -238,6 +244,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "You send a message",
         group: "Messages",
         subscribable: true,
+        publishable: true,
         filters: &[MESSAGE_TYPE],
         sample_json: r#"{
     "messageId": "wamid.yyy",
@@ -264,6 +271,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Message delivered to device",
         group: "Messages",
         subscribable: true,
+        publishable: true,
         filters: &[CONVERSATION],
         sample_json: r#"{
     "messageId": "wamid.yyy",
@@ -281,6 +289,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Message read by contact",
         group: "Messages",
         subscribable: true,
+        publishable: true,
         filters: &[CONVERSATION],
         sample_json: r#"{
     "messageId": "wamid.yyy",
@@ -298,6 +307,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "New conversation created",
         group: "Conversations",
         subscribable: true,
+        publishable: true,
         filters: &[CHANNEL],
         sample_json: r#"{
     "conversationId": "clx...",
@@ -316,6 +326,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Conversation marked resolved",
         group: "Conversations",
         subscribable: true,
+        publishable: true,
         filters: &[CHANNEL],
         sample_json: r#"{
     "conversationId": "clx...",
@@ -338,6 +349,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "New contact added",
         group: "Contacts",
         subscribable: true,
+        publishable: true,
         filters: &[CONTACT_TAG],
         sample_json: r#"{
     "contact": {
@@ -357,6 +369,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Contact profile updated",
         group: "Contacts",
         subscribable: true,
+        publishable: true,
         filters: &[CONTACT_TAG],
         sample_json: r#"{
     "contact": {
@@ -377,6 +390,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Contact sent STOP / unsubscribed",
         group: "Contacts",
         subscribable: true,
+        publishable: true,
         filters: &[],
         sample_json: r#"{
     "contact": {
@@ -394,6 +408,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Broadcast finishes sending",
         group: "Broadcasts",
         subscribable: true,
+        publishable: true,
         filters: &[text_filter(
             "broadcast_id",
             "broadcastId",
@@ -417,6 +432,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         description: "Payment link paid",
         group: "Payments",
         subscribable: true,
+        publishable: true,
         filters: &[CURRENCY],
         sample_json: r#"{
     "paymentId": "pay_xxx",
@@ -434,11 +450,45 @@ pub static EVENT_TYPES: &[EventType] = &[
   }"#,
     },
     EventType {
+        name: WEBHOOK_DISABLED,
+        label: "Webhook Disabled",
+        description: "A webhook was disabled: by the gateway after its deliveries kept failing, or by hand",
+        group: "Webhooks",
+        subscribable: true,
+        publishable: false,
+        filters: &[],
+        sample_json: r#"{
+    "webhookId": "wh_xxx",
+    "name": "CRM Sync",
+    "url": "https://crm.example.com/kaanha/webhook",
+    "reason": "disabled by the gateway: 20 deliveries in a row failed, the first 24h ago or more",
+    "consecutiveFailures": 20,
+    "failingSince": "2026-03-23T10:30:00.000Z",
+    "disabledAt": "2026-03-24T10:30:00.000Z"
+  }"#,
+    },
+    EventType {
+        name: WEBHOOK_ENABLED,
+        label: "Webhook Enabled",
+        description: "A disabled webhook was enabled again",
+        group: "Webhooks",
+        subscribable: true,
+        publishable: false,
+        filters: &[],
+        sample_json: r#"{
+    "webhookId": "wh_xxx",
+    "name": "CRM Sync",
+    "url": "https://crm.example.com/kaanha/webhook",
+    "enabledAt": "2026-03-24T11:00:00.000Z"
+  }"#,
+    },
+    EventType {
         name: TEST_EVENT,
         label: "Webhook Test",
         description: "Sent when a webhook is saved, and on demand, to check the endpoint",
         group: "Webhooks",
         subscribable: false,
+        publishable: false,
         filters: &[],
         sample_json: r#"{
     "webhookId": "wh_xxx",
@@ -452,7 +502,20 @@ pub fn find(name: &str) -> Option<&'static EventType> {
     EVENT_TYPES.iter().find(|t| t.name == name)
 }
 
-/// The subscribable (and publishable) type of this name, or a sentence saying why not.
+/// The type the platform may publish under this name, or a sentence saying why not.
+pub fn publishable_type(name: &str) -> Result<&'static EventType, String> {
+    let event = subscribable_type(name)?;
+    if event.publishable {
+        Ok(event)
+    } else {
+        Err(format!(
+            "`{}` is sent by the gateway itself; it cannot be published",
+            event.name
+        ))
+    }
+}
+
+/// The subscribable type of this name, or a sentence saying why not.
 pub fn subscribable_type(name: &str) -> Result<&'static EventType, String> {
     match find(name) {
         Some(event) if event.subscribable => Ok(event),
@@ -481,10 +544,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_document_lists_eleven_subscribable_types_plus_the_test_event() {
-        assert_eq!(subscribable().count(), 11);
-        assert_eq!(EVENT_TYPES.len(), 12);
+    fn the_document_lists_eleven_publishable_types_plus_the_gateways_own() {
+        assert_eq!(EVENT_TYPES.iter().filter(|t| t.publishable).count(), 11);
+        assert_eq!(subscribable().count(), 13);
+        assert_eq!(EVENT_TYPES.len(), 14);
         assert!(find(TEST_EVENT).is_some_and(|t| !t.subscribable));
+        assert!(publishable_type(WEBHOOK_DISABLED).is_err());
+        assert!(subscribable_type(WEBHOOK_ENABLED).is_ok());
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub const FAILED: &str = "failed";
 /// Header names of a delivery (the document's, then Standard Webhooks').
 pub mod headers {
     pub const SIGNATURE: &str = "x-kaanha-signature";
+    /// During a secret rotation's overlap: the same signature made with the previous secret.
+    pub const PREVIOUS_SIGNATURE: &str = "x-kaanha-signature-previous";
     pub const EVENT: &str = "x-kaanha-event";
     pub const DELIVERY: &str = "x-kaanha-delivery";
     pub const WEBHOOK_ID: &str = "webhook-id";

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use entity::{delivery, delivery_attempt, event};
+use entity::{delivery, delivery_attempt, event, webhook};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
     sea_query::{Expr, ExprTrait, Query},
@@ -83,5 +83,23 @@ pub async fn prune(db: &DatabaseConnection, retention: Duration) -> Result<(u64,
             break;
         }
     }
+    forget_rotated_secrets(db).await?;
     Ok((attempts, events))
+}
+
+/// Drops previous secrets whose overlap has ended (they already sign nothing).
+async fn forget_rotated_secrets(db: &DatabaseConnection) -> Result<(), DbErr> {
+    webhook::Entity::update_many()
+        .col_expr(
+            webhook::Column::PreviousSecret,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            webhook::Column::PreviousSecretUntil,
+            Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+        )
+        .filter(webhook::Column::PreviousSecretUntil.lt(time::now()))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -15,7 +15,10 @@ use super::{
     DELIVERED, FAILED, PENDING, client::AttemptResult, schedule::RetrySchedule,
     worker::InFlightSlot,
 };
-use crate::ids::new_id;
+use crate::{
+    health::{HealthPolicy, Streaks},
+    ids::new_id,
+};
 
 /// One finished attempt, waiting to be written.
 #[derive(Debug)]
@@ -113,20 +116,20 @@ impl Recorded {
 /// its delivery is gone), each outcome is written on its own so one cannot sink the others.
 pub async fn record(
     db: &impl TransactionTrait,
-    schedule: &RetrySchedule,
+    (schedule, health): (&RetrySchedule, &HealthPolicy),
     outcomes: &[Outcome],
 ) -> Result<Recorded, DbErr> {
     if outcomes.is_empty() {
         return Ok(Recorded::default());
     }
-    match record_batch(db, schedule, outcomes).await {
+    match record_batch(db, (schedule, health), outcomes).await {
         Ok(recorded) => Ok(recorded),
         Err(err) if outcomes.len() == 1 => Err(err),
         Err(err) => {
             tracing::warn!(error = %err, "batch of outcomes failed; recording one by one");
             let mut recorded = Recorded::default();
             for outcome in outcomes {
-                match record_batch(db, schedule, std::slice::from_ref(outcome)).await {
+                match record_batch(db, (schedule, health), std::slice::from_ref(outcome)).await {
                     Ok(one) => recorded.add(one),
                     Err(err) => {
                         tracing::warn!(delivery = %outcome.delivery.id, error = %err, "outcome not recorded");
@@ -140,7 +143,7 @@ pub async fn record(
 
 async fn record_batch(
     db: &impl TransactionTrait,
-    schedule: &RetrySchedule,
+    (schedule, health): (&RetrySchedule, &HealthPolicy),
     outcomes: &[Outcome],
 ) -> Result<Recorded, DbErr> {
     let transitions: Vec<Transition> = outcomes.iter().map(|o| transition(o, schedule)).collect();
@@ -187,14 +190,21 @@ async fn record_batch(
     let mut recorded = Recorded::default();
     let mut attempts = Vec::with_capacity(outcomes.len());
     let mut unsubscribed = Vec::new();
+    let mut streaks = Streaks::default();
     for (outcome, next) in outcomes.iter().zip(&transitions) {
         if !updated.contains(&outcome.delivery.id) {
             continue;
         }
         recorded.count(next.status);
         attempts.push(attempt_row(outcome, next));
+        let webhook_id = &outcome.delivery.webhook_id;
         if next.unsubscribe {
-            unsubscribed.push(outcome.delivery.webhook_id.clone());
+            unsubscribed.push(webhook_id.clone());
+        } else if next.status == DELIVERED {
+            streaks.delivered(webhook_id);
+        } else if next.status == FAILED && !outcome.terminal {
+            // Not sent because the webhook was already disabled: not the endpoint's failure.
+            streaks.failed(webhook_id, outcome.at);
         }
     }
     for chunk in attempts.chunks(500) {
@@ -202,6 +212,7 @@ async fn record_batch(
             .exec_without_returning(&txn)
             .await?;
     }
+    streaks.write(&txn, health).await?;
     if !unsubscribed.is_empty() {
         // REST Hooks: 410 means the subscriber is gone. Removing the webhook ends its pending
         // deliveries (they cascade) so nothing more is sent to a dead hook URL.

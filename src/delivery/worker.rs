@@ -24,7 +24,7 @@ use super::{
     schedule::RetrySchedule,
     sign,
 };
-use crate::{config::Config, metrics::Metrics, time};
+use crate::{config::Config, health::HealthPolicy, metrics::Metrics, time};
 
 /// Most deliveries claimed per round trip.
 const CLAIM_BATCH: usize = 200;
@@ -50,6 +50,7 @@ pub struct EngineSettings {
     pub per_webhook: usize,
     pub poll_interval: Duration,
     pub retention: Duration,
+    pub health: HealthPolicy,
 }
 
 impl EngineSettings {
@@ -61,6 +62,7 @@ impl EngineSettings {
             per_webhook: config.webhook_concurrency.max(1),
             poll_interval: config.poll_interval.max(Duration::from_millis(10)),
             retention: config.log_retention,
+            health: config.health_policy(),
         }
     }
 }
@@ -415,6 +417,7 @@ impl Engine {
         let (tx, mut rx) = mpsc::channel::<Outcome>(self.settings.concurrency * 2);
         let db = self.db.clone();
         let schedule = self.settings.schedule.clone();
+        let health = self.settings.health;
         let wake = self.wake.clone();
         let metrics = self.metrics.clone();
         let handle = tokio::spawn(async move {
@@ -430,7 +433,7 @@ impl Engine {
                     }
                 }
                 let started = std::time::Instant::now();
-                let written = record(&db, &schedule, &batch).await;
+                let written = record(&db, (&schedule, &health), &batch).await;
                 tracing::debug!(outcomes = batch.len(), took = ?started.elapsed(), "recorded");
                 match written {
                     Ok(recorded) => {
@@ -497,7 +500,7 @@ async fn attempt(
         };
         (refused, true)
     } else {
-        let headers = delivery_headers(&delivery, webhook, payload, at.timestamp());
+        let headers = delivery_headers(&delivery, webhook, payload, at);
         (
             sender.post(&webhook.url, headers, payload.to_owned()).await,
             false,
@@ -514,12 +517,18 @@ async fn attempt(
 }
 
 /// The headers of a delivery: the document's, plus the Standard Webhooks trio when signed.
+///
+/// During a secret rotation's overlap the previous secret signs too: `X-Kaanha-Signature`
+/// always carries the current secret's signature (what the document's `verifyWebhook` checks
+/// with the secret the dashboard shows), `X-Kaanha-Signature-Previous` the old one's, and
+/// `webhook-signature` lists both, as Standard Webhooks does.
 fn delivery_headers(
     delivery: &delivery::Model,
     webhook: &webhook::Model,
     payload: &str,
-    unix_seconds: i64,
+    at: chrono::DateTime<chrono::Utc>,
 ) -> HeaderMap {
+    let unix_seconds = at.timestamp();
     let mut map = HeaderMap::new();
     let mut put = |name: &'static str, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
@@ -530,16 +539,33 @@ fn delivery_headers(
     put(headers::EVENT, &delivery.event_type);
     put(headers::DELIVERY, &delivery.id);
     if let Some(secret) = &webhook.secret {
-        put(
-            headers::SIGNATURE,
-            &sign::kaanha_signature(secret, payload.as_bytes()),
-        );
+        let body = payload.as_bytes();
+        put(headers::SIGNATURE, &sign::kaanha_signature(secret, body));
         put(headers::WEBHOOK_ID, &delivery.event_id);
         put(headers::WEBHOOK_TIMESTAMP, &unix_seconds.to_string());
-        put(
-            headers::WEBHOOK_SIGNATURE,
-            &sign::standard_signature(secret, &delivery.event_id, unix_seconds, payload.as_bytes()),
-        );
+        let mut standard = sign::standard_signature(secret, &delivery.event_id, unix_seconds, body);
+        if let Some(previous) = previous_secret(webhook, at) {
+            put(
+                headers::PREVIOUS_SIGNATURE,
+                &sign::kaanha_signature(previous, body),
+            );
+            standard.push(' ');
+            standard.push_str(&sign::standard_signature(
+                previous,
+                &delivery.event_id,
+                unix_seconds,
+                body,
+            ));
+        }
+        put(headers::WEBHOOK_SIGNATURE, &standard);
     }
     map
+}
+
+/// The secret a rotation replaced, while its overlap lasts.
+fn previous_secret(webhook: &webhook::Model, at: chrono::DateTime<chrono::Utc>) -> Option<&str> {
+    match (&webhook.previous_secret, webhook.previous_secret_until) {
+        (Some(previous), Some(until)) if at < until => Some(previous),
+        _ => None,
+    }
 }

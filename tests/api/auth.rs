@@ -84,3 +84,32 @@ async fn a_credential_without_the_needed_scope_gets_403() {
     let jwt = service_token("org_a", "integrations");
     expect_problem(app.get("/api/webhooks", &jwt).send().await.unwrap(), 403).await;
 }
+
+#[tokio::test]
+async fn an_address_that_keeps_guessing_keys_gets_429_with_retry_after_even_for_a_right_one() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::AppOptions {
+        tweak: |config| config.auth_failures_per_minute = 5,
+        ..crate::helpers::AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &["webhooks"]).await;
+    for guess in 0..5 {
+        let wrong = format!("kgw_guess{guess:0>40}");
+        expect_problem(app.get("/api/webhooks", &wrong).send().await.unwrap(), 401).await;
+    }
+    let blocked = app.get("/api/webhooks", &key).send().await.unwrap();
+    let retry_after: u64 = blocked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
+    let problem = expect_problem(blocked, 429).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Too many failed authentications"),
+        "{problem}"
+    );
+}

@@ -31,6 +31,8 @@ pub struct AppOptions {
     pub poll_interval: Duration,
     pub upstream_url: Option<String>,
     pub role: Role,
+    /// Any other setting, changed last.
+    pub tweak: fn(&mut Config),
 }
 
 impl Default for AppOptions {
@@ -44,6 +46,7 @@ impl Default for AppOptions {
             poll_interval: Duration::from_secs(1),
             upstream_url: None,
             role: Role::All,
+            tweak: |_| {},
         }
     }
 }
@@ -72,6 +75,7 @@ async fn start_on(database: TestDatabase, options: AppOptions) -> TestApp {
     config.poll_interval = options.poll_interval;
     config.upstream_url = options.upstream_url.map(|u| u.parse().unwrap());
     config.role = options.role;
+    (options.tweak)(&mut config);
     let app = Application::build(config)
         .await
         .expect("the gateway builds");

@@ -51,7 +51,11 @@ async fn describe_tells_a_client_everything_and_every_name_suits_every_platform(
     assert_eq!(doc["actionsAvailable"], false);
 
     let triggers = doc["triggers"].as_array().unwrap();
-    assert_eq!(triggers.len(), 11);
+    assert_eq!(
+        triggers.len(),
+        13,
+        "the document's 11 and webhook.disabled / webhook.enabled"
+    );
     let received = triggers
         .iter()
         .find(|t| t["event"] == "message.received")

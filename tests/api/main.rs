@@ -17,4 +17,5 @@ mod express;
 mod health;
 mod integrations;
 mod openapi;
+mod webhook_health;
 mod webhooks;
