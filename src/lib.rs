@@ -20,6 +20,7 @@ pub mod publisher;
 pub mod scope;
 pub mod startup;
 pub mod targets;
+pub mod tcp_nodelay;
 pub mod telemetry;
 pub mod throttle;
 pub mod time;
