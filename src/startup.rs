@@ -23,7 +23,7 @@ use crate::{
     delivery::Engine,
     metrics::Metrics,
     publisher::Publisher,
-    targets::TargetPolicy,
+    targets::{Lookup, TargetPolicy, system_lookup},
 };
 
 /// What every request handler can reach.
@@ -44,7 +44,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> anyhow::Result<Self> {
+    pub fn new(db: DatabaseConnection, config: Config, lookup: Lookup) -> anyhow::Result<Self> {
         let upstream = match (&config.upstream_url, &config.jwt_secret) {
             (Some(url), Some(secret)) => {
                 Some(Upstream::new(url.clone(), secret, config.upstream_timeout)?)
@@ -67,6 +67,7 @@ impl AppState {
             ),
             targets: TargetPolicy {
                 allow_private: config.allow_private_targets,
+                lookup,
             },
             db,
             config,
@@ -94,16 +95,21 @@ pub struct Application {
 impl Application {
     /// Connects, migrates and binds `config.bind` (port 0 picks a free port).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_lookup(config, system_lookup()).await
+    }
+
+    /// `build`, with host names resolved by `lookup` (webhook URLs at save and at delivery).
+    pub async fn build_with_lookup(config: Config, lookup: Lookup) -> anyhow::Result<Self> {
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
-        let state = Arc::new(AppState::new(db, config)?);
+        let state = Arc::new(AppState::new(db, config, lookup.clone())?);
         let engine = if state.config.role.delivers() {
             Some(Engine::new(
                 state.db.clone(),
                 &state.config,
-                state.wake.clone(),
-                state.metrics.clone(),
+                (state.wake.clone(), state.metrics.clone()),
+                lookup,
             )?)
         } else {
             None

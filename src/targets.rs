@@ -3,6 +3,7 @@
 
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr},
+    sync::Arc,
     time::Duration,
 };
 
@@ -11,11 +12,32 @@ use url::{Host, Url};
 const MAX_URL_LEN: usize = 2048;
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
-#[derive(Debug, Clone, Copy)]
+/// Resolves a host name to its addresses. The system's resolver in production; tests give
+/// their own to play DNS tricks (a name that changes its answer between checks) on loopback.
+pub type Lookup = Arc<dyn Fn(String, u16) -> Resolving + Send + Sync>;
+
+/// A lookup in progress.
+pub type Resolving =
+    std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<Vec<IpAddr>>> + Send>>;
+
+/// The operating system's resolver.
+pub fn system_lookup() -> Lookup {
+    Arc::new(|name, port| {
+        Box::pin(async move {
+            Ok(tokio::net::lookup_host((name.as_str(), port))
+                .await?
+                .map(|a| a.ip())
+                .collect())
+        })
+    })
+}
+
+#[derive(Clone)]
 pub struct TargetPolicy {
     /// `KAANHA_ALLOW_PRIVATE_TARGETS`: `http` and private addresses allowed (development, tests,
     /// a local n8n).
     pub allow_private: bool,
+    pub lookup: Lookup,
 }
 
 impl TargetPolicy {
@@ -30,7 +52,7 @@ impl TargetPolicy {
             Some(Host::Ipv6(ip)) => refuse_private(IpAddr::V6(ip), None)?,
             Some(Host::Domain(name)) => {
                 let port = url.port_or_known_default().unwrap_or(443);
-                for ip in resolve(name, port).await? {
+                for ip in resolve(&self.lookup, name, port).await? {
                     refuse_private(ip, Some(name))?;
                 }
             }
@@ -60,16 +82,16 @@ impl TargetPolicy {
     }
 }
 
-async fn resolve(name: &str, port: u16) -> Result<Vec<IpAddr>, String> {
+async fn resolve(lookup: &Lookup, name: &str, port: u16) -> Result<Vec<IpAddr>, String> {
     let name_lower = name.to_ascii_lowercase();
     if name_lower == "localhost" || name_lower.ends_with(".localhost") {
         return Err(format!(
             "points at `{name}`, this machine; it must be publicly accessible"
         ));
     }
-    let lookup = tokio::time::timeout(RESOLVE_TIMEOUT, tokio::net::lookup_host((name, port)));
+    let lookup = tokio::time::timeout(RESOLVE_TIMEOUT, lookup(name.to_owned(), port));
     let addrs: Vec<IpAddr> = match lookup.await {
-        Ok(Ok(addrs)) => addrs.map(|a| a.ip()).collect(),
+        Ok(Ok(addrs)) => addrs,
         Ok(Err(_)) | Err(_) => Vec::new(),
     };
     if addrs.is_empty() {
@@ -194,6 +216,7 @@ mod tests {
     async fn every_spelling_of_loopback_is_refused_without_a_lookup() {
         let policy = TargetPolicy {
             allow_private: false,
+            lookup: system_lookup(),
         };
         for url in [
             "https://127.1/",
@@ -218,6 +241,7 @@ mod tests {
     async fn allowing_private_targets_admits_http_and_loopback_but_not_other_schemes() {
         let policy = TargetPolicy {
             allow_private: true,
+            lookup: system_lookup(),
         };
         assert!(policy.check("http://127.0.0.1:9/hook").await.is_ok());
         assert!(policy.check("file:///etc/passwd").await.is_err());

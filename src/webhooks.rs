@@ -15,6 +15,8 @@ use crate::{catalog, error::FieldError, ids::new_id, org::OrgId};
 
 const MAX_NAME_CHARS: usize = 100;
 const SECRET_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
+/// More names than the catalog has types is a mistake (or an attack on the parser's time).
+const MAX_EVENTS: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
 #[oai(rename_all = "lowercase")]
@@ -103,6 +105,12 @@ pub fn validate_events<S: AsRef<str>>(events: &[S]) -> Result<Vec<&'static str>,
         return Err(vec![FieldError::new(
             "events",
             "must name at least one event type",
+        )]);
+    }
+    if events.len() > MAX_EVENTS {
+        return Err(vec![FieldError::new(
+            "events",
+            format!("must name at most {MAX_EVENTS} event types"),
         )]);
     }
     let mut errors = Vec::new();

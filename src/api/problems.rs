@@ -83,6 +83,15 @@ pub async fn problem_errors<E: Endpoint>(
     if declared_len.is_some_and(|len| len > max_body as u64) {
         return Ok(ApiError::payload_too_large(max_body).into_response());
     }
+    // No id or parameter may hold a NUL; PostgreSQL refuses the byte in text, so one reaching
+    // a query would end as a 500 instead of the client's mistake.
+    let raw_uri = req.uri().to_string();
+    if raw_uri.contains("%00") {
+        return Ok(ApiError::bad_request(
+            "The URL holds a NUL character (%00), which no id or parameter may contain.",
+        )
+        .into_response());
+    }
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let response = match next.call(req).await {

@@ -41,7 +41,7 @@ struct WebhookIn {
     #[oai(validator(max_length = 2048))]
     url: String,
     /// Event types to receive, e.g. `["message.received", "contact.created"]`.
-    #[oai(validator(min_items = 1))]
+    #[oai(validator(min_items = 1, max_items = 64))]
     events: Vec<EventName>,
     /// Optional shared secret (8–256 characters): every delivery is then signed with
     /// HMAC-SHA256 in `X-Kaanha-Signature`. Write-only: never returned.
@@ -85,7 +85,7 @@ struct WebhookPatch {
     #[serde(default)]
     url: Option<String>,
     /// New set of event types (replaces the old set).
-    #[oai(nullable, validator(min_items = 1))]
+    #[oai(nullable, validator(min_items = 1, max_items = 64))]
     #[serde(default)]
     events: Option<Vec<EventName>>,
     /// New secret; `null` removes it, so deliveries are no longer signed.

@@ -14,7 +14,7 @@ use reqwest::{
 use url::{Host, Url};
 
 use super::schedule::parse_retry_after;
-use crate::targets::is_public;
+use crate::targets::{Lookup, is_public};
 
 /// How much of a receiver's answer is kept in the log.
 pub const RESPONSE_EXCERPT_BYTES: usize = 2048;
@@ -46,14 +46,18 @@ impl AttemptResult {
 }
 
 /// Resolves names and keeps only public addresses.
-struct PublicOnly;
+struct PublicOnly(Lookup);
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
+        let lookup = self.0.clone();
         Box::pin(async move {
             let host = name.as_str().to_owned();
-            let resolved: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let resolved: Vec<SocketAddr> = lookup(host.clone(), 0)
+                .await?
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, 0))
+                .collect();
             let public: Vec<SocketAddr> = resolved
                 .iter()
                 .copied()
@@ -81,7 +85,7 @@ pub struct Sender {
 }
 
 impl Sender {
-    pub fn new(timeout: Duration, allow_private: bool) -> anyhow::Result<Self> {
+    pub fn new(timeout: Duration, allow_private: bool, lookup: Lookup) -> anyhow::Result<Self> {
         // reqwest is built without a bundled crypto provider; use ring, which sqlx already links.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = Client::builder()
@@ -93,7 +97,7 @@ impl Sender {
             .pool_max_idle_per_host(64)
             .user_agent(concat!("kaanha-gateway/", env!("CARGO_PKG_VERSION")));
         if !allow_private {
-            builder = builder.dns_resolver(PublicOnly);
+            builder = builder.dns_resolver(PublicOnly(lookup));
         }
         Ok(Self {
             client: builder.build()?,

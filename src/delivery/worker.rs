@@ -24,7 +24,7 @@ use super::{
     schedule::RetrySchedule,
     sign,
 };
-use crate::{config::Config, health::HealthPolicy, metrics::Metrics, time};
+use crate::{config::Config, health::HealthPolicy, metrics::Metrics, targets::Lookup, time};
 
 /// Most deliveries claimed per round trip.
 const CLAIM_BATCH: usize = 200;
@@ -205,14 +205,15 @@ impl Engine {
     pub fn new(
         db: DatabaseConnection,
         config: &Config,
-        wake: Arc<Notify>,
-        metrics: Arc<Metrics>,
+        (wake, metrics): (Arc<Notify>, Arc<Metrics>),
+        lookup: Lookup,
     ) -> anyhow::Result<Self> {
         let settings = EngineSettings::from_config(config);
         Ok(Self {
             sender: Arc::new(Sender::new(
                 config.delivery_timeout,
                 config.allow_private_targets,
+                lookup,
             )?),
             slots: Arc::new(Semaphore::new(settings.concurrency)),
             last_deep_claim: Mutex::new(std::time::Instant::now()),

@@ -151,3 +151,90 @@ async fn unknown_routes_wrong_methods_and_absurd_pages_are_problems_too() {
     let long_id = format!("/api/webhooks/{}", "x".repeat(500));
     expect_problem(app.get(&long_id, &key).send().await.unwrap(), 400).await;
 }
+
+#[tokio::test]
+async fn deep_nesting_huge_arrays_invalid_utf8_and_hostile_cursors_are_clear_4xx() {
+    let app = spawn_app().await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let raw = |path: &'static str, body: Vec<u8>| {
+        app.client
+            .post(app.url(path))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    // 100,000 levels of nesting fit in the body limit; the parser's depth limit stops them.
+    let deep = format!(
+        r#"{{"event":"message.received","data":{{"a":{}{}}}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    expect_problem(raw("/api/events", deep.into_bytes()).await.unwrap(), 400).await;
+    let nested_data = format!(
+        r#"{{"event":"message.received","data":{}1{}}}"#,
+        r#"{"a":"#.repeat(300),
+        "}".repeat(300)
+    );
+    expect_problem(
+        raw("/api/events", nested_data.into_bytes()).await.unwrap(),
+        400,
+    )
+    .await;
+    // 5,000 events in one batch: over the batch's 1,000, named.
+    let events: Vec<_> = (0..5000)
+        .map(|_| json!({"event": "message.received", "data": {}}))
+        .collect();
+    let problem = expect_problem(
+        app.post("/api/events/batch", &key, &json!({"events": events}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert!(problem.to_string().contains("1000"), "{problem}");
+    // Ten thousand entries where a short list is expected.
+    let huge_events = format!(
+        r#"{{"name":"x","url":"http://127.0.0.1:9/","events":[{}"message.received"]}}"#,
+        r#""message.received","#.repeat(10_000)
+    );
+    let answer = raw("/api/webhooks", huge_events.into_bytes())
+        .await
+        .unwrap();
+    assert!(answer.status().is_client_error(), "{}", answer.status());
+    let problem = answer.text().await.unwrap();
+    assert!(problem.contains("events"), "{problem}");
+    // Bytes that are not UTF-8.
+    expect_problem(
+        raw("/api/webhooks", b"{\"name\": \"\xff\xfe\xfd\"}".to_vec())
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    // Cursors are ids: anything else finds nothing, and nothing is interpreted.
+    for cursor in ["%27%20OR%201%3D1%20--", "wh_", "zzzz", "%FF%FE"] {
+        let answer = app
+            .get(&format!("/api/webhooks?cursor={cursor}"), &key)
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        assert!(status == 200 || status == 400, "cursor {cursor}: {status}");
+    }
+    for path in [
+        "/api/webhooks/wh_%00",
+        "/api/webhooks?cursor=%00",
+        "/api/api-keys?cursor=a%00b",
+    ] {
+        let problem = expect_problem(app.get(path, &key).send().await.unwrap(), 400).await;
+        assert!(
+            problem["detail"].as_str().unwrap().contains("NUL"),
+            "{path}"
+        );
+    }
+    let long_cursor = format!("/api/webhooks?cursor={}", "c".repeat(5000));
+    let status = app.get(&long_cursor, &key).send().await.unwrap().status();
+    assert!(status.is_client_error() || status == 200, "{status}");
+}

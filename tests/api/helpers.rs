@@ -33,6 +33,8 @@ pub struct AppOptions {
     pub role: Role,
     /// Any other setting, changed last.
     pub tweak: fn(&mut Config),
+    /// How host names resolve (the system's resolver when `None`).
+    pub lookup: Option<kaanha_gateway::targets::Lookup>,
 }
 
 impl Default for AppOptions {
@@ -47,6 +49,7 @@ impl Default for AppOptions {
             upstream_url: None,
             role: Role::All,
             tweak: |_| {},
+            lookup: None,
         }
     }
 }
@@ -76,7 +79,10 @@ async fn start_on(database: TestDatabase, options: AppOptions) -> TestApp {
     config.upstream_url = options.upstream_url.map(|u| u.parse().unwrap());
     config.role = options.role;
     (options.tweak)(&mut config);
-    let app = Application::build(config)
+    let lookup = options
+        .lookup
+        .unwrap_or_else(kaanha_gateway::targets::system_lookup);
+    let app = Application::build_with_lookup(config, lookup)
         .await
         .expect("the gateway builds");
     let address = format!("http://{}", app.local_addr().unwrap());
@@ -198,6 +204,12 @@ impl TestApp {
             201,
         )
         .await
+    }
+
+    /// PATCHes a webhook, expecting 200; returns the webhook.
+    pub async fn update_webhook(&self, token: &str, id: &str, changes: &Value) -> Value {
+        let path = format!("/api/webhooks/{id}");
+        expect_json(self.patch(&path, token, changes).send().await.unwrap(), 200).await
     }
 
     /// Publishes one event and returns the answer's JSON.

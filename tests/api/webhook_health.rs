@@ -97,18 +97,9 @@ async fn a_webhook_that_keeps_failing_is_disabled_announced_and_resumes_when_ena
     assert_eq!(published["deliveries"], 0, "{published}");
 
     failing.answer_with(Answer::status(200));
-    let enabled = expect_json(
-        app.patch(
-            &format!("/api/webhooks/{id}"),
-            &key,
-            &json!({"status": "active"}),
-        )
-        .send()
-        .await
-        .unwrap(),
-        200,
-    )
-    .await;
+    let enabled = app
+        .update_webhook(&key, id, &json!({"status": "active"}))
+        .await;
     assert_eq!(enabled["status"], "active");
     assert_eq!(enabled["consecutiveFailures"], 0);
     assert!(enabled.get("disabledReason").is_none(), "{enabled}");
@@ -200,18 +191,9 @@ async fn a_rotated_secret_signs_beside_the_new_one_until_the_overlap_ends() {
         )
         .await;
     let id = hook["id"].as_str().unwrap();
-    let rotated = expect_json(
-        app.patch(
-            &format!("/api/webhooks/{id}"),
-            &key,
-            &json!({"secret": "new-secret-5678"}),
-        )
-        .send()
-        .await
-        .unwrap(),
-        200,
-    )
-    .await;
+    let rotated = app
+        .update_webhook(&key, id, &json!({"secret": "new-secret-5678"}))
+        .await;
     assert!(rotated["previousSecretExpiresAt"].is_string(), "{rotated}");
 
     app.publish(&key, &message(1)).await;
