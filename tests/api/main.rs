@@ -17,6 +17,7 @@ mod express;
 mod health;
 mod hostile_receivers;
 mod integrations;
+mod isolation;
 mod openapi;
 mod secrets;
 mod ssrf;
