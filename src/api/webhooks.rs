@@ -332,9 +332,14 @@ impl WebhooksApi {
     ) -> ApiResult<OneWebhook> {
         auth.0.require(Scope::Webhooks)?;
         let changes = parse_changes(&state, body.0).await?;
+        let status_changes = changes.status.is_some();
         let webhook = webhooks::update(&state.db, &auth.0.org, &id, changes)
             .await?
             .ok_or_else(|| ApiError::not_found("webhook", &id))?;
+        if status_changes {
+            // Disabling or enabling publishes `webhook.disabled` / `webhook.enabled`.
+            state.wake.notify_one();
+        }
         Ok(OneWebhook::Ok(Json(webhook.into())))
     }
 

@@ -84,7 +84,7 @@ async fn misbehave(mut stream: TcpStream) {
             Ok(())
         }
         "slow" => {
-            tokio::time::sleep(Duration::from_secs(4)).await;
+            tokio::time::sleep(Duration::from_secs(6)).await;
             write(&mut stream, plain("200 OK", "")).await
         }
         "redirect-private" => {
@@ -141,7 +141,7 @@ fn rss_mib() -> u64 {
 async fn every_misbehaving_receiver_ends_as_documented_without_touching_the_others() {
     let app = spawn_app_with(AppOptions {
         retry_schedule: "none",
-        delivery_timeout: Duration::from_secs(2),
+        delivery_timeout: Duration::from_secs(5),
         ..AppOptions::default()
     })
     .await;
@@ -175,7 +175,7 @@ async fn every_misbehaving_receiver_ends_as_documented_without_touching_the_othe
         .await;
     let healthy_took = started.elapsed();
     assert!(
-        healthy_took < Duration::from_millis(1500),
+        healthy_took < Duration::from_secs(3),
         "the healthy receiver waited {healthy_took:?} behind the hostile ones"
     );
 
@@ -194,7 +194,7 @@ async fn every_misbehaving_receiver_ends_as_documented_without_touching_the_othe
             "status-429-retry-after" | "status-429" => ("failed", Some(429), "answered 429"),
             "status-410" => ("failed", Some(410), "answered 410"),
             "reset" => ("failed", None, "request failed"),
-            "hang" | "slow" => ("failed", None, "timed out after 2s"),
+            "hang" | "slow" => ("failed", None, "timed out after 5s"),
             "redirect-private" => ("failed", Some(302), "redirect to http://169.254.169.254"),
             "huge-body" | "endless-body" => ("delivered", Some(200), ""),
             "not-http" => ("failed", None, "request failed"),
@@ -230,7 +230,7 @@ async fn wait_for_attempts(
     webhook_id: &str,
     count: usize,
 ) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let logs = app.logs(key, webhook_id, "").await;
         if logs.len() >= count {

@@ -176,7 +176,7 @@ fn signature(secret: &str, body: &[u8]) -> String {
 #[tokio::test]
 async fn a_rotated_secret_signs_beside_the_new_one_until_the_overlap_ends() {
     let app = spawn_app_with(AppOptions {
-        tweak: |config| config.secret_overlap = Duration::from_secs(2),
+        tweak: |config| config.secret_overlap = Duration::from_secs(4),
         ..AppOptions::default()
     })
     .await;
@@ -215,7 +215,7 @@ async fn a_rotated_secret_signs_beside_the_new_one_until_the_overlap_ends() {
         "Standard Webhooks lists both signatures"
     );
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     app.publish(&key, &message(2)).await;
     let after = receiver
         .wait_for_event("message.received", 2, Duration::from_secs(5))
