@@ -29,6 +29,26 @@ pub enum Command {
     /// Create, list and revoke organization API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),
+    /// Ready-made Zapier, Make and n8n apps, generated from the discovery document.
+    #[command(subcommand)]
+    Integrations(IntegrationsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationsCommand {
+    /// Write one platform's app into a directory, from the same catalog that
+    /// `GET /api/integrations/describe` serves.
+    Export {
+        #[arg(long, value_enum)]
+        platform: crate::integrations::Platform,
+        /// Where to write the app (created if missing; files the generator owns are replaced).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// The gateway's public URL, built into the app as the default `Gateway URL` (default:
+        /// `KAANHA_PUBLIC_URL`, else `https://gateway.example.com`).
+        #[arg(long)]
+        base_url: Option<url::Url>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,6 +13,7 @@ pub mod events;
 pub mod health;
 pub mod hooks;
 pub mod ids;
+pub mod integrations;
 pub mod keys;
 pub mod metrics;
 pub mod org;

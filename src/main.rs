@@ -2,8 +2,8 @@ use anyhow::Context;
 use clap::Parser;
 use kaanha_gateway::{
     api,
-    config::{ApiKeyCommand, Cli, Command, Config},
-    db, keys,
+    config::{ApiKeyCommand, Cli, Command, Config, IntegrationsCommand},
+    db, integrations, keys,
     org::OrgId,
     startup::Application,
     telemetry,
@@ -26,7 +26,32 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::ApiKey(command) => api_key(&cli.config, command).await,
+        Command::Integrations(IntegrationsCommand::Export {
+            platform,
+            out,
+            base_url,
+        }) => export_app(&cli.config, platform, &out, base_url),
     }
+}
+
+/// Writes a platform's app and lists its files.
+fn export_app(
+    config: &Config,
+    platform: integrations::Platform,
+    out: &std::path::Path,
+    base_url: Option<url::Url>,
+) -> anyhow::Result<()> {
+    let base_url = base_url
+        .or_else(|| config.public_url.clone())
+        .map_or(integrations::DEFAULT_BASE_URL.to_owned(), |url| {
+            url.as_str().trim_end_matches('/').to_owned()
+        });
+    let files = integrations::generate(platform, &integrations::describe(config, &base_url));
+    integrations::write(out, &files).with_context(|| format!("writing {}", out.display()))?;
+    for file in &files {
+        println!("{}", out.join(file.path).display());
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

@@ -18,6 +18,7 @@ use crate::{
         actions::{ACTIONS, Action},
         fields::{FieldKind, InputField},
     },
+    config::Config,
     error::ApiResult,
     scope::Scope,
     startup::AppState,
@@ -320,6 +321,12 @@ fn action_out(action: &Action) -> ActionOut {
 }
 
 fn build(state: &AppState, base_url: &str) -> Describe {
+    document(&state.config, state.upstream.is_some(), base_url)
+}
+
+/// The discovery document for a gateway with this configuration at `base_url`; the app
+/// generator (`kaanha-gateway integrations export`) reads the same one.
+pub fn document(config: &Config, actions_available: bool, base_url: &str) -> Describe {
     let text = |key: &str, label: &str, help: &str| FieldOut {
         key: key.into(),
         label: label.into(),
@@ -412,8 +419,7 @@ fn build(state: &AppState, base_url: &str) -> Describe {
             signature_header: "X-Kaanha-Signature".into(),
             signature: "sha256=<lowercase hex HMAC-SHA256(secret, raw body)>".into(),
             standard_webhooks: true,
-            retry_delays_ms: state
-                .config
+            retry_delays_ms: config
                 .retry_schedule
                 .delays()
                 .iter()
@@ -430,7 +436,7 @@ fn build(state: &AppState, base_url: &str) -> Describe {
         triggers: catalog::subscribable()
             .map(|e| trigger(e, "clx..."))
             .collect(),
-        actions_available: state.upstream.is_some(),
+        actions_available,
         actions: ACTIONS.iter().map(action_out).collect(),
     }
 }

@@ -943,3 +943,26 @@ async fn a_client_knowing_only_describe_does_everything_on_every_platform() {
         "one action per platform reached the upstream"
     );
 }
+
+#[test]
+fn the_committed_platform_apps_are_what_the_generator_writes_now() {
+    use kaanha_gateway::integrations::{self, Platform};
+
+    let config = kaanha_gateway::config::Config::for_database("sqlite::memory:");
+    let describe = integrations::describe(&config, integrations::DEFAULT_BASE_URL);
+    for platform in [Platform::Zapier] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("integrations")
+            .join(platform.dir_name());
+        for file in integrations::generate(platform, &describe) {
+            let committed = std::fs::read_to_string(dir.join(file.path)).unwrap_or_default();
+            assert!(
+                committed == file.contents,
+                "integrations/{dir}/{path} is stale; regenerate with `cargo run -- integrations \
+                 export --platform {dir} --out integrations/{dir}` and commit it",
+                dir = platform.dir_name(),
+                path = file.path,
+            );
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Ready-made platform apps, generated from the discovery document: what
+//! `GET /api/integrations/describe` serves is written as the app's `catalog.json`, beside a
+//! small hand-written runtime (in `integrations/<platform>/`) that builds the platform's app
+//! from it. A platform team can publish on the day they deploy, and a change to the catalog
+//! reaches the apps by regenerating them (a test fails while they differ).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::config::Config;
+
+/// The URL built into an app when none is given: each connection can set its own.
+pub const DEFAULT_BASE_URL: &str = "https://gateway.example.com";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Platform {
+    /// A Zapier CLI app (zapier-platform-core 19): REST-hook triggers and create actions.
+    Zapier,
+}
+
+impl Platform {
+    /// Its directory under `integrations/`.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Self::Zapier => "zapier",
+        }
+    }
+}
+
+/// One file of a generated app.
+pub struct AppFile {
+    /// Relative to the app's directory.
+    pub path: &'static str,
+    pub contents: String,
+}
+
+/// The app's fixed files — the runtime that reads `catalog.json`, its package and its tests —
+/// kept where the app lives and built into the binary, so an export anywhere is complete.
+const ZAPIER_FILES: &[(&str, &str)] = &[
+    (
+        "index.js",
+        include_str!("../../integrations/zapier/index.js"),
+    ),
+    (
+        "package.json",
+        include_str!("../../integrations/zapier/package.json"),
+    ),
+    (
+        "test/lifecycle.test.js",
+        include_str!("../../integrations/zapier/test/lifecycle.test.js"),
+    ),
+];
+
+/// The discovery document an app is generated from, for a gateway at `base_url`. Actions are
+/// included whether or not this gateway forwards them: the app is published once for all.
+pub fn describe(config: &Config, base_url: &str) -> Value {
+    let document = crate::api::describe::document(config, true, base_url);
+    poem_openapi::types::ToJSON::to_json(&document).unwrap_or_default()
+}
+
+/// Every file of one platform's app.
+pub fn generate(platform: Platform, describe: &Value) -> Vec<AppFile> {
+    let fixed = match platform {
+        Platform::Zapier => ZAPIER_FILES,
+    };
+    let mut files: Vec<AppFile> = fixed
+        .iter()
+        .map(|(path, contents)| AppFile {
+            path,
+            contents: (*contents).to_owned(),
+        })
+        .collect();
+    let catalog = serde_json::to_string_pretty(describe).expect("JSON values serialize") + "\n";
+    files.push(AppFile {
+        path: "catalog.json",
+        contents: catalog,
+    });
+    files
+}
+
+/// Writes the files under `dir`, replacing those it owns and leaving any others alone.
+pub fn write(dir: &Path, files: &[AppFile]) -> std::io::Result<()> {
+    for file in files {
+        let path = dir.join(file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, &file.contents)?;
+    }
+    Ok(())
+}
