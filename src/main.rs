@@ -49,7 +49,7 @@ fn export_app(
     let files = integrations::generate(platform, &integrations::describe(config, &base_url));
     integrations::write(out, &files).with_context(|| format!("writing {}", out.display()))?;
     for file in &files {
-        println!("{}", out.join(file.path).display());
+        println!("{}", out.join(&file.path).display());
     }
     Ok(())
 }

@@ -4,6 +4,8 @@
 //! from it. A platform team can publish on the day they deploy, and a change to the catalog
 //! reaches the apps by regenerating them (a test fails while they differ).
 
+mod make;
+
 use std::path::Path;
 
 use serde_json::Value;
@@ -17,22 +19,41 @@ pub const DEFAULT_BASE_URL: &str = "https://gateway.example.com";
 pub enum Platform {
     /// A Zapier CLI app (zapier-platform-core 19): REST-hook triggers and create actions.
     Zapier,
+    /// A Make custom app: instant triggers on dedicated webhooks, and action modules.
+    Make,
 }
 
 impl Platform {
+    pub const ALL: [Platform; 2] = [Platform::Zapier, Platform::Make];
+
     /// Its directory under `integrations/`.
     pub fn dir_name(self) -> &'static str {
         match self {
             Self::Zapier => "zapier",
+            Self::Make => "make",
         }
     }
 }
 
 /// One file of a generated app.
-pub struct AppFile {
+pub struct GeneratedFile {
     /// Relative to the app's directory.
-    pub path: &'static str,
+    pub path: String,
     pub contents: String,
+}
+
+/// `contact` → `Contact`, for labels made from keys.
+fn title_case(key: &str) -> String {
+    let mut chars = key.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// JSON as the apps hold it: two-space indents, a final newline.
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).expect("JSON values serialize") + "\n"
 }
 
 /// The app's fixed files — the runtime that reads `catalog.json`, its package and its tests —
@@ -60,29 +81,33 @@ pub fn describe(config: &Config, base_url: &str) -> Value {
 }
 
 /// Every file of one platform's app.
-pub fn generate(platform: Platform, describe: &Value) -> Vec<AppFile> {
-    let fixed = match platform {
-        Platform::Zapier => ZAPIER_FILES,
-    };
-    let mut files: Vec<AppFile> = fixed
+pub fn generate(platform: Platform, describe: &Value) -> Vec<GeneratedFile> {
+    match platform {
+        Platform::Zapier => zapier(describe),
+        Platform::Make => make::files(describe),
+    }
+}
+
+/// The Zapier runtime as it is, and the discovery document as its catalog.
+fn zapier(describe: &Value) -> Vec<GeneratedFile> {
+    let mut files: Vec<GeneratedFile> = ZAPIER_FILES
         .iter()
-        .map(|(path, contents)| AppFile {
-            path,
+        .map(|(path, contents)| GeneratedFile {
+            path: (*path).to_owned(),
             contents: (*contents).to_owned(),
         })
         .collect();
-    let catalog = serde_json::to_string_pretty(describe).expect("JSON values serialize") + "\n";
-    files.push(AppFile {
-        path: "catalog.json",
-        contents: catalog,
+    files.push(GeneratedFile {
+        path: "catalog.json".to_owned(),
+        contents: pretty(describe),
     });
     files
 }
 
 /// Writes the files under `dir`, replacing those it owns and leaving any others alone.
-pub fn write(dir: &Path, files: &[AppFile]) -> std::io::Result<()> {
+pub fn write(dir: &Path, files: &[GeneratedFile]) -> std::io::Result<()> {
     for file in files {
-        let path = dir.join(file.path);
+        let path = dir.join(&file.path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
