@@ -21,16 +21,19 @@ pub enum Platform {
     Zapier,
     /// A Make custom app: instant triggers on dedicated webhooks, and action modules.
     Make,
+    /// An n8n community node package (n8n 1.x): credentials, a trigger node, an action node.
+    N8n,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 2] = [Platform::Zapier, Platform::Make];
+    pub const ALL: [Platform; 3] = [Platform::Zapier, Platform::Make, Platform::N8n];
 
     /// Its directory under `integrations/`.
     pub fn dir_name(self) -> &'static str {
         match self {
             Self::Zapier => "zapier",
             Self::Make => "make",
+            Self::N8n => "n8n",
         }
     }
 }
@@ -73,6 +76,35 @@ const ZAPIER_FILES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The n8n package's fixed files, kept and built in the same way.
+const N8N_FILES: &[(&str, &str)] = &[
+    (
+        "package.json",
+        include_str!("../../integrations/n8n/package.json"),
+    ),
+    ("index.js", include_str!("../../integrations/n8n/index.js")),
+    (
+        "credentials/KaanhaApi.credentials.js",
+        include_str!("../../integrations/n8n/credentials/KaanhaApi.credentials.js"),
+    ),
+    (
+        "nodes/shared.js",
+        include_str!("../../integrations/n8n/nodes/shared.js"),
+    ),
+    (
+        "nodes/KaanhaTrigger/KaanhaTrigger.node.js",
+        include_str!("../../integrations/n8n/nodes/KaanhaTrigger/KaanhaTrigger.node.js"),
+    ),
+    (
+        "nodes/Kaanha/Kaanha.node.js",
+        include_str!("../../integrations/n8n/nodes/Kaanha/Kaanha.node.js"),
+    ),
+    (
+        "test/nodes.test.js",
+        include_str!("../../integrations/n8n/test/nodes.test.js"),
+    ),
+];
+
 /// The discovery document an app is generated from, for a gateway at `base_url`. Actions are
 /// included whether or not this gateway forwards them: the app is published once for all.
 pub fn describe(config: &Config, base_url: &str) -> Value {
@@ -83,14 +115,15 @@ pub fn describe(config: &Config, base_url: &str) -> Value {
 /// Every file of one platform's app.
 pub fn generate(platform: Platform, describe: &Value) -> Vec<GeneratedFile> {
     match platform {
-        Platform::Zapier => zapier(describe),
+        Platform::Zapier => runtime_and_catalog(ZAPIER_FILES, describe),
         Platform::Make => make::files(describe),
+        Platform::N8n => runtime_and_catalog(N8N_FILES, describe),
     }
 }
 
-/// The Zapier runtime as it is, and the discovery document as its catalog.
-fn zapier(describe: &Value) -> Vec<GeneratedFile> {
-    let mut files: Vec<GeneratedFile> = ZAPIER_FILES
+/// A runtime's files as they are, and the discovery document as its `catalog.json`.
+fn runtime_and_catalog(runtime: &[(&str, &str)], describe: &Value) -> Vec<GeneratedFile> {
+    let mut files: Vec<GeneratedFile> = runtime
         .iter()
         .map(|(path, contents)| GeneratedFile {
             path: (*path).to_owned(),
