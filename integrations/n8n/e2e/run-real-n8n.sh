@@ -76,7 +76,7 @@ pids+=($!)
 subscribed=""
 for _ in $(seq 120); do
   subscribed=$(curl -fs -H "authorization: Bearer $key" \
-    "http://127.0.0.1:$gw_port/api/integrations/n8n/hooks" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["data"][0]["targetUrl"] if d.get("data") else "")' || true)
+    "http://127.0.0.1:$gw_port/api/integrations/n8n/hooks" | python3 -c 'import json,sys; d=json.load(sys.stdin); hooks=d if isinstance(d, list) else d.get("data", []); print(hooks[0]["targetUrl"] if hooks else "")' || true)
   [ -n "$subscribed" ] && break
   sleep 1
 done
@@ -109,3 +109,11 @@ if [ "$ran" -lt 1 ]; then
   echo "the workflow did not run; n8n's log:"; tail -50 "$work/n8n.log"; exit 1
 fi
 echo "n8n ran the workflow for $event_id ($ran successful execution)"
+
+# A request to the same URL that the gateway did not sign: n8n answers 401 and runs nothing.
+forged=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' \
+  -H 'x-kaanha-signature: sha256=0000' -d '{"id": "forged", "event": "message.received", "data": {}}' "$subscribed")
+if [ "$forged" != 401 ]; then
+  echo "a forged delivery was answered $forged, not 401"; exit 1
+fi
+echo "a forged delivery was refused with 401"
