@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod deliveries;
 pub mod delivery;

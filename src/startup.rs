@@ -168,6 +168,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             )
             .at("/api/openapi.json", api.spec_endpoint())
             .nest("/docs", api.swagger_ui())
+            .nest("/console", crate::console::routes())
             .nest("/", api);
         (route, spec)
     } else {

@@ -8,3 +8,33 @@ async fn liveness_and_readiness_answer_ok_without_credentials() {
         assert_eq!(body["status"], "ok", "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_console_is_served_from_the_binary_with_a_strict_content_security_policy() {
+    let app = crate::helpers::spawn_app().await;
+    for (path, content_type) in [
+        ("/console", "text/html"),
+        ("/console/console.js", "text/javascript"),
+        ("/console/console.css", "text/css"),
+    ] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        let headers = response.headers().clone();
+        assert!(
+            headers["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(content_type),
+            "{path}"
+        );
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"),
+            "{csp}"
+        );
+        assert!(
+            !response.text().await.unwrap().contains("http://"),
+            "{path} loads nothing from elsewhere"
+        );
+    }
+}
