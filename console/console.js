@@ -202,6 +202,42 @@ async function webhookForm(id) {
   name.focus();
 }
 
+// ---- Chart ---------------------------------------------------------------------------------
+
+const SVG = 'http://www.w3.org/2000/svg';
+const svg = (tag, attrs = {}, ...children) => {
+  const el = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, value);
+  el.append(...children);
+  return el;
+};
+
+/** Deliveries per hour over 24 hours, stacked by outcome, and the p50 / p99 duration. */
+function chart(stats) {
+  const width = 720, height = 160, bar = width / 24;
+  const most = Math.max(1, ...stats.hours.map((x) => x.delivered + x.pending + x.failed));
+  const bars = stats.hours.map((hour, i) => {
+    let y = height;
+    const label = `${new Date(hour.start).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}: ${hour.delivered} delivered, ${hour.pending} pending, ${hour.failed} failed`;
+    const parts = ['delivered', 'pending', 'failed'].filter((s) => hour[s] > 0).map((status) => {
+      const h = (hour[status] / most) * (height - 20);
+      y -= h;
+      return svg('rect', { x: i * bar + 2, y, width: bar - 4, height: h, class: `bar ${status}` });
+    });
+    return svg('g', {}, svg('title', {}, label), svg('rect', { x: i * bar, y: 0, width: bar, height, class: 'slot' }), ...parts);
+  });
+  const total = stats.hours.reduce((n, x) => n + x.delivered + x.pending + x.failed, 0);
+  const figure = h('figure', { class: 'chart' },
+    svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Deliveries per hour, last 24 hours: ${total} attempts` }, ...bars),
+    h('figcaption', {},
+      h('span', { class: 'key delivered' }, 'delivered'), ' ', h('span', { class: 'key pending' }, 'pending'), ' ',
+      h('span', { class: 'key failed' }, 'failed'), ' · last 24 hours · ',
+      h('span', { id: 'durations' }, stats.attempts
+        ? `duration p50 ${stats.durationP50Ms} ms, p99 ${stats.durationP99Ms} ms`
+        : 'no attempts yet')));
+  return figure;
+}
+
 // ---- Logs ----------------------------------------------------------------------------------
 
 async function logsPage(id, created) {
@@ -210,6 +246,7 @@ async function logsPage(id, created) {
   const statusFilter = h('select', { id: 'filter-status' }, ['', 'delivered', 'pending', 'failed'].map((s) => h('option', { value: s }, s || 'All')));
   const eventFilter = h('select', { id: 'filter-event' }, h('option', { value: '' }, 'All'), webhook.events.concat('webhook.test').map((e) => h('option', { value: e }, e)));
   const tbody = h('tbody', {});
+  const chartSlot = h('div', {});
   const more = h('button', { type: 'button', hidden: true }, 'Load more');
   let cursor = null;
 
@@ -222,7 +259,11 @@ async function logsPage(id, created) {
   const load = async (append) => {
     const params = query();
     if (append && cursor) params.set('cursor', cursor);
-    const page = await api('GET', `${base}?${params}`);
+    const [page, stats] = await Promise.all([
+      api('GET', `${base}?${params}`),
+      append ? null : api('GET', `/api/webhooks/${encodeURIComponent(id)}/stats`),
+    ]);
+    if (stats) chartSlot.replaceChildren(chart(stats));
     const rows = page.data.flatMap((row) => logRow(id, row));
     if (append) tbody.append(...rows); else tbody.replaceChildren(...rows);
     cursor = page.nextCursor ?? null;
@@ -234,6 +275,7 @@ async function logsPage(id, created) {
 
   show(`Logs · ${webhook.name}`,
     created ? notice('Saved. A test event was sent; its delivery appears below within seconds.') : null,
+    chartSlot,
     h('div', { class: 'toolbar' },
       h('label', { for: 'filter-status' }, 'Status ', statusFilter),
       h('label', { for: 'filter-event' }, 'Event ', eventFilter),

@@ -21,6 +21,7 @@ pub mod org;
 pub mod publisher;
 pub mod scope;
 pub mod startup;
+pub mod stats;
 pub mod targets;
 pub mod tcp_nodelay;
 pub mod telemetry;

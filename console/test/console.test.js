@@ -132,6 +132,12 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await logRow(page, 'message.received', 'failed').getByRole('button', { name: 'Retry' }).click();
   await logRow(page, 'message.received', 'delivered').waitFor({ timeout: 15000 });
 
+  // The chart: this hour's bar, and the durations.
+  await page.locator('#durations').filter({ hasText: /p50 \d+ ms, p99 \d+ ms/ }).waitFor({ timeout: 15000 });
+  assert.ok((await page.locator('.chart rect.bar.delivered').count()) >= 1, 'a delivered bar');
+  assert.ok((await page.locator('.chart rect.bar.failed').count()) >= 1, 'a failed bar');
+  await page.screenshot({ path: path.join(docs, 'console-logs-chart.png'), fullPage: true });
+
   // Back on Webhooks: the source, the status and the last delivery's outcome.
   await page.getByRole('link', { name: 'Webhooks' }).first().click();
   const row = page.locator('tbody tr', { hasText: 'CRM Sync' });

@@ -10,6 +10,7 @@ mod hooks;
 mod integrations;
 pub mod problems;
 mod schema_types;
+mod stats;
 mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -39,6 +40,7 @@ pub type Apis = (
     webhooks::WebhooksApi,
     events::EventsApi,
     deliveries::DeliveriesApi,
+    stats::StatsApi,
     describe::DescribeApi,
     hooks::HooksApi,
     integrations::IntegrationsApi,
@@ -54,6 +56,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             webhooks::WebhooksApi,
             events::EventsApi,
             deliveries::DeliveriesApi,
+            stats::StatsApi,
             describe::DescribeApi,
             hooks::HooksApi,
             integrations::IntegrationsApi,

@@ -32,8 +32,16 @@ async fn the_console_is_served_from_the_binary_with_a_strict_content_security_po
             csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"),
             "{csp}"
         );
+        // The SVG namespace is a name and the URL field's placeholder a hint: neither is
+        // fetched. Anything else absolute would be.
+        let body = response
+            .text()
+            .await
+            .unwrap()
+            .replace("http://www.w3.org/2000/svg", "")
+            .replace("placeholder: 'https://'", "");
         assert!(
-            !response.text().await.unwrap().contains("http://"),
+            !body.contains("http://") && !body.contains("https://"),
             "{path} loads nothing from elsewhere"
         );
     }

@@ -89,6 +89,11 @@ async fn another_organizations_ids_answer_404_on_every_route_and_change_nothing(
             None,
         ),
         (
+            Method::GET,
+            format!("/api/webhooks/{webhook_id}/stats"),
+            None,
+        ),
+        (
             Method::POST,
             format!("/api/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"),
             None,
