@@ -291,12 +291,31 @@ async function logsPage(id, created) {
 }
 
 function logRow(webhookId, row) {
+  const request = h('div', { class: 'request' }, h('p', { class: 'muted' }, 'Loading the request…'));
   const details = h('tr', { hidden: true }, h('td', { colspan: 7 },
     h('p', {}, h('strong', {}, 'Delivery '), row.deliveryId, ' · ', h('strong', {}, 'Event '), row.eventId),
     row.error ? h('p', {}, h('strong', {}, 'Error: '), row.error) : null,
+    request,
     h('p', {}, h('strong', {}, 'Response')),
     h('pre', {}, row.responseBody || '(empty)')));
-  const toggle = () => { details.hidden = !details.hidden; main.setAttribute('aria-expanded', String(!details.hidden)); };
+  let loaded = false;
+  const loadRequest = async () => {
+    loaded = true;
+    try {
+      const sent = await api('GET', `/api/webhooks/${encodeURIComponent(webhookId)}/logs/${encodeURIComponent(row.id)}/request`);
+      request.replaceChildren(
+        h('p', {}, h('strong', {}, 'Request '), `${sent.method} ${sent.url}`),
+        h('pre', { class: 'headers' }, sent.headers.map((x) => `${x.name}: ${x.value}`).join('\n')),
+        h('pre', { class: 'body' }, sent.body));
+    } catch (problem) {
+      request.replaceChildren(h('p', { class: 'muted' }, `Request not available: ${problem.message}`));
+    }
+  };
+  const toggle = () => {
+    details.hidden = !details.hidden;
+    main.setAttribute('aria-expanded', String(!details.hidden));
+    if (!details.hidden && !loaded) loadRequest();
+  };
   const retry = row.status === 'failed'
     ? h('button', {
       type: 'button',

@@ -108,6 +108,7 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await page.locator('#error-url').filter({ hasText: /https/ }).waitFor();
 
   await page.getByLabel('URL').fill(`http://127.0.0.1:${receiver.address().port}/crm`);
+  await page.getByLabel('Secret').fill('console-secret-123');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('heading', { name: 'Logs · CRM Sync' }).waitFor();
   await logRow(page, 'webhook.test', 'delivered').waitFor({ timeout: 15000 });
@@ -127,6 +128,11 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   // A row opens its details; Retry on the failed one delivers once the receiver is back.
   await logRow(page, 'message.received', 'failed').click();
   await page.getByText('receiver down').first().waitFor();
+  // The request as sent: headers with the signature, the exact body; the secret never.
+  await page.locator('pre.headers', { hasText: 'x-kaanha-delivery' }).first().waitFor();
+  await page.locator('pre.body', { hasText: 'Where is my order?' }).first().waitFor();
+  await page.locator('pre.headers', { hasText: 'x-kaanha-signature: sha256=' }).first().waitFor();
+  assert.ok(!(await page.content()).includes('console-secret-123'), 'the secret is never shown');
   await page.screenshot({ path: path.join(docs, 'console-logs-failed.png'), fullPage: true });
   receiverState.status = 200;
   await logRow(page, 'message.received', 'failed').getByRole('button', { name: 'Retry' }).click();

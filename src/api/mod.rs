@@ -1,6 +1,7 @@
 //! The HTTP API: one `#[OpenApi]` impl per resource, gathered into one OpenAPI service.
 
 mod api_keys;
+mod attempts;
 pub mod body;
 mod deliveries;
 pub mod describe;
@@ -40,6 +41,7 @@ pub type Apis = (
     webhooks::WebhooksApi,
     events::EventsApi,
     deliveries::DeliveriesApi,
+    attempts::AttemptsApi,
     stats::StatsApi,
     describe::DescribeApi,
     hooks::HooksApi,
@@ -56,6 +58,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             webhooks::WebhooksApi,
             events::EventsApi,
             deliveries::DeliveriesApi,
+            attempts::AttemptsApi,
             stats::StatsApi,
             describe::DescribeApi,
             hooks::HooksApi,

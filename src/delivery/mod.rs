@@ -6,6 +6,7 @@ pub mod client;
 mod listen;
 pub mod prune;
 mod record;
+pub mod request;
 pub mod schedule;
 pub mod sign;
 mod worker;

@@ -9,7 +9,6 @@ use std::{
 };
 
 use entity::{delivery, webhook};
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use sea_orm::DatabaseConnection;
 use tokio::{
     sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch},
@@ -19,10 +18,10 @@ use tokio::{
 use super::{
     claim::{Claimed, Reach, claim_due, load_targets, next_due, release},
     client::{AttemptResult, Sender},
-    headers, listen, prune,
+    listen, prune,
     record::{Outcome, record},
+    request,
     schedule::RetrySchedule,
-    sign,
 };
 use crate::{config::Config, health::HealthPolicy, metrics::Metrics, targets::Lookup, time};
 
@@ -501,7 +500,7 @@ async fn attempt(
         };
         (refused, true)
     } else {
-        let headers = delivery_headers(&delivery, webhook, payload, at);
+        let headers = request::headers(&delivery, webhook, payload, at);
         (
             sender.post(&webhook.url, headers, payload.to_owned()).await,
             false,
@@ -514,59 +513,5 @@ async fn attempt(
         at,
         terminal,
         slot: None,
-    }
-}
-
-/// The headers of a delivery: the document's, plus the Standard Webhooks trio when signed.
-///
-/// During a secret rotation's overlap the previous secret signs too: `X-Kaanha-Signature`
-/// always carries the current secret's signature (what the document's `verifyWebhook` checks
-/// with the secret the dashboard shows), `X-Kaanha-Signature-Previous` the old one's, and
-/// `webhook-signature` lists both, as Standard Webhooks does.
-fn delivery_headers(
-    delivery: &delivery::Model,
-    webhook: &webhook::Model,
-    payload: &str,
-    at: chrono::DateTime<chrono::Utc>,
-) -> HeaderMap {
-    let unix_seconds = at.timestamp();
-    let mut map = HeaderMap::new();
-    let mut put = |name: &'static str, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            map.insert(name, value);
-        }
-    };
-    put(CONTENT_TYPE.as_str(), "application/json");
-    put(headers::EVENT, &delivery.event_type);
-    put(headers::DELIVERY, &delivery.id);
-    if let Some(secret) = &webhook.secret {
-        let body = payload.as_bytes();
-        put(headers::SIGNATURE, &sign::kaanha_signature(secret, body));
-        put(headers::WEBHOOK_ID, &delivery.event_id);
-        put(headers::WEBHOOK_TIMESTAMP, &unix_seconds.to_string());
-        let mut standard = sign::standard_signature(secret, &delivery.event_id, unix_seconds, body);
-        if let Some(previous) = previous_secret(webhook, at) {
-            put(
-                headers::PREVIOUS_SIGNATURE,
-                &sign::kaanha_signature(previous, body),
-            );
-            standard.push(' ');
-            standard.push_str(&sign::standard_signature(
-                previous,
-                &delivery.event_id,
-                unix_seconds,
-                body,
-            ));
-        }
-        put(headers::WEBHOOK_SIGNATURE, &standard);
-    }
-    map
-}
-
-/// The secret a rotation replaced, while its overlap lasts.
-fn previous_secret(webhook: &webhook::Model, at: chrono::DateTime<chrono::Utc>) -> Option<&str> {
-    match (&webhook.previous_secret, webhook.previous_secret_until) {
-        (Some(previous), Some(until)) if at < until => Some(previous),
-        _ => None,
     }
 }

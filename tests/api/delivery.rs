@@ -748,3 +748,70 @@ async fn the_last_day_counts_attempts_per_hour_by_outcome_with_duration_percenti
         assert!(empty.get("durationP50Ms").is_none(), "{empty}");
     }
 }
+
+#[tokio::test]
+async fn an_attempts_request_shows_its_exact_body_and_signature_but_never_the_secret() {
+    let app = spawn_app().await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    let secret = "request-view-secret-123";
+    let hook = app
+        .webhook_to(
+            &key,
+            &receiver.hook("view"),
+            &["contact.updated"],
+            Some(secret),
+        )
+        .await;
+    let id = hook["id"].as_str().unwrap();
+    app.publish(
+        &key,
+        &json!({"event": "contact.updated", "data": {"name": "Ravi"}}),
+    )
+    .await;
+    let got = receiver
+        .wait_for_event("contact.updated", 1, WAIT)
+        .await
+        .remove(0);
+    let logs = app.wait_for_logs(&key, id, "event=contact.updated").await;
+    let attempt = logs[0]["id"].as_str().unwrap();
+    let request = expect_json(
+        app.get(&format!("/api/webhooks/{id}/logs/{attempt}/request"), &key)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(request["method"], "POST");
+    assert_eq!(request["url"], hook["url"]);
+    assert_eq!(
+        request["body"].as_str().unwrap().as_bytes(),
+        got.body.as_slice()
+    );
+    let header = |name: &str| {
+        request["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["name"] == name)
+            .map(|h| h["value"].as_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    for name in [
+        "x-kaanha-signature",
+        "x-kaanha-event",
+        "x-kaanha-delivery",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "content-type",
+        "user-agent",
+    ] {
+        assert_eq!(header(name), got.header(name), "{name} as sent");
+    }
+    assert!(
+        !request.to_string().contains(secret),
+        "the secret is never shown"
+    );
+}

@@ -54,6 +54,10 @@ async fn another_organizations_ids_answer_404_on_every_route_and_change_nothing(
     )
     .await;
     let key_id = second_key["id"].as_str().unwrap().to_owned();
+    let attempt_id = app.wait_for_logs(&owner, &webhook_id, "").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // The intruder's own webhook: the owner's delivery under the intruder's webhook is 404 too.
     let own = app
         .webhook_to(
@@ -91,6 +95,11 @@ async fn another_organizations_ids_answer_404_on_every_route_and_change_nothing(
         (
             Method::GET,
             format!("/api/webhooks/{webhook_id}/stats"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/webhooks/{webhook_id}/logs/{attempt_id}/request"),
             None,
         ),
         (
