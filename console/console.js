@@ -264,7 +264,13 @@ async function logsPage(id, created) {
       append ? null : api('GET', `/api/webhooks/${encodeURIComponent(id)}/stats`),
     ]);
     if (stats) chartSlot.replaceChildren(chart(stats));
-    const rows = page.data.flatMap((row) => logRow(id, row));
+    // Retry belongs to a delivery's newest row only: an older failure may since have been retried.
+    const newest = new Set();
+    const rows = page.data.flatMap((row) => {
+      const isNewest = !newest.has(row.deliveryId);
+      newest.add(row.deliveryId);
+      return logRow(id, row, isNewest);
+    });
     if (append) tbody.append(...rows); else tbody.replaceChildren(...rows);
     cursor = page.nextCursor ?? null;
     more.hidden = !cursor;
@@ -290,7 +296,7 @@ async function logsPage(id, created) {
   more.addEventListener('click', () => { more.dataset.extended = '1'; });
 }
 
-function logRow(webhookId, row) {
+function logRow(webhookId, row, newestOfItsDelivery) {
   const request = h('div', { class: 'request' }, h('p', { class: 'muted' }, 'Loading the request…'));
   const details = h('tr', { hidden: true }, h('td', { colspan: 7 },
     h('p', {}, h('strong', {}, 'Delivery '), row.deliveryId, ' · ', h('strong', {}, 'Event '), row.eventId),
@@ -316,7 +322,7 @@ function logRow(webhookId, row) {
     main.setAttribute('aria-expanded', String(!details.hidden));
     if (!details.hidden && !loaded) loadRequest();
   };
-  const retry = row.status === 'failed'
+  const retry = row.status === 'failed' && newestOfItsDelivery
     ? h('button', {
       type: 'button',
       onclick: async (event) => {

@@ -137,6 +137,7 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   receiverState.status = 200;
   await logRow(page, 'message.received', 'failed').getByRole('button', { name: 'Retry' }).click();
   await logRow(page, 'message.received', 'delivered').waitFor({ timeout: 15000 });
+  await page.getByRole('button', { name: 'Retry' }).waitFor({ state: 'detached' });
 
   // The chart: this hour's bar, and the durations.
   await page.locator('#durations').filter({ hasText: /p50 \d+ ms, p99 \d+ ms/ }).waitFor({ timeout: 15000 });
