@@ -4,7 +4,8 @@
 #   2. schemathesis sends generated well-formed and malformed requests to a real gateway
 #      (temporary SQLite file, free loopback port) and fails on any 5xx or any response the
 #      spec does not describe.
-# Usage: scripts/check-api.sh [max examples per operation, default 50]
+# Usage: scripts/check-api.sh [max examples per operation, default 50] [schemathesis options...]
+#   e.g. scripts/check-api.sh 50 --seed N   replays a CI run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,10 +66,10 @@ done
 
 # positive_data_acceptance is left out on purpose: some schema-valid values are refused for
 # reasons a schema cannot state (a URL whose host does not resolve, a blank name).
-"$venv/bin/schemathesis" run "http://127.0.0.1:$port/api/openapi.json" \
+"$venv/bin/schemathesis" --config-file scripts/schemathesis.toml run "http://127.0.0.1:$port/api/openapi.json" \
   --header "Authorization: Bearer $key" \
   --checks all --exclude-checks positive_data_acceptance \
-  --max-examples "$max_examples" --no-color
+  --max-examples "$max_examples" --no-color "${@:2}"
 
 # schemathesis fails on any 5xx it sees; this catches errors the gateway logged on its own.
 if grep '"level":"ERROR"' "$work/server.log" | head -n 5 | grep .; then
