@@ -2,18 +2,27 @@
 //! transaction before the publish call answers (a transactional outbox: nothing accepted lives
 //! only in memory).
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use chrono::{DateTime, Utc};
 use entity::{delivery, event, webhook, webhook_event};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QueryOrder, QuerySelect, RelationTrait, Set, TransactionSession, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IntoActiveModel, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, Set, TransactionSession, TransactionTrait,
 };
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::{catalog, ids::new_id, org::OrgId, time};
+use crate::{
+    catalog,
+    delivery::handoff::{Handed, Handoff, Reserved},
+    ids::new_id,
+    org::OrgId,
+    time,
+};
 
 /// A validated event, ready to store.
 #[derive(Debug, Clone)]
@@ -35,6 +44,20 @@ pub struct Published {
     pub deliveries: u64,
     /// The id was already stored: nothing new was created.
     pub duplicate: bool,
+    /// Of its deliveries, those handed straight to this instance's engine (sent without a
+    /// claim; no worker needs waking for them).
+    pub handed: u64,
+}
+
+impl Published {
+    /// Deliveries this publish created that a worker must claim.
+    pub fn to_claim(&self) -> u64 {
+        if self.duplicate {
+            0
+        } else {
+            self.deliveries - self.handed
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,14 +103,15 @@ pub async fn publish(
     db: &impl TransactionTrait,
     org: &OrgId,
     events: Vec<NewEvent>,
-) -> Result<Vec<Published>, PublishError> {
+    handoff: Option<&Handoff>,
+) -> Result<(Vec<Published>, Vec<Handed>), PublishError> {
     let txn = crate::db::begin_write(db).await?;
-    let published = publish_in(&txn, org, events).await?;
-    if published.iter().any(|p| !p.duplicate && p.deliveries > 0) {
+    let (published, handed) = publish_handing(&txn, org, events, handoff).await?;
+    if published.iter().any(|p| p.to_claim() > 0) {
         crate::db::notify_deliveries(&txn).await?;
     }
     txn.commit().await?;
-    Ok(published)
+    Ok((published, handed))
 }
 
 /// `publish` inside the caller's transaction (which notifies and commits). On `IdTaken`
@@ -97,6 +121,18 @@ pub async fn publish_in(
     org: &OrgId,
     events: Vec<NewEvent>,
 ) -> Result<Vec<Published>, PublishError> {
+    Ok(publish_handing(txn, org, events, None).await?.0)
+}
+
+/// `publish_in`, handing to `handoff` the deliveries its engine has room for: they are written
+/// leased to this instance, and are to be handed over once the transaction commits (dropped
+/// instead, they give their places back).
+pub async fn publish_handing(
+    txn: &impl ConnectionTrait,
+    org: &OrgId,
+    events: Vec<NewEvent>,
+    handoff: Option<&Handoff>,
+) -> Result<(Vec<Published>, Vec<Handed>), PublishError> {
     let given: Vec<&str> = events.iter().filter_map(|e| e.id.as_deref()).collect();
     let mut stored: HashMap<String, String> = HashMap::new();
     for chunk in given.chunks(500) {
@@ -118,7 +154,8 @@ pub async fn publish_in(
 
     let mut fan_out: HashMap<&'static str, Vec<Target>> = HashMap::new();
     let mut event_rows = Vec::new();
-    let mut delivery_rows = Vec::new();
+    let mut deliveries = Vec::new();
+    let mut payloads: HashMap<String, Arc<str>> = HashMap::new();
     let mut results = Vec::with_capacity(events.len());
     let mut seen_in_request: HashMap<String, usize> = HashMap::new();
     let now = time::now();
@@ -133,6 +170,7 @@ pub async fn publish_in(
                 id,
                 deliveries,
                 duplicate: true,
+                handed: 0,
             });
             continue;
         }
@@ -152,14 +190,18 @@ pub async fn publish_in(
             })
             .map(|t| t.webhook_id.as_str())
             .collect();
+        let payload = envelope(&id, new.event_type, org, new.timestamp, &new.data);
+        if handoff.is_some() && !targets.is_empty() {
+            payloads.insert(id.clone(), Arc::from(payload.as_str()));
+        }
         event_rows.push(event::ActiveModel {
             id: Set(id.clone()),
             org_id: Set(org.to_string()),
             event_type: Set(new.event_type.to_owned()),
-            payload: Set(envelope(&id, new.event_type, org, new.timestamp, &new.data)),
+            payload: Set(payload),
             created_at: Set(now),
         });
-        delivery_rows.extend(
+        deliveries.extend(
             targets
                 .iter()
                 .map(|webhook_id| new_delivery(org, &id, webhook_id, new.event_type, now)),
@@ -169,10 +211,82 @@ pub async fn publish_in(
             id,
             deliveries: targets.len() as u64,
             duplicate: false,
+            handed: 0,
         });
     }
-    insert_rows(txn, event_rows, delivery_rows).await?;
-    Ok(results)
+    let reserved = match handoff {
+        Some(handoff) => reserve(handoff, &mut deliveries, now),
+        None => Vec::new(),
+    };
+    let rows = deliveries.iter().map(|d| d.clone().into_active_model());
+    insert_rows(txn, event_rows, rows.collect()).await?;
+    if reserved.is_empty() {
+        return Ok((results, Vec::new()));
+    }
+    let handed = hand_over(txn, reserved, &deliveries, &payloads).await?;
+    let mut per_event: HashMap<&str, u64> = HashMap::new();
+    for one in &handed {
+        *per_event.entry(one.delivery.event_id.as_str()).or_default() += 1;
+    }
+    for result in results.iter_mut().filter(|r| !r.duplicate) {
+        result.handed = per_event.get(result.id.as_str()).copied().unwrap_or(0);
+    }
+    Ok((results, handed))
+}
+
+/// Takes a place in the engine for each delivery it has room for, and writes those leased.
+fn reserve(
+    handoff: &Handoff,
+    deliveries: &mut [delivery::Model],
+    now: DateTime<Utc>,
+) -> Vec<(usize, Reserved)> {
+    let lease_until = handoff.lease_until(now.timestamp_millis());
+    let mut reserved = Vec::new();
+    for (index, delivery) in deliveries.iter_mut().enumerate() {
+        if let Some(place) = handoff.reserve(&delivery.id, &delivery.webhook_id) {
+            delivery.lease_until = Some(lease_until);
+            reserved.push((index, place));
+        }
+    }
+    reserved
+}
+
+/// What the engine needs to send the reserved deliveries: their payloads (in hand) and their
+/// webhooks (read in the publishing transaction).
+async fn hand_over(
+    txn: &impl ConnectionTrait,
+    reserved: Vec<(usize, Reserved)>,
+    deliveries: &[delivery::Model],
+    payloads: &HashMap<String, Arc<str>>,
+) -> Result<Vec<Handed>, DbErr> {
+    let mut webhook_ids: Vec<&str> = reserved
+        .iter()
+        .map(|(index, _)| deliveries[*index].webhook_id.as_str())
+        .collect();
+    webhook_ids.sort_unstable();
+    webhook_ids.dedup();
+    let mut webhooks: HashMap<String, Arc<webhook::Model>> = HashMap::new();
+    for chunk in webhook_ids.chunks(500) {
+        for found in webhook::Entity::find()
+            .filter(webhook::Column::Id.is_in(chunk.iter().copied()))
+            .all(txn)
+            .await?
+        {
+            webhooks.insert(found.id.clone(), Arc::new(found));
+        }
+    }
+    Ok(reserved
+        .into_iter()
+        .filter_map(|(index, place)| {
+            let delivery = deliveries[index].clone();
+            Some(Handed {
+                payload: payloads.get(&delivery.event_id)?.clone(),
+                webhook: webhooks.get(&delivery.webhook_id)?.clone(),
+                delivery,
+                reserved: place,
+            })
+        })
+        .collect())
 }
 
 /// Inserts a `webhook.test` event for one webhook only, inside the caller's transaction.
@@ -188,10 +302,7 @@ pub async fn insert_test_event(
         "message": "This is a test event from Kaanha AI. Your webhook is set up correctly.",
     });
     let delivery = new_delivery(org, &id, webhook_id, catalog::TEST_EVENT, now);
-    let delivery_id = match &delivery.id {
-        sea_orm::ActiveValue::Set(id) => id.clone(),
-        _ => unreachable!("new deliveries always carry an id"),
-    };
+    let delivery_id = delivery.id.clone();
     let event = event::ActiveModel {
         id: Set(id.clone()),
         org_id: Set(org.to_string()),
@@ -199,7 +310,7 @@ pub async fn insert_test_event(
         payload: Set(envelope(&id, catalog::TEST_EVENT, org, now, &data)),
         created_at: Set(now),
     };
-    insert_rows(txn, vec![event], vec![delivery]).await?;
+    insert_rows(txn, vec![event], vec![delivery.into_active_model()]).await?;
     crate::db::notify_deliveries(txn).await?;
     Ok((id, delivery_id))
 }
@@ -210,20 +321,20 @@ fn new_delivery(
     webhook_id: &str,
     event_type: &str,
     now: DateTime<Utc>,
-) -> delivery::ActiveModel {
-    delivery::ActiveModel {
-        id: Set(new_id("dlv")),
-        org_id: Set(org.to_string()),
-        event_id: Set(event_id.to_owned()),
-        webhook_id: Set(webhook_id.to_owned()),
-        event_type: Set(event_type.to_owned()),
-        status: Set(crate::delivery::PENDING.to_owned()),
-        attempts: Set(0),
-        due_at: Set(now.timestamp_millis()),
-        lease_until: Set(None),
-        last_response_code: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+) -> delivery::Model {
+    delivery::Model {
+        id: new_id("dlv"),
+        org_id: org.to_string(),
+        event_id: event_id.to_owned(),
+        webhook_id: webhook_id.to_owned(),
+        event_type: event_type.to_owned(),
+        status: crate::delivery::PENDING.to_owned(),
+        attempts: 0,
+        due_at: now.timestamp_millis(),
+        lease_until: None,
+        last_response_code: None,
+        created_at: now,
+        updated_at: now,
     }
 }
 

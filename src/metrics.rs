@@ -10,6 +10,10 @@ pub struct Metrics {
     pub attempts_retrying: AtomicU64,
     pub attempts_failed: AtomicU64,
     pub in_flight: AtomicI64,
+    /// Deliveries the engine took from the publisher in memory, written already leased to it.
+    pub taken_handed: AtomicU64,
+    /// Deliveries the engine took by claiming them from the database.
+    pub taken_claimed: AtomicU64,
 }
 
 impl Metrics {
@@ -44,6 +48,21 @@ impl Metrics {
                 (
                     "{status=\"failed\"}",
                     self.attempts_failed.load(Relaxed).to_string(),
+                ),
+            ],
+        );
+        metric(
+            "kaanha_deliveries_taken_total",
+            "counter",
+            "Deliveries this instance's engine took: handed over by its own publish, or claimed from the database.",
+            &[
+                (
+                    "{by=\"handoff\"}",
+                    self.taken_handed.load(Relaxed).to_string(),
+                ),
+                (
+                    "{by=\"claim\"}",
+                    self.taken_claimed.load(Relaxed).to_string(),
                 ),
             ],
         );

@@ -13,6 +13,7 @@ use sea_orm::{DatabaseConnection, SqlErr};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{
+    delivery::handoff::Handoff,
     events::{self, NewEvent, PublishError, Published},
     org::OrgId,
 };
@@ -33,6 +34,10 @@ pub struct Publisher {
     jobs: mpsc::Sender<Job>,
 }
 
+/// Where committed deliveries go when this instance's engine had room for them: `None` on an
+/// `api` instance, which never sends.
+type Handing = Option<Handoff>;
+
 impl Publisher {
     /// Starts `writers` writer tasks, each writing one group at a time; they end when the last
     /// `Publisher` is dropped.
@@ -41,11 +46,11 @@ impl Publisher {
     /// for its WAL flush (10–20 ms on this machine), and one writer held every publish behind
     /// the previous group's (p50 of 2 s at 1,000 publishes/s in the benchmark); without groups,
     /// a transaction per publish starved the pool (p50 of 8 s).
-    pub fn start(db: DatabaseConnection, writers: usize) -> Self {
+    pub fn start(db: DatabaseConnection, writers: usize, handoff: Handing) -> Self {
         let (jobs, queue) = mpsc::channel(MAX_GROUP * 4);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..writers.max(1) {
-            tokio::spawn(write_groups(db.clone(), queue.clone()));
+            tokio::spawn(write_groups(db.clone(), queue.clone(), handoff.clone()));
         }
         Self { jobs }
     }
@@ -68,12 +73,16 @@ impl Publisher {
     }
 }
 
-async fn write_groups(db: DatabaseConnection, queue: Arc<Mutex<mpsc::Receiver<Job>>>) {
+async fn write_groups(
+    db: DatabaseConnection,
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+    handoff: Handing,
+) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     // The queue is held only while taking a group, so other writers take the next ones.
     while queue.lock().await.recv_many(&mut group, MAX_GROUP).await > 0 {
         if group.len() > 1 {
-            match write_together(&db, &group).await {
+            match write_together(&db, &group, handoff.as_ref()).await {
                 Ok(results) => {
                     for (job, result) in group.drain(..).zip(results) {
                         let _ = job.reply.send(result);
@@ -86,7 +95,7 @@ async fn write_groups(db: DatabaseConnection, queue: Arc<Mutex<mpsc::Receiver<Jo
             }
         }
         for job in group.drain(..) {
-            let result = write_alone(&db, &job.org, job.events).await;
+            let result = write_alone(&db, &job.org, job.events, handoff.as_ref()).await;
             let _ = job.reply.send(result);
         }
     }
@@ -94,28 +103,35 @@ async fn write_groups(db: DatabaseConnection, queue: Arc<Mutex<mpsc::Receiver<Jo
 
 /// One transaction for the whole group. A request whose id belongs to another organization
 /// gets its error (having written nothing) while the others go ahead; any database error rolls
-/// back the whole group, to be written one by one.
+/// back the whole group, to be written one by one. Deliveries reserved in the engine are
+/// handed over once the group is committed.
 async fn write_together(
     db: &DatabaseConnection,
     group: &[Job],
+    handoff: Option<&Handoff>,
 ) -> Result<Vec<Result<Vec<Published>, PublishError>>, sea_orm::DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let mut results = Vec::with_capacity(group.len());
-    let mut any_delivery = false;
+    let mut handed = Vec::new();
+    let mut to_claim = false;
     for job in group {
-        match events::publish_in(&txn, &job.org, job.events.clone()).await {
-            Ok(published) => {
-                any_delivery |= published.iter().any(|p| !p.duplicate && p.deliveries > 0);
+        match events::publish_handing(&txn, &job.org, job.events.clone(), handoff).await {
+            Ok((published, mut reserved)) => {
+                to_claim |= published.iter().any(|p| p.to_claim() > 0);
+                handed.append(&mut reserved);
                 results.push(Ok(published));
             }
             Err(PublishError::IdTaken(id)) => results.push(Err(PublishError::IdTaken(id))),
             Err(PublishError::Db(err)) => return Err(err),
         }
     }
-    if any_delivery {
+    if to_claim {
         crate::db::notify_deliveries(&txn).await?;
     }
     txn.commit().await?;
+    if let Some(handoff) = handoff {
+        handoff.hand(handed);
+    }
     Ok(results)
 }
 
@@ -125,12 +141,17 @@ async fn write_alone(
     db: &DatabaseConnection,
     org: &OrgId,
     events: Vec<NewEvent>,
+    handoff: Option<&Handoff>,
 ) -> Result<Vec<Published>, PublishError> {
-    let result = events::publish(db, org, events.clone()).await;
+    let mut result = events::publish(db, org, events.clone(), handoff).await;
     if let Err(PublishError::Db(err)) = &result
         && matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
     {
-        return events::publish(db, org, events).await;
+        result = events::publish(db, org, events, handoff).await;
     }
-    result
+    let (published, handed) = result?;
+    if let Some(handoff) = handoff {
+        handoff.hand(handed);
+    }
+    Ok(published)
 }

@@ -44,7 +44,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config, lookup: Lookup) -> anyhow::Result<Self> {
+    /// `engine` is this instance's delivery engine (`None` for the `api` role) with the wake
+    /// and metrics it shares with the API.
+    pub fn new(
+        db: DatabaseConnection,
+        config: Config,
+        lookup: Lookup,
+        engine: (Option<&Engine>, Arc<Notify>, Arc<Metrics>),
+    ) -> anyhow::Result<Self> {
+        let (engine, wake, metrics) = engine;
         let upstream = match (&config.upstream_url, &config.jwt_secret) {
             (Some(url), Some(secret)) => {
                 Some(Upstream::new(url.clone(), secret, config.upstream_timeout)?)
@@ -57,9 +65,13 @@ impl AppState {
         Ok(Self {
             upstream,
             describe_cache: crate::api::describe::new_cache(),
-            metrics: Arc::default(),
-            publisher: Publisher::start(db.clone(), publish_writers(&db, &config)),
-            wake: Arc::new(Notify::new()),
+            metrics,
+            publisher: Publisher::start(
+                db.clone(),
+                publish_writers(&db, &config),
+                engine.map(Engine::handoff),
+            ),
+            wake,
             auth: Authenticator::new(
                 db.clone(),
                 config.jwt_secret.as_deref(),
@@ -103,17 +115,23 @@ impl Application {
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
-        let state = Arc::new(AppState::new(db, config, lookup.clone())?);
-        let engine = if state.config.role.delivers() {
+        let (wake, metrics) = (Arc::new(Notify::new()), Arc::<Metrics>::default());
+        let engine = if config.role.delivers() {
             Some(Engine::new(
-                state.db.clone(),
-                &state.config,
-                (state.wake.clone(), state.metrics.clone()),
-                lookup,
+                db.clone(),
+                &config,
+                (wake.clone(), metrics.clone()),
+                lookup.clone(),
             )?)
         } else {
             None
         };
+        let state = Arc::new(AppState::new(
+            db,
+            config,
+            lookup,
+            (engine.as_ref(), wake, metrics),
+        )?);
         Ok(Self {
             listener,
             state,

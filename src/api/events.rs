@@ -220,7 +220,8 @@ async fn publish(
         .metrics
         .events_published
         .fetch_add(new, std::sync::atomic::Ordering::Relaxed);
-    if published.iter().any(|p| !p.duplicate && p.deliveries > 0) {
+    // Deliveries handed straight to the engine need no claim; only the others wake it.
+    if published.iter().any(|p| p.to_claim() > 0) {
         state.wake.notify_one();
     }
     Ok(published)

@@ -2,7 +2,7 @@
 //! workers never hold the same delivery, and a dead worker's deliveries come back when the
 //! lease runs out.
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Arc};
 
 use entity::{delivery, event, webhook};
 use sea_orm::{
@@ -221,9 +221,10 @@ pub async fn next_due(
 }
 
 /// What claimed deliveries need: their events' payloads and their webhooks, in two queries.
+/// Shared, not copied, by the deliveries of one event or one webhook.
 pub struct Targets {
-    pub payloads: HashMap<String, String>,
-    pub webhooks: HashMap<String, webhook::Model>,
+    pub payloads: HashMap<String, Arc<str>>,
+    pub webhooks: HashMap<String, Arc<webhook::Model>>,
 }
 
 pub async fn load_targets(
@@ -245,13 +246,14 @@ pub async fn load_targets(
         .all(db)
         .await?
         .into_iter()
+        .map(|(id, payload)| (id, Arc::from(payload)))
         .collect();
     let webhooks = webhook::Entity::find()
         .filter(webhook::Column::Id.is_in(webhook_ids))
         .all(db)
         .await?
         .into_iter()
-        .map(|w| (w.id.clone(), w))
+        .map(|w| (w.id.clone(), Arc::new(w)))
         .collect();
     Ok(Targets { payloads, webhooks })
 }

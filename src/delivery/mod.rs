@@ -3,6 +3,7 @@
 
 mod claim;
 pub mod client;
+pub mod handoff;
 mod listen;
 pub mod prune;
 mod record;

@@ -18,6 +18,7 @@ use tokio::{
 use super::{
     claim::{Claimed, Reach, claim_due, load_targets, next_due, release},
     client::{AttemptResult, Sender},
+    handoff::{Handed, Handoff, Reserved},
     listen, prune,
     record::{Outcome, record},
     request,
@@ -189,15 +190,66 @@ impl Drop for InFlightSlot {
     }
 }
 
+/// Where deliveries take their place in this instance: the global slots and the webhooks'
+/// lanes. Shared by the claim loop and the publisher's handoff.
+#[derive(Clone)]
+pub(super) struct Lanes {
+    slots: Arc<Semaphore>,
+    in_flight: Arc<Mutex<InFlight>>,
+    metrics: Arc<Metrics>,
+    wake: Arc<Notify>,
+    per_webhook: usize,
+}
+
+impl Lanes {
+    /// Most deliveries held for one webhook and not answered: its request limit, and as many
+    /// queued behind them.
+    fn held_per_webhook(&self) -> usize {
+        self.per_webhook * CLAIM_AHEAD
+    }
+
+    /// Takes a place for a delivery if a global slot is free and its webhook's lane has room.
+    pub(super) fn reserve(&self, delivery_id: &str, webhook_id: &str) -> Option<Reserved> {
+        let permit = self.slots.clone().try_acquire_owned().ok()?;
+        let gate = {
+            let mut in_flight = self.in_flight.lock().unwrap();
+            if in_flight.count(webhook_id) >= self.held_per_webhook() {
+                return None;
+            }
+            in_flight.start(delivery_id, webhook_id, self.per_webhook)
+        };
+        let slot = InFlightSlot {
+            delivery_id: delivery_id.to_owned(),
+            webhook_id: webhook_id.to_owned(),
+            awaiting_answer: true,
+            sending: false,
+            _permit: permit,
+            in_flight: self.in_flight.clone(),
+            metrics: self.metrics.clone(),
+            wake: self.wake.clone(),
+        };
+        Some(Reserved { slot, gate })
+    }
+}
+
+/// What the run loop sends with: the recorder's channel, the tasks sending, and the deliveries
+/// the publisher hands over.
+struct Sending {
+    outcomes: mpsc::Sender<Outcome>,
+    tasks: JoinSet<()>,
+    handed: mpsc::UnboundedReceiver<Vec<Handed>>,
+}
+
 pub struct Engine {
     db: DatabaseConnection,
-    metrics: Arc<Metrics>,
     sender: Arc<Sender>,
     settings: EngineSettings,
     wake: Arc<Notify>,
-    in_flight: Arc<Mutex<InFlight>>,
-    slots: Arc<Semaphore>,
+    lanes: Lanes,
     last_deep_claim: Mutex<std::time::Instant>,
+    handoff: Handoff,
+    /// Deliveries handed over by the publisher; taken by `run`.
+    handed: Mutex<Option<mpsc::UnboundedReceiver<Vec<Handed>>>>,
 }
 
 impl Engine {
@@ -208,20 +260,37 @@ impl Engine {
         lookup: Lookup,
     ) -> anyhow::Result<Self> {
         let settings = EngineSettings::from_config(config);
+        let lanes = Lanes {
+            slots: Arc::new(Semaphore::new(settings.concurrency)),
+            in_flight: Arc::default(),
+            metrics,
+            wake: wake.clone(),
+            per_webhook: settings.per_webhook,
+        };
+        let (handed_tx, handed) = mpsc::unbounded_channel();
         Ok(Self {
             sender: Arc::new(Sender::new(
                 config.delivery_timeout,
                 config.allow_private_targets,
                 lookup,
             )?),
-            slots: Arc::new(Semaphore::new(settings.concurrency)),
             last_deep_claim: Mutex::new(std::time::Instant::now()),
-            in_flight: Arc::default(),
-            metrics,
+            handoff: Handoff {
+                lanes: lanes.clone(),
+                lease_ms: settings.lease.as_millis() as i64,
+                handed: handed_tx,
+            },
+            handed: Mutex::new(Some(handed)),
+            lanes,
             db,
             settings,
             wake,
         })
+    }
+
+    /// The publisher's way to hand this engine fresh deliveries.
+    pub fn handoff(&self) -> Handoff {
+        self.handoff.clone()
     }
 
     /// Runs until `stop` turns true, then finishes or gives back what is in flight.
@@ -237,21 +306,29 @@ impl Engine {
             self.wake.clone(),
             stop.clone(),
         ));
-        let mut tasks = JoinSet::new();
+        let handed = self.handed.lock().unwrap().take();
+        let mut sending = Sending {
+            outcomes,
+            tasks: JoinSet::new(),
+            handed: handed.expect("an engine runs once"),
+        };
         while !*stop.borrow() {
-            while tasks.try_join_next().is_some() {}
-            let free = self.slots.available_permits().min(CLAIM_BATCH);
+            while sending.tasks.try_join_next().is_some() {}
+            while let Ok(handed) = sending.handed.try_recv() {
+                self.send_handed(handed, &mut sending);
+            }
+            let free = self.lanes.slots.available_permits().min(CLAIM_BATCH);
             let mut claimed_all = false;
             if free > 0 {
                 match self.claim(free).await {
                     Ok(claimed) => {
                         claimed_all = claimed.deliveries.len() == free || claimed.window_full;
-                        self.dispatch(claimed.deliveries, &outcomes, &mut tasks)
-                            .await;
+                        self.dispatch(claimed.deliveries, &mut sending).await;
                     }
                     Err(err) => {
                         tracing::warn!(error = %err, "claiming deliveries failed; retrying shortly");
-                        self.pause(Duration::from_secs(1), &mut stop).await;
+                        self.pause(Duration::from_secs(1), &mut stop, &mut sending)
+                            .await;
                         continue;
                     }
                 }
@@ -260,9 +337,19 @@ impl Engine {
                 continue;
             }
             let wait = self.until_next_due(free == 0).await;
-            self.pause(wait, &mut stop).await;
+            self.pause(wait, &mut stop, &mut sending).await;
         }
-        let unfinished = self.stop_sending(tasks).await;
+        let Sending {
+            outcomes,
+            tasks,
+            mut handed,
+        } = sending;
+        let mut unfinished = self.stop_sending(tasks).await;
+        // Handed over but never sent: given back with the rest.
+        handed.close();
+        while let Ok(batch) = handed.try_recv() {
+            unfinished.extend(batch.into_iter().map(|h| h.delivery.id));
+        }
         drop(outcomes);
         // Outcomes already in hand are written before anything is given back.
         let _ = recorder.await;
@@ -281,8 +368,8 @@ impl Engine {
 
     async fn claim(&self, limit: usize) -> Result<Claimed, sea_orm::DbErr> {
         let now = time::now().timestamp_millis();
-        let held = self.held_per_webhook();
-        let in_flight = self.in_flight.clone();
+        let held = self.lanes.held_per_webhook();
+        let in_flight = self.lanes.in_flight.clone();
         let full = in_flight.lock().unwrap().full(held);
         let reach = {
             let mut last = self.last_deep_claim.lock().unwrap();
@@ -304,18 +391,17 @@ impl Engine {
         .await
     }
 
-    /// Most deliveries held for one webhook and not answered: its request limit, and as many
-    /// queued behind them.
-    fn held_per_webhook(&self) -> usize {
-        self.settings.per_webhook * CLAIM_AHEAD
-    }
-
     /// How long to sleep: until the next due delivery, at most the poll interval.
     async fn until_next_due(&self, slots_full: bool) -> Duration {
         if slots_full {
             return self.settings.poll_interval;
         }
-        let full = self.in_flight.lock().unwrap().full(self.held_per_webhook());
+        let full = self
+            .lanes
+            .in_flight
+            .lock()
+            .unwrap()
+            .full(self.lanes.held_per_webhook());
         let now = time::now().timestamp_millis();
         match next_due(&self.db, now, &full).await {
             // Never sooner than MIN_WAIT, so a delivery due this very millisecond that another
@@ -326,30 +412,31 @@ impl Engine {
         }
     }
 
-    async fn pause(&self, wait: Duration, stop: &mut watch::Receiver<bool>) {
+    /// Waits until woken, until `wait` is over or until told to stop — sending whatever the
+    /// publisher hands over meanwhile, without going back to claim.
+    async fn pause(&self, wait: Duration, stop: &mut watch::Receiver<bool>, sending: &mut Sending) {
         if wait.is_zero() {
             tokio::task::yield_now().await;
             return;
         }
-        tokio::select! {
-            () = self.wake.notified() => {}
-            () = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => {}
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            tokio::select! {
+                () = self.wake.notified() => return,
+                () = tokio::time::sleep_until(until) => return,
+                _ = stop.changed() => return,
+                Some(handed) = sending.handed.recv() => self.send_handed(handed, sending),
+            }
         }
     }
 
-    async fn dispatch(
-        &self,
-        claimed: Vec<delivery::Model>,
-        outcomes: &mpsc::Sender<Outcome>,
-        tasks: &mut JoinSet<()>,
-    ) {
+    async fn dispatch(&self, claimed: Vec<delivery::Model>, sending: &mut Sending) {
         if claimed.is_empty() {
             return;
         }
         tracing::debug!(deliveries = claimed.len(), "claimed");
         let targets = match load_targets(&self.db, &claimed).await {
-            Ok(targets) => Arc::new(targets),
+            Ok(targets) => targets,
             Err(err) => {
                 tracing::warn!(error = %err, "loading claimed deliveries failed; giving them back");
                 let ids: Vec<String> = claimed.into_iter().map(|d| d.id).collect();
@@ -359,56 +446,61 @@ impl Engine {
         };
         let mut over_limit = Vec::new();
         for delivery in claimed {
-            let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+            let (Some(payload), Some(webhook)) = (
+                targets.payloads.get(&delivery.event_id),
+                targets.webhooks.get(&delivery.webhook_id),
+            ) else {
+                // Its event or webhook was deleted since: nothing to send; the lease runs out.
+                continue;
+            };
+            let Some(reserved) = self.lanes.reserve(&delivery.id, &delivery.webhook_id) else {
                 over_limit.push(delivery.id);
                 continue;
             };
-            let gate = {
-                let mut in_flight = self.in_flight.lock().unwrap();
-                if in_flight.count(&delivery.webhook_id) >= self.held_per_webhook() {
-                    over_limit.push(delivery.id);
-                    continue;
-                }
-                in_flight.start(
-                    &delivery.id,
-                    &delivery.webhook_id,
-                    self.settings.per_webhook,
-                )
-            };
-            let mut slot = InFlightSlot {
-                delivery_id: delivery.id.clone(),
-                webhook_id: delivery.webhook_id.clone(),
-                awaiting_answer: true,
-                sending: false,
-                _permit: permit,
-                in_flight: self.in_flight.clone(),
-                metrics: self.metrics.clone(),
-                wake: self.wake.clone(),
-            };
-            let sender = self.sender.clone();
-            let targets = targets.clone();
-            let outcomes = outcomes.clone();
-            tasks.spawn(async move {
-                let payload = targets.payloads.get(&delivery.event_id);
-                let webhook = targets.webhooks.get(&delivery.webhook_id);
-                if let (Some(payload), Some(webhook)) = (payload, webhook) {
-                    // Closed never: the lane's semaphore lives as long as the lane.
-                    let Ok(_turn) = gate.acquire_owned().await else {
-                        return;
-                    };
-                    slot.sending();
-                    let mut outcome = attempt(&sender, delivery, webhook, payload).await;
-                    slot.answered();
-                    outcome.slot = Some(slot);
-                    let _ = outcomes.send(outcome).await;
-                }
-            });
+            let (payload, webhook) = (payload.clone(), webhook.clone());
+            self.lanes.metrics.taken_claimed.fetch_add(1, Relaxed);
+            self.send(delivery, reserved, (payload, webhook), sending);
         }
         if !over_limit.is_empty()
             && let Err(err) = release(&self.db, &over_limit).await
         {
             tracing::warn!(error = %err, "releasing deliveries over the limit failed; their lease will expire");
         }
+    }
+
+    /// Deliveries the publisher wrote leased to this instance: sent without a claim.
+    fn send_handed(&self, handed: Vec<Handed>, sending: &mut Sending) {
+        tracing::debug!(deliveries = handed.len(), "handed over");
+        let count = handed.len() as u64;
+        self.lanes.metrics.taken_handed.fetch_add(count, Relaxed);
+        for one in handed {
+            let target = (one.payload, one.webhook);
+            self.send(one.delivery, one.reserved, target, sending);
+        }
+    }
+
+    /// Sends one delivery on its own task, once its webhook's lane lets it through.
+    fn send(
+        &self,
+        delivery: delivery::Model,
+        reserved: Reserved,
+        (payload, webhook): (Arc<str>, Arc<webhook::Model>),
+        sending: &mut Sending,
+    ) {
+        let Reserved { mut slot, gate } = reserved;
+        let sender = self.sender.clone();
+        let outcomes = sending.outcomes.clone();
+        sending.tasks.spawn(async move {
+            // Closed never: the lane's semaphore lives as long as the lane.
+            let Ok(_turn) = gate.acquire_owned().await else {
+                return;
+            };
+            slot.sending();
+            let mut outcome = attempt(&sender, delivery, &webhook, &payload).await;
+            slot.answered();
+            outcome.slot = Some(slot);
+            let _ = outcomes.send(outcome).await;
+        });
     }
 
     /// Starts the task that writes outcomes in batches and wakes the loop after each batch (a
@@ -419,7 +511,7 @@ impl Engine {
         let schedule = self.settings.schedule.clone();
         let health = self.settings.health;
         let wake = self.wake.clone();
-        let metrics = self.metrics.clone();
+        let metrics = self.lanes.metrics.clone();
         let handle = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(RECORD_BATCH);
             while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
@@ -469,6 +561,7 @@ impl Engine {
         }
         // Taken before cancelling: a cancelled task gives its slot back as it is dropped.
         let unfinished = self
+            .lanes
             .in_flight
             .lock()
             .unwrap()

@@ -815,3 +815,94 @@ async fn an_attempts_request_shows_its_exact_body_and_signature_but_never_the_se
         "the secret is never shown"
     );
 }
+
+/// The engine's two ways of taking a delivery, as `/metrics` counts them.
+async fn taken(app: &crate::helpers::TestApp) -> (u64, u64) {
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |by: &str| {
+        let prefix = format!("kaanha_deliveries_taken_total{{by=\"{by}\"}} ");
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no {prefix} in {metrics}"))
+            .parse::<u64>()
+            .unwrap()
+    };
+    (count("handoff"), count("claim"))
+}
+
+#[tokio::test]
+async fn a_publish_hands_what_the_engine_has_room_for_and_leaves_the_rest_to_claims() {
+    // One request at a time per webhook, so its lane holds two: one sending, one queued.
+    let app = spawn_app_with(AppOptions {
+        webhook_concurrency: 1,
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    let hook = app
+        .webhook_to(&key, &receiver.hook("h"), &["message.received"], None)
+        .await;
+    let hook_id = hook["id"].as_str().unwrap();
+    app.wait_for_logs(&key, hook_id, "event=webhook.test").await;
+    assert_eq!(taken(&app).await, (0, 1), "the test event is claimed");
+
+    // The lane is empty: a single publish goes straight to the engine.
+    app.publish(
+        &key,
+        &json!({"event": "message.received", "data": {"n": 0}}),
+    )
+    .await;
+    receiver.wait_for_event("message.received", 1, WAIT).await;
+    app.wait_for_logs(&key, hook_id, "event=message.received")
+        .await;
+    assert_eq!(taken(&app).await, (1, 1));
+
+    // Five at once: two fit the lane and are handed over, three wait in the database for a
+    // claim once the receiver has answered.
+    receiver.answer_with(Answer {
+        delay: Duration::from_millis(200),
+        ..Answer::status(200)
+    });
+    let events: Vec<Value> = (1..=5)
+        .map(|n| json!({"event": "message.received", "data": {"n": n}}))
+        .collect();
+    let response = app
+        .post("/api/events/batch", &key, &json!({"events": events}))
+        .send()
+        .await
+        .unwrap();
+    expect_json(response, 202).await;
+    let received = receiver.wait_for_event("message.received", 6, WAIT).await;
+    let mut numbers: Vec<i64> = received
+        .iter()
+        .filter(|r| r.event() == "message.received")
+        .map(|r| r.json()["data"]["n"].as_i64().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, [0, 1, 2, 3, 4, 5], "each event exactly once");
+    for _ in 0..100 {
+        if app
+            .logs(&key, hook_id, "event=message.received")
+            .await
+            .len()
+            == 6
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let logged = app.logs(&key, hook_id, "event=message.received").await;
+    assert_eq!(logged.len(), 6, "one attempt logged per event: {logged:?}");
+    assert!(logged.iter().all(|row| row["status"] == "delivered"));
+    assert_eq!(taken(&app).await, (3, 4));
+}
