@@ -106,7 +106,8 @@ pub async fn publish(
     handoff: Option<&Handoff>,
 ) -> Result<(Vec<Published>, Vec<Handed>), PublishError> {
     let txn = crate::db::begin_write(db).await?;
-    let (published, handed) = publish_handing(&txn, org, events, handoff).await?;
+    let fan_out = &mut FanOut::default();
+    let (published, handed) = publish_handing(&txn, org, events, (handoff, fan_out)).await?;
     if published.iter().any(|p| p.to_claim() > 0) {
         crate::db::notify_deliveries(&txn).await?;
     }
@@ -121,7 +122,30 @@ pub async fn publish_in(
     org: &OrgId,
     events: Vec<NewEvent>,
 ) -> Result<Vec<Published>, PublishError> {
-    Ok(publish_handing(txn, org, events, None).await?.0)
+    let fan_out = &mut FanOut::default();
+    Ok(publish_handing(txn, org, events, (None, fan_out)).await?.0)
+}
+
+/// The active webhooks subscribed to each event type of an organization, read once per
+/// transaction: a group commit of many single publishes of one type reads them once.
+#[derive(Default)]
+pub struct FanOut(HashMap<(String, &'static str), Vec<Arc<webhook::Model>>>);
+
+impl FanOut {
+    async fn subscribed(
+        &mut self,
+        txn: &impl ConnectionTrait,
+        org: &OrgId,
+        event_type: &'static str,
+    ) -> Result<&[Arc<webhook::Model>], DbErr> {
+        let key = (org.to_string(), event_type);
+        if !self.0.contains_key(&key) {
+            let found = subscribed_webhooks(txn, org, event_type).await?;
+            self.0
+                .insert(key.clone(), found.into_iter().map(Arc::new).collect());
+        }
+        Ok(&self.0[&key])
+    }
 }
 
 /// `publish_in`, handing to `handoff` the deliveries its engine has room for: they are written
@@ -131,7 +155,7 @@ pub async fn publish_handing(
     txn: &impl ConnectionTrait,
     org: &OrgId,
     events: Vec<NewEvent>,
-    handoff: Option<&Handoff>,
+    (handoff, fan_out): (Option<&Handoff>, &mut FanOut),
 ) -> Result<(Vec<Published>, Vec<Handed>), PublishError> {
     let given: Vec<&str> = events.iter().filter_map(|e| e.id.as_deref()).collect();
     let mut stored: HashMap<String, String> = HashMap::new();
@@ -152,10 +176,10 @@ pub async fn publish_handing(
     }
     let duplicate_counts = count_deliveries(txn, stored.keys().map(String::as_str)).await?;
 
-    let mut fan_out: HashMap<&'static str, Vec<Target>> = HashMap::new();
     let mut event_rows = Vec::new();
     let mut deliveries = Vec::new();
     let mut payloads: HashMap<String, Arc<str>> = HashMap::new();
+    let mut webhooks: HashMap<String, Arc<webhook::Model>> = HashMap::new();
     let mut results = Vec::with_capacity(events.len());
     let mut seen_in_request: HashMap<String, usize> = HashMap::new();
     let now = time::now();
@@ -174,22 +198,27 @@ pub async fn publish_handing(
             });
             continue;
         }
-        if !fan_out.contains_key(new.event_type) {
-            let targets = subscribed_webhooks(txn, org, new.event_type).await?;
-            fan_out.insert(new.event_type, targets);
-        }
         let catalog_type =
             catalog::find(new.event_type).expect("published types come from the catalog");
-        let targets: Vec<&str> = fan_out[new.event_type]
+        let targets: Vec<&Arc<webhook::Model>> = fan_out
+            .subscribed(txn, org, new.event_type)
+            .await?
             .iter()
-            .filter(|t| new.except_webhook.as_deref() != Some(t.webhook_id.as_str()))
-            .filter(|t| {
-                t.filters
+            .filter(|w| new.except_webhook.as_deref() != Some(w.id.as_str()))
+            .filter(|w| {
+                w.filters
                     .as_ref()
                     .is_none_or(|f| catalog_type.passes(f, &new.data))
             })
-            .map(|t| t.webhook_id.as_str())
             .collect();
+        if handoff.is_some() {
+            for webhook in &targets {
+                webhooks
+                    .entry(webhook.id.clone())
+                    .or_insert_with(|| Arc::clone(webhook));
+            }
+        }
+        let targets: Vec<&str> = targets.iter().map(|w| w.id.as_str()).collect();
         let payload = envelope(&id, new.event_type, org, new.timestamp, &new.data);
         if handoff.is_some() && !targets.is_empty() {
             payloads.insert(id.clone(), Arc::from(payload.as_str()));
@@ -223,7 +252,7 @@ pub async fn publish_handing(
     if reserved.is_empty() {
         return Ok((results, Vec::new()));
     }
-    let handed = hand_over(txn, reserved, &deliveries, &payloads).await?;
+    let handed = hand_over(reserved, &deliveries, &payloads, &webhooks);
     let mut per_event: HashMap<&str, u64> = HashMap::new();
     for one in &handed {
         *per_event.entry(one.delivery.event_id.as_str()).or_default() += 1;
@@ -251,31 +280,15 @@ fn reserve(
     reserved
 }
 
-/// What the engine needs to send the reserved deliveries: their payloads (in hand) and their
-/// webhooks (read in the publishing transaction).
-async fn hand_over(
-    txn: &impl ConnectionTrait,
+/// The reserved deliveries with what the engine needs to send them: their payloads and their
+/// webhooks, both already in hand.
+fn hand_over(
     reserved: Vec<(usize, Reserved)>,
     deliveries: &[delivery::Model],
     payloads: &HashMap<String, Arc<str>>,
-) -> Result<Vec<Handed>, DbErr> {
-    let mut webhook_ids: Vec<&str> = reserved
-        .iter()
-        .map(|(index, _)| deliveries[*index].webhook_id.as_str())
-        .collect();
-    webhook_ids.sort_unstable();
-    webhook_ids.dedup();
-    let mut webhooks: HashMap<String, Arc<webhook::Model>> = HashMap::new();
-    for chunk in webhook_ids.chunks(500) {
-        for found in webhook::Entity::find()
-            .filter(webhook::Column::Id.is_in(chunk.iter().copied()))
-            .all(txn)
-            .await?
-        {
-            webhooks.insert(found.id.clone(), Arc::new(found));
-        }
-    }
-    Ok(reserved
+    webhooks: &HashMap<String, Arc<webhook::Model>>,
+) -> Vec<Handed> {
+    reserved
         .into_iter()
         .filter_map(|(index, place)| {
             let delivery = deliveries[index].clone();
@@ -286,7 +299,7 @@ async fn hand_over(
                 reserved: place,
             })
         })
-        .collect())
+        .collect()
 }
 
 /// Inserts a `webhook.test` event for one webhook only, inside the caller's transaction.
@@ -357,28 +370,17 @@ async fn insert_rows(
     Ok(())
 }
 
-/// A webhook subscribed to an event type, with its filters.
-#[derive(FromQueryResult)]
-struct Target {
-    webhook_id: String,
-    filters: Option<Value>,
-}
-
 /// Active webhooks of the organization subscribed to the type (index: org, event type).
 async fn subscribed_webhooks(
     db: &impl ConnectionTrait,
     org: &OrgId,
     event_type: &str,
-) -> Result<Vec<Target>, DbErr> {
-    webhook_event::Entity::find()
-        .select_only()
-        .column(webhook_event::Column::WebhookId)
-        .column(webhook::Column::Filters)
-        .join(JoinType::InnerJoin, webhook_event::Relation::Webhook.def())
+) -> Result<Vec<webhook::Model>, DbErr> {
+    webhook::Entity::find()
+        .join(JoinType::InnerJoin, webhook::Relation::WebhookEvent.def())
         .filter(webhook_event::Column::OrgId.eq(org.as_str()))
         .filter(webhook_event::Column::EventType.eq(event_type))
         .filter(webhook::Column::Status.eq("active"))
-        .into_model::<Target>()
         .all(db)
         .await
 }

@@ -14,7 +14,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{
     delivery::handoff::Handoff,
-    events::{self, NewEvent, PublishError, Published},
+    events::{self, FanOut, NewEvent, PublishError, Published},
     org::OrgId,
 };
 
@@ -114,8 +114,10 @@ async fn write_together(
     let mut results = Vec::with_capacity(group.len());
     let mut handed = Vec::new();
     let mut to_claim = false;
+    let fan_out = &mut FanOut::default();
     for job in group {
-        match events::publish_handing(&txn, &job.org, job.events.clone(), handoff).await {
+        let events = job.events.clone();
+        match events::publish_handing(&txn, &job.org, events, (handoff, fan_out)).await {
             Ok((published, mut reserved)) => {
                 to_claim |= published.iter().any(|p| p.to_claim() > 0);
                 handed.append(&mut reserved);
