@@ -178,6 +178,8 @@ pub async fn publish_handing(
 
     let mut event_rows = Vec::new();
     let mut deliveries = Vec::new();
+    // For the deliveries handed to the engine: places, payloads, webhooks.
+    let mut reserved = Vec::new();
     let mut payloads: HashMap<String, Arc<str>> = HashMap::new();
     let mut webhooks: HashMap<String, Arc<webhook::Model>> = HashMap::new();
     let mut results = Vec::with_capacity(events.len());
@@ -220,8 +222,18 @@ pub async fn publish_handing(
         }
         let targets: Vec<&str> = targets.iter().map(|w| w.id.as_str()).collect();
         let payload = envelope(&id, new.event_type, org, new.timestamp, &new.data);
-        if handoff.is_some() && !targets.is_empty() {
-            payloads.insert(id.clone(), Arc::from(payload.as_str()));
+        let first = deliveries.len();
+        deliveries.extend(
+            targets
+                .iter()
+                .map(|webhook_id| new_delivery(org, &id, webhook_id, new.event_type, now)),
+        );
+        if let Some(handoff) = handoff {
+            let before = reserved.len();
+            reserve(handoff, &mut deliveries, first, now, &mut reserved);
+            if reserved.len() > before {
+                payloads.insert(id.clone(), Arc::from(payload.as_str()));
+            }
         }
         event_rows.push(event::ActiveModel {
             id: Set(id.clone()),
@@ -230,11 +242,6 @@ pub async fn publish_handing(
             payload: Set(payload),
             created_at: Set(now),
         });
-        deliveries.extend(
-            targets
-                .iter()
-                .map(|webhook_id| new_delivery(org, &id, webhook_id, new.event_type, now)),
-        );
         seen_in_request.insert(id.clone(), results.len());
         results.push(Published {
             id,
@@ -243,10 +250,6 @@ pub async fn publish_handing(
             handed: 0,
         });
     }
-    let reserved = match handoff {
-        Some(handoff) => reserve(handoff, &mut deliveries, now),
-        None => Vec::new(),
-    };
     let rows = deliveries.iter().map(|d| d.clone().into_active_model());
     insert_rows(txn, event_rows, rows.collect()).await?;
     if reserved.is_empty() {
@@ -263,21 +266,22 @@ pub async fn publish_handing(
     Ok((results, handed))
 }
 
-/// Takes a place in the engine for each delivery it has room for, and writes those leased.
+/// Takes a place in the engine for each delivery from `first` on that it has room for, and
+/// writes those leased.
 fn reserve(
     handoff: &Handoff,
     deliveries: &mut [delivery::Model],
+    first: usize,
     now: DateTime<Utc>,
-) -> Vec<(usize, Reserved)> {
+    reserved: &mut Vec<(usize, Reserved)>,
+) {
     let lease_until = handoff.lease_until(now.timestamp_millis());
-    let mut reserved = Vec::new();
-    for (index, delivery) in deliveries.iter_mut().enumerate() {
+    for (index, delivery) in deliveries.iter_mut().enumerate().skip(first) {
         if let Some(place) = handoff.reserve(&delivery.id, &delivery.webhook_id) {
             delivery.lease_until = Some(lease_until);
             reserved.push((index, place));
         }
     }
-    reserved
 }
 
 /// The reserved deliveries with what the engine needs to send them: their payloads and their
