@@ -126,10 +126,15 @@ pub async fn publish_in(
     Ok(publish_handing(txn, org, events, (None, fan_out)).await?.0)
 }
 
-/// The active webhooks subscribed to each event type of an organization, read once per
-/// transaction: a group commit of many single publishes of one type reads them once.
+/// What a transaction has read about webhooks, so that a group commit of many single publishes
+/// reads it once: per organization and event type, the active webhooks subscribed (id and
+/// filters only: an organization may have thousands), and whole webhooks for the deliveries
+/// handed to the engine.
 #[derive(Default)]
-pub struct FanOut(HashMap<(String, &'static str), Vec<Arc<webhook::Model>>>);
+pub struct FanOut {
+    subscribed: HashMap<(String, &'static str), Vec<Target>>,
+    webhooks: HashMap<String, Arc<webhook::Model>>,
+}
 
 impl FanOut {
     async fn subscribed(
@@ -137,14 +142,34 @@ impl FanOut {
         txn: &impl ConnectionTrait,
         org: &OrgId,
         event_type: &'static str,
-    ) -> Result<&[Arc<webhook::Model>], DbErr> {
+    ) -> Result<&[Target], DbErr> {
         let key = (org.to_string(), event_type);
-        if !self.0.contains_key(&key) {
+        if !self.subscribed.contains_key(&key) {
             let found = subscribed_webhooks(txn, org, event_type).await?;
-            self.0
-                .insert(key.clone(), found.into_iter().map(Arc::new).collect());
+            self.subscribed.insert(key.clone(), found);
         }
-        Ok(&self.0[&key])
+        Ok(&self.subscribed[&key])
+    }
+
+    /// Reads the webhooks among `ids` not read yet, in one query.
+    async fn load_webhooks<'a>(
+        &mut self,
+        txn: &impl ConnectionTrait,
+        ids: impl Iterator<Item = &'a str>,
+    ) -> Result<(), DbErr> {
+        let mut missing: Vec<&str> = ids.filter(|id| !self.webhooks.contains_key(*id)).collect();
+        missing.sort_unstable();
+        missing.dedup();
+        for chunk in missing.chunks(500) {
+            for found in webhook::Entity::find()
+                .filter(webhook::Column::Id.is_in(chunk.iter().copied()))
+                .all(txn)
+                .await?
+            {
+                self.webhooks.insert(found.id.clone(), Arc::new(found));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -181,7 +206,6 @@ pub async fn publish_handing(
     // For the deliveries handed to the engine: places, payloads, webhooks.
     let mut reserved = Vec::new();
     let mut payloads: HashMap<String, Arc<str>> = HashMap::new();
-    let mut webhooks: HashMap<String, Arc<webhook::Model>> = HashMap::new();
     let mut results = Vec::with_capacity(events.len());
     let mut seen_in_request: HashMap<String, usize> = HashMap::new();
     let now = time::now();
@@ -202,25 +226,18 @@ pub async fn publish_handing(
         }
         let catalog_type =
             catalog::find(new.event_type).expect("published types come from the catalog");
-        let targets: Vec<&Arc<webhook::Model>> = fan_out
+        let targets: Vec<&str> = fan_out
             .subscribed(txn, org, new.event_type)
             .await?
             .iter()
-            .filter(|w| new.except_webhook.as_deref() != Some(w.id.as_str()))
-            .filter(|w| {
-                w.filters
+            .filter(|t| new.except_webhook.as_deref() != Some(t.webhook_id.as_str()))
+            .filter(|t| {
+                t.filters
                     .as_ref()
                     .is_none_or(|f| catalog_type.passes(f, &new.data))
             })
+            .map(|t| t.webhook_id.as_str())
             .collect();
-        if handoff.is_some() {
-            for webhook in &targets {
-                webhooks
-                    .entry(webhook.id.clone())
-                    .or_insert_with(|| Arc::clone(webhook));
-            }
-        }
-        let targets: Vec<&str> = targets.iter().map(|w| w.id.as_str()).collect();
         let payload = envelope(&id, new.event_type, org, new.timestamp, &new.data);
         let first = deliveries.len();
         deliveries.extend(
@@ -255,7 +272,11 @@ pub async fn publish_handing(
     if reserved.is_empty() {
         return Ok((results, Vec::new()));
     }
-    let handed = hand_over(reserved, &deliveries, &payloads, &webhooks);
+    let reserved_webhooks = reserved
+        .iter()
+        .map(|(i, _)| deliveries[*i].webhook_id.as_str());
+    fan_out.load_webhooks(txn, reserved_webhooks).await?;
+    let handed = hand_over(reserved, &deliveries, &payloads, &fan_out.webhooks);
     let mut per_event: HashMap<&str, u64> = HashMap::new();
     for one in &handed {
         *per_event.entry(one.delivery.event_id.as_str()).or_default() += 1;
@@ -374,17 +395,28 @@ async fn insert_rows(
     Ok(())
 }
 
+/// A webhook subscribed to an event type, with its filters.
+#[derive(FromQueryResult)]
+struct Target {
+    webhook_id: String,
+    filters: Option<Value>,
+}
+
 /// Active webhooks of the organization subscribed to the type (index: org, event type).
 async fn subscribed_webhooks(
     db: &impl ConnectionTrait,
     org: &OrgId,
     event_type: &str,
-) -> Result<Vec<webhook::Model>, DbErr> {
-    webhook::Entity::find()
-        .join(JoinType::InnerJoin, webhook::Relation::WebhookEvent.def())
+) -> Result<Vec<Target>, DbErr> {
+    webhook_event::Entity::find()
+        .select_only()
+        .column(webhook_event::Column::WebhookId)
+        .column(webhook::Column::Filters)
+        .join(JoinType::InnerJoin, webhook_event::Relation::Webhook.def())
         .filter(webhook_event::Column::OrgId.eq(org.as_str()))
         .filter(webhook_event::Column::EventType.eq(event_type))
         .filter(webhook::Column::Status.eq("active"))
+        .into_model::<Target>()
         .all(db)
         .await
 }
