@@ -818,15 +818,7 @@ async fn an_attempts_request_shows_its_exact_body_and_signature_but_never_the_se
 
 /// The engine's two ways of taking a delivery, as `/metrics` counts them.
 async fn taken(app: &crate::helpers::TestApp) -> (u64, u64) {
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     let count = |by: &str| {
         let prefix = format!("kaanha_deliveries_taken_total{{by=\"{by}\"}} ");
         metrics

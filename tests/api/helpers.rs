@@ -163,6 +163,13 @@ impl TestApp {
     }
 
     /// Creates an API key through the API (as the platform would) and returns it.
+    /// `GET /metrics`, as text.
+    pub async fn metrics(&self) -> String {
+        let response = self.client.get(self.url("/metrics")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        response.text().await.unwrap()
+    }
+
     pub async fn api_key(&self, org: &str, scopes: &[&str]) -> String {
         let jwt = service_token(org, "api-keys webhooks integrations events:publish");
         let body = json!({"name": "test key", "scopes": scopes});

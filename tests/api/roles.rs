@@ -61,15 +61,7 @@ async fn an_api_instance_stores_but_never_sends_and_a_worker_on_the_same_databas
         )
         .await;
     }
-    let metrics = worker
-        .client
-        .get(worker.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = worker.metrics().await;
     assert!(
         metrics.contains("kaanha_delivery_attempts_total{status=\"delivered\"}"),
         "{metrics}"
@@ -91,15 +83,7 @@ async fn metrics_count_publishes_and_attempts() {
         .await;
     app.wait_for_logs(&key, hook["id"].as_str().unwrap(), "event=message.received")
         .await;
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("kaanha_events_published_total 1\n"),
         "{metrics}"
