@@ -37,6 +37,8 @@ pub struct Handed {
 pub struct Handoff {
     pub(super) lanes: Lanes,
     pub(super) lease_ms: i64,
+    /// Unbounded, yet never holding more than the engine's slots: every delivery in it holds
+    /// one of them.
     pub(super) handed: mpsc::UnboundedSender<Vec<Handed>>,
 }
 
