@@ -244,7 +244,6 @@ pub struct Engine {
     db: DatabaseConnection,
     sender: Arc<Sender>,
     settings: EngineSettings,
-    wake: Arc<Notify>,
     lanes: Lanes,
     last_deep_claim: Mutex<std::time::Instant>,
     handoff: Handoff,
@@ -264,7 +263,7 @@ impl Engine {
             slots: Arc::new(Semaphore::new(settings.concurrency)),
             in_flight: Arc::default(),
             metrics,
-            wake: wake.clone(),
+            wake,
             per_webhook: settings.per_webhook,
         };
         let (handed_tx, handed) = mpsc::unbounded_channel();
@@ -284,7 +283,6 @@ impl Engine {
             lanes,
             db,
             settings,
-            wake,
         })
     }
 
@@ -303,7 +301,7 @@ impl Engine {
         ));
         let listener = tokio::spawn(listen::run(
             self.db.clone(),
-            self.wake.clone(),
+            self.lanes.wake.clone(),
             stop.clone(),
         ));
         let handed = self.handed.lock().unwrap().take();
@@ -422,7 +420,7 @@ impl Engine {
         let until = tokio::time::Instant::now() + wait;
         loop {
             tokio::select! {
-                () = self.wake.notified() => return,
+                () = self.lanes.wake.notified() => return,
                 () = tokio::time::sleep_until(until) => return,
                 _ = stop.changed() => return,
                 Some(handed) = sending.handed.recv() => self.send_handed(handed, sending),
@@ -510,7 +508,7 @@ impl Engine {
         let db = self.db.clone();
         let schedule = self.settings.schedule.clone();
         let health = self.settings.health;
-        let wake = self.wake.clone();
+        let wake = self.lanes.wake.clone();
         let metrics = self.lanes.metrics.clone();
         let handle = tokio::spawn(async move {
             let mut batch = Vec::with_capacity(RECORD_BATCH);
