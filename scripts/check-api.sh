@@ -50,7 +50,8 @@ upstream_pid=$!
 
 export KAANHA_DATABASE_URL="sqlite://$work/gateway.db?mode=rwc"
 export KAANHA_ALLOW_PRIVATE_TARGETS=true
-export KAANHA_JWT_SECRET=schemathesis-jwt-secret
+export KAANHA_JWT_SECRET=schemathesis-jwt-secret-0123456789abcdef
+export KAANHA_UPSTREAM_JWT_SECRET=schemathesis-upstream-secret-0123456789abcdef
 # schemathesis sends bad credentials by the hundred from one address; the throttle would answer
 # 429 to most of the run (it has its own test in the suite).
 export KAANHA_AUTH_FAILURES_PER_MINUTE=0

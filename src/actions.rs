@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::{
     catalog::{actions::Action, fields::InputField},
+    config::{Config, UPSTREAM_AUDIENCE},
     error::FieldError,
     org::OrgId,
 };
@@ -26,6 +27,8 @@ pub enum ActionError {
     Refused { status: u16, excerpt: String },
     #[error("the platform's answer is not JSON")]
     NotJson,
+    #[error("the platform's answer is larger than {0} bytes (KAANHA_UPSTREAM_MAX_BODY_BYTES)")]
+    TooLarge(usize),
 }
 
 /// Checks `input` (a JSON object) against the action's fields, fills defaults, and reports
@@ -70,15 +73,11 @@ pub fn validate(action: &Action, input: &Value) -> Result<Map<String, Value>, Ve
         }
     }
     for param in action.path_params() {
-        let safe = checked.get(param).and_then(Value::as_str).is_some_and(|v| {
-            v.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._~:-".contains(&b))
-        });
-        if !safe && !errors.iter().any(|e| e.field == param) {
-            errors.push(FieldError::new(
-                param,
-                "may hold only letters, digits and . _ ~ : -",
-            ));
+        let value = checked.get(param).and_then(Value::as_str);
+        if let Err(why) = value.map_or(Ok(()), check_path_segment)
+            && !errors.iter().any(|e| e.field == param)
+        {
+            errors.push(FieldError::new(param, why));
         }
     }
     if errors.is_empty() {
@@ -88,29 +87,58 @@ pub fn validate(action: &Action, input: &Value) -> Result<Map<String, Value>, Ve
     }
 }
 
+/// A value that becomes one segment of the upstream path: never `.` or `..` (which a URL
+/// resolves to the parent path) and never a separator.
+fn check_path_segment(value: &str) -> Result<(), &'static str> {
+    if value == "." || value == ".." {
+        return Err("may not be `.` or `..`");
+    }
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"._~:-".contains(&b))
+    {
+        return Err("may hold only letters, digits and . _ ~ : -");
+    }
+    Ok(())
+}
+
 /// The platform's API, as actions reach it.
 pub struct Upstream {
     client: reqwest::Client,
     base: Url,
     key: EncodingKey,
+    max_body: usize,
 }
 
 impl Upstream {
-    pub fn new(mut base: Url, jwt_secret: &str, timeout: Duration) -> anyhow::Result<Self> {
+    /// The platform's API at `base`, with the upstream settings of `config`.
+    pub fn new(mut base: Url, config: &Config) -> anyhow::Result<Self> {
+        let security = &config.security;
+        let secret = security
+            .upstream_jwt_secret
+            .as_deref()
+            .ok_or_else(|| anyhow::anyhow!("KAANHA_UPSTREAM_JWT_SECRET is not set"))?;
         // `join` replaces a last segment without a slash: keep a base path such as `/v1`.
         if !base.path().ends_with('/') {
             base.set_path(&format!("{}/", base.path()));
         }
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
+        // The token rides in every request: it goes through a proxy only when one is named
+        // for the upstream, never because the environment happens to set HTTP(S)_PROXY.
+        let builder = reqwest::Client::builder()
+            .timeout(config.upstream_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("kaanha-gateway/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .no_proxy();
+        let builder = match &security.upstream_proxy {
+            Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy.as_str())?),
+            None => builder,
+        };
         Ok(Self {
-            client,
+            client: builder.build()?,
             base,
-            key: EncodingKey::from_secret(jwt_secret.as_bytes()),
+            key: EncodingKey::from_secret(secret.as_bytes()),
+            max_body: security.upstream_max_body_bytes,
         })
     }
 
@@ -122,18 +150,11 @@ impl Upstream {
         caller: &str,
         input: Map<String, Value>,
     ) -> Result<Value, ActionError> {
-        let mut path = action.upstream_path.to_owned();
-        for param in action.path_params() {
-            let value = input.get(param).and_then(Value::as_str).unwrap_or_default();
-            path = path.replace(&format!("{{{param}}}"), value);
-        }
-        let url = self
-            .base
-            .join(path.trim_start_matches('/'))
-            .map_err(|err| ActionError::Unreachable(err.to_string()))?;
+        let url = self.url_for(action, &input);
         let now = chrono::Utc::now().timestamp();
         let claims = json!({
             "iss": "kaanha-gateway",
+            "aud": UPSTREAM_AUDIENCE,
             "sub": caller,
             "org": org.as_str(),
             "scope": "actions",
@@ -167,10 +188,7 @@ impl Upstream {
                 })
             })?;
         let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|err| ActionError::Unreachable(err.to_string()))?;
+        let body = self.read_capped(response).await?;
         if !status.is_success() {
             let text = String::from_utf8_lossy(&body);
             return Err(ActionError::Refused {
@@ -182,5 +200,41 @@ impl Upstream {
             return Ok(json!({}));
         }
         serde_json::from_slice(&body).map_err(|_| ActionError::NotJson)
+    }
+
+    /// The action's upstream URL: its path template with each `{param}` filled in as one
+    /// percent-encoded segment.
+    fn url_for(&self, action: &Action, input: &Map<String, Value>) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty();
+            for part in action.upstream_path.trim_start_matches('/').split('/') {
+                let value = part
+                    .strip_prefix('{')
+                    .and_then(|p| p.strip_suffix('}'))
+                    .and_then(|param| input.get(param).and_then(Value::as_str));
+                segments.push(value.unwrap_or(part));
+            }
+        }
+        url
+    }
+
+    /// The answer's body, refused past `max_body` bytes instead of held whole.
+    async fn read_capped(&self, mut response: reqwest::Response) -> Result<Vec<u8>, ActionError> {
+        if response.content_length().unwrap_or(0) > self.max_body as u64 {
+            return Err(ActionError::TooLarge(self.max_body));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|err| ActionError::Unreachable(err.to_string()))?
+        {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(ActionError::TooLarge(self.max_body));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 }

@@ -10,7 +10,14 @@ use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
 use serde::Deserialize;
 
 use crate::{
-    error::ApiError, keys, org::OrgId, scope::Scope, startup::AppState, throttle::AuthThrottle,
+    client_ip::client_ip,
+    config::{SecurityConfig, UPSTREAM_AUDIENCE},
+    error::ApiError,
+    keys,
+    org::OrgId,
+    scope::Scope,
+    startup::AppState,
+    throttle::AuthThrottle,
 };
 
 /// How long a checked API key is trusted without asking the database again. A revoke on this
@@ -54,29 +61,30 @@ impl Principal {
 )]
 pub struct BearerAuth(pub Principal);
 
-/// Checks the credential, unless the caller's address has failed too often lately: then it
-/// answers 429 without looking (a right guess must not get through either).
+/// Checks the credential. A valid one always passes; a failure is answered after a short
+/// delay, and once its address has failed too often lately, with 429 instead of 401.
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
     let state = req
         .data::<Arc<AppState>>()
         .expect("AppState is attached to every route");
-    let address = req.remote_addr().as_socket_addr().map(|a| a.ip());
-    let throttle = &state.auth.throttle;
-    if let Some(wait) = address.and_then(|a| throttle.blocked_for(a)) {
-        return Err(ApiError::too_many_requests(
+    let err = match state.auth.authenticate(&bearer.token).await {
+        Ok(principal) => return Ok(principal),
+        Err(err @ ApiError::Unauthorized(..)) => err,
+        Err(err) => return Err(err.into()),
+    };
+    let security = &state.config.security;
+    let forwarded = req.header("x-forwarded-for");
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    let wait = client_ip(peer, forwarded, &security.trusted_proxies)
+        .and_then(|address| state.auth.throttle.hit(address));
+    tokio::time::sleep(security.auth_failure_delay).await;
+    match wait {
+        Some(wait) => Err(ApiError::too_many_requests(
             "Too many failed authentications from this address; wait before trying again.",
             wait.as_secs_f64().ceil() as u64,
         )
-        .into());
-    }
-    match state.auth.authenticate(&bearer.token).await {
-        Ok(principal) => Ok(principal),
-        Err(err) => {
-            if let (ApiError::Unauthorized(..), Some(address)) = (&err, address) {
-                throttle.failed(address);
-            }
-            Err(err.into())
-        }
+        .into()),
+        None => Err(err.into()),
     }
 }
 
@@ -93,24 +101,71 @@ struct ServiceClaims {
     org: Option<String>,
     #[serde(default)]
     scope: String,
+    exp: i64,
+    #[serde(default)]
+    aud: Audience,
+}
+
+/// `aud`: one string or a list (RFC 7519).
+#[derive(Deserialize, Default)]
+#[serde(untagged)]
+enum Audience {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    fn names(&self, name: &str) -> bool {
+        match self {
+            Audience::None => false,
+            Audience::One(one) => one == name,
+            Audience::Many(many) => many.iter().any(|one| one == name),
+        }
+    }
+}
+
+/// How service JWTs are checked.
+struct JwtPolicy {
+    key: DecodingKey,
+    validation: Validation,
+    max_lifetime: Duration,
 }
 
 /// Checks credentials, remembering API-key lookups for a few seconds.
 pub struct Authenticator {
     db: DatabaseConnection,
-    jwt: Option<(DecodingKey, Validation)>,
+    jwt: Option<JwtPolicy>,
     keys: Cache<String, KeyLookup>,
     pub throttle: AuthThrottle,
 }
 
 impl Authenticator {
-    pub fn new(db: DatabaseConnection, jwt_secret: Option<&str>, failures_per_minute: u32) -> Self {
-        let jwt = jwt_secret.map(|secret| {
+    pub fn new(db: DatabaseConnection, security: &SecurityConfig) -> Self {
+        let jwt = security.jwt_secret.as_ref().map(|secret| {
             let mut validation = Validation::new(Algorithm::HS256);
-            validation.set_required_spec_claims(&["exp"]);
+            let mut required = vec!["exp"];
             validation.leeway = 30;
             validation.validate_nbf = true;
-            (DecodingKey::from_secret(secret.as_bytes()), validation)
+            if let Some(issuer) = &security.jwt_issuer {
+                validation.set_issuer(&[issuer]);
+                required.push("iss");
+            }
+            match &security.jwt_audience {
+                Some(audience) => {
+                    validation.set_audience(&[audience]);
+                    required.push("aud");
+                }
+                // Checked by hand below: only the upstream audience is refused.
+                None => validation.validate_aud = false,
+            }
+            validation.set_required_spec_claims(&required);
+            JwtPolicy {
+                key: DecodingKey::from_secret(secret.as_bytes()),
+                validation,
+                max_lifetime: security.jwt_max_lifetime,
+            }
         });
         let keys = Cache::builder()
             .max_capacity(100_000)
@@ -120,7 +175,7 @@ impl Authenticator {
             db,
             jwt,
             keys,
-            throttle: AuthThrottle::new(failures_per_minute),
+            throttle: AuthThrottle::new(security.auth_failures_per_minute),
         }
     }
 
@@ -184,23 +239,39 @@ impl Authenticator {
     }
 
     fn check_jwt(&self, token: &str) -> Result<Principal, ApiError> {
-        let Some((key, validation)) = &self.jwt else {
+        let Some(policy) = &self.jwt else {
             return Err(ApiError::unauthorized(
                 "Service JWTs are not accepted: this gateway has no KAANHA_JWT_SECRET.",
             ));
         };
-        let claims = jsonwebtoken::decode::<ServiceClaims>(token, key, validation)
+        let claims = jsonwebtoken::decode::<ServiceClaims>(token, &policy.key, &policy.validation)
             .map_err(|err| {
                 ApiError::unauthorized(match err.kind() {
                     ErrorKind::ExpiredSignature => "The token has expired.",
                     ErrorKind::ImmatureSignature => "The token is not valid yet (`nbf`).",
                     ErrorKind::InvalidSignature => "The token's signature does not verify.",
                     ErrorKind::InvalidAlgorithm => "The token must be signed with HS256.",
-                    ErrorKind::MissingRequiredClaim(_) => "The token has no `exp` claim.",
+                    ErrorKind::InvalidIssuer => "The token's `iss` is not the expected issuer.",
+                    ErrorKind::InvalidAudience => "The token's `aud` does not name this gateway.",
+                    ErrorKind::MissingRequiredClaim(_) => {
+                        "The token lacks a required claim (`exp`, and `iss` or `aud` when configured)."
+                    }
                     _ => "The token is malformed.",
                 })
             })?
             .claims;
+        if claims.aud.names(UPSTREAM_AUDIENCE) {
+            return Err(ApiError::unauthorized(
+                "The token is meant for the platform's API, not for this gateway.",
+            ));
+        }
+        let lifetime = claims.exp.saturating_sub(chrono::Utc::now().timestamp());
+        if lifetime > policy.max_lifetime.as_secs() as i64 + policy.validation.leeway as i64 {
+            return Err(ApiError::unauthorized(format!(
+                "The token is valid for longer than this gateway accepts ({}); mint shorter-lived tokens.",
+                humantime::format_duration(policy.max_lifetime)
+            )));
+        }
         let org = claims
             .org
             .as_deref()

@@ -3,8 +3,7 @@
 use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
 use poem::{
-    Endpoint, EndpointExt, Route, Server,
-    listener::{Acceptor, TcpAcceptor},
+    Endpoint, EndpointExt, Route,
     middleware::{CatchPanic, Tracing},
     web::Redirect,
 };
@@ -53,12 +52,10 @@ impl AppState {
         engine: (Option<&Engine>, Arc<Notify>, Arc<Metrics>),
     ) -> anyhow::Result<Self> {
         let (engine, wake, metrics) = engine;
-        let upstream = match (&config.upstream_url, &config.jwt_secret) {
-            (Some(url), Some(secret)) => {
-                Some(Upstream::new(url.clone(), secret, config.upstream_timeout)?)
-            }
+        let upstream = match (&config.upstream_url, &config.security.upstream_jwt_secret) {
+            (Some(url), Some(_)) => Some(Upstream::new(url.clone(), &config)?),
             (Some(_), None) => anyhow::bail!(
-                "KAANHA_UPSTREAM_URL is set but KAANHA_JWT_SECRET is not: forwarded actions are signed with it"
+                "KAANHA_UPSTREAM_URL is set but KAANHA_UPSTREAM_JWT_SECRET is not: forwarded actions are signed with it"
             ),
             (None, _) => None,
         };
@@ -72,13 +69,10 @@ impl AppState {
                 engine.map(Engine::handoff),
             ),
             wake,
-            auth: Authenticator::new(
-                db.clone(),
-                config.jwt_secret.as_deref(),
-                config.auth_failures_per_minute,
-            ),
+            auth: Authenticator::new(db.clone(), &config.security),
             targets: TargetPolicy {
                 allow_private: config.allow_private_targets,
+                allowed_ports: config.security.allowed_ports.clone(),
                 lookup,
             },
             db,
@@ -112,6 +106,7 @@ impl Application {
 
     /// `build`, with host names resolved by `lookup` (webhook URLs at save and at delivery).
     pub async fn build_with_lookup(config: Config, lookup: Lookup) -> anyhow::Result<Self> {
+        config.check()?;
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
@@ -149,16 +144,15 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> io::Result<()> {
-        let acceptor = TcpAcceptor::from_tokio(self.listener)?;
-        tracing::info!(addr = ?acceptor.local_addr(), "kaanha-gateway listening");
+        tracing::info!(addr = ?self.listener.local_addr()?, "kaanha-gateway listening");
         let (stop, stopped) = watch::channel(false);
-        let mut server_stopped = stopped.clone();
-        let server = Server::new_with_acceptor(acceptor).run_with_graceful_shutdown(
+        let limits = self.state.config.limits.clone();
+        let server = crate::server::serve(
+            self.listener,
             routes(self.state),
-            async move {
-                let _ = server_stopped.changed().await;
-            },
-            Some(Duration::from_secs(10)),
+            &limits,
+            stopped.clone(),
+            Duration::from_secs(10),
         );
         let engine = self.engine.map(|engine| tokio::spawn(engine.run(stopped)));
         let signal = async move {

@@ -37,6 +37,8 @@ pub struct TargetPolicy {
     /// `KAANHA_ALLOW_PRIVATE_TARGETS`: `http` and private addresses allowed (development, tests,
     /// a local n8n).
     pub allow_private: bool,
+    /// `KAANHA_ALLOWED_PORTS`: the ports a webhook URL may name; empty: any.
+    pub allowed_ports: Vec<u16>,
     pub lookup: Lookup,
 }
 
@@ -77,6 +79,14 @@ impl TargetPolicy {
         }
         if url.host().is_none() {
             return Err("must name a host".into());
+        }
+        let port = url.port_or_known_default().unwrap_or(443);
+        if !self.allowed_ports.is_empty() && !self.allowed_ports.contains(&port) {
+            let allowed: Vec<String> = self.allowed_ports.iter().map(u16::to_string).collect();
+            return Err(format!(
+                "names port {port}; this gateway delivers only to ports {}",
+                allowed.join(", ")
+            ));
         }
         Ok(url)
     }
@@ -132,36 +142,38 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || (a == 100 && (64..128).contains(&b)) // 100.64/10 carrier-grade NAT
         || (a == 192 && b == 0 && c == 0)       // 192.0.0/24 IETF protocol assignments
         || ip.is_documentation()                // 192.0.2/24, 198.51.100/24, 203.0.113/24
+        || (a == 192 && b == 88 && c == 99)     // 192.88.99/24 6to4 relay anycast
         || (a == 198 && (b == 18 || b == 19))   // 198.18/15 benchmarking
         || ip.is_multicast()                    // 224/4
         || a >= 240) // 240/4 reserved and 255.255.255.255
 }
 
+/// IPv6: global unicast (`2000::/3`) only, less the IANA special-purpose blocks in it — and
+/// the two ways of writing an IPv4 address that reach that address, judged as IPv4.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     if let Some(v4) = ip.to_ipv4_mapped() {
         return is_public_v4(v4);
     }
     let segments = ip.segments();
-    let embedded_v4 = |hi: u16, lo: u16| Ipv4Addr::from(((hi as u32) << 16) | lo as u32);
-    // ::a.b.c.d (IPv4-compatible) and 64:ff9b::a.b.c.d (NAT64) reach the embedded IPv4 address.
-    if segments[..6] == [0; 6] && !ip.is_loopback() && !ip.is_unspecified() {
-        return is_public_v4(embedded_v4(segments[6], segments[7]));
-    }
+    // 64:ff9b::/96, the well-known NAT64 prefix (RFC 6052), reaches the embedded IPv4 address.
     if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        return is_public_v4(embedded_v4(segments[6], segments[7]));
+        return is_public_v4(Ipv4Addr::from(
+            ((segments[6] as u32) << 16) | segments[7] as u32,
+        ));
     }
-    // 2002::/16 (6to4) embeds the IPv4 address in the next 32 bits.
-    if segments[0] == 0x2002 {
-        return is_public_v4(embedded_v4(segments[1], segments[2]));
-    }
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
-        || (segments[0] & 0xfe00) == 0xfc00           // fc00::/7 unique local
-        || (segments[0] & 0xffc0) == 0xfe80           // fe80::/10 link-local
-        || (segments[0] & 0xffc0) == 0xfec0           // fec0::/10 old site-local
-        || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
-        || (segments[0] == 0x2001 && segments[1] == 0)) // 2001::/32 Teredo tunnels
+    let special: [(u16, u16, u32); 5] = [
+        (0x2001, 0x0000, 23), // IETF protocol assignments: Teredo, benchmarking, ORCHID, ...
+        (0x2001, 0x0db8, 32), // documentation
+        (0x2002, 0x0000, 16), // 6to4
+        (0x3fff, 0x0000, 20), // documentation (RFC 9637)
+        (0x5f00, 0x0000, 16), // SRv6 segment identifiers (RFC 9602)
+    ];
+    let top = ((segments[0] as u32) << 16) | segments[1] as u32;
+    let in_block = |(hi, lo, len): (u16, u16, u32)| {
+        let mask = u32::MAX << (32 - len);
+        top & mask == (((hi as u32) << 16) | lo as u32) & mask
+    };
+    (segments[0] & 0xe000) == 0x2000 && !special.into_iter().any(in_block)
 }
 
 #[cfg(test)]
@@ -195,6 +207,16 @@ mod tests {
             "::7f00:1",
             "2002:7f00:1::",
             "2001:db8::1",
+            "64:ff9b:1::a00:1",
+            "::ffff:0:808:808",
+            "100::1",
+            "2001:2::1",
+            "2001:10::1",
+            "3fff::1",
+            "5f00::1",
+            "fec0::1",
+            "ff02::1",
+            "2002:808:808::1",
         ] {
             assert!(!public(ip), "{ip} must not count as public");
         }
@@ -206,7 +228,9 @@ mod tests {
             "93.184.216.34",
             "8.8.8.8",
             "2606:4700:4700::1111",
+            "2a00:1450:4001:80b::200e",
             "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
         ] {
             assert!(public(ip), "{ip} is public");
         }
@@ -216,6 +240,7 @@ mod tests {
     async fn every_spelling_of_loopback_is_refused_without_a_lookup() {
         let policy = TargetPolicy {
             allow_private: false,
+            allowed_ports: Vec::new(),
             lookup: system_lookup(),
         };
         for url in [
@@ -241,9 +266,31 @@ mod tests {
     async fn allowing_private_targets_admits_http_and_loopback_but_not_other_schemes() {
         let policy = TargetPolicy {
             allow_private: true,
+            allowed_ports: Vec::new(),
             lookup: system_lookup(),
         };
         assert!(policy.check("http://127.0.0.1:9/hook").await.is_ok());
         assert!(policy.check("file:///etc/passwd").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_port_allow_list_refuses_other_ports() {
+        let policy = TargetPolicy {
+            allow_private: false,
+            allowed_ports: vec![443, 8443],
+            lookup: system_lookup(),
+        };
+        assert!(policy.check("https://93.184.216.34/hook").await.is_ok());
+        assert!(
+            policy
+                .check("https://93.184.216.34:8443/hook")
+                .await
+                .is_ok()
+        );
+        let refused = policy
+            .check("https://93.184.216.34:6379/")
+            .await
+            .unwrap_err();
+        assert!(refused.contains("port 6379"), "{refused}");
     }
 }

@@ -173,7 +173,8 @@ impl IntegrationsApi {
             Err(
                 err @ (ActionError::Unreachable(_)
                 | ActionError::Refused { .. }
-                | ActionError::NotJson),
+                | ActionError::NotJson
+                | ActionError::TooLarge(_)),
             ) => {
                 tracing::warn!(action = action.key, error = %err, "action failed upstream");
                 Err(ApiError::bad_gateway(format!(

@@ -1,3 +1,5 @@
+use std::time::{Duration, Instant};
+
 use base64::Engine;
 use serde_json::json;
 
@@ -86,25 +88,36 @@ async fn a_credential_without_the_needed_scope_gets_403() {
 }
 
 #[tokio::test]
-async fn an_address_that_keeps_guessing_keys_gets_429_with_retry_after_even_for_a_right_one() {
+async fn an_address_that_keeps_failing_gets_429_yet_a_valid_key_from_it_still_passes() {
     let app = crate::helpers::spawn_app_with(crate::helpers::AppOptions {
-        tweak: |config| config.auth_failures_per_minute = 5,
+        tweak: |config| {
+            config.security.auth_failures_per_minute = 5;
+            config.security.auth_failure_delay = Duration::from_millis(150);
+        },
         ..crate::helpers::AppOptions::default()
     })
     .await;
     let key = app.api_key("org_a", &["webhooks"]).await;
+    let started = Instant::now();
     for guess in 0..5 {
         let wrong = format!("kgw_guess{guess:0>40}");
         expect_problem(app.get("/api/webhooks", &wrong).send().await.unwrap(), 401).await;
     }
-    let blocked = app.get("/api/webhooks", &key).send().await.unwrap();
-    let retry_after: u64 = blocked.headers()["retry-after"]
+    assert!(
+        started.elapsed() >= Duration::from_millis(5 * 150),
+        "each failure is answered after the delay"
+    );
+    // Expired tokens count as failures too, as they did for a whole no-code cloud's address.
+    let expired =
+        sign_claims(&json!({"org": "org_b", "scope": "webhooks", "exp": unix_now() - 3600}));
+    let throttled = app.get("/api/webhooks", &expired).send().await.unwrap();
+    let retry_after: u64 = throttled.headers()["retry-after"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
     assert!((1..=60).contains(&retry_after), "Retry-After {retry_after}");
-    let problem = expect_problem(blocked, 429).await;
+    let problem = expect_problem(throttled, 429).await;
     assert!(
         problem["detail"]
             .as_str()
@@ -112,4 +125,135 @@ async fn an_address_that_keeps_guessing_keys_gets_429_with_retry_after_even_for_
             .contains("Too many failed authentications"),
         "{problem}"
     );
+    // The customers behind the same address are not locked out.
+    let valid = app.get("/api/webhooks", &key).send().await.unwrap();
+    assert_eq!(
+        valid.status(),
+        200,
+        "a valid key is never refused by the throttle"
+    );
+    let jwt = service_token("org_c", "webhooks");
+    assert_eq!(
+        app.get("/api/webhooks", &jwt)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_failures_count_per_forwarded_client() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::AppOptions {
+        tweak: |config| {
+            config.security.auth_failures_per_minute = 3;
+            config.security.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        },
+        ..crate::helpers::AppOptions::default()
+    })
+    .await;
+    let wrong = "kgw_000000000000000000000000000000000000000000000000";
+    let from = |client: &str| {
+        app.get("/api/webhooks", wrong)
+            .header("x-forwarded-for", format!("1.1.1.1, {client}"))
+    };
+    for _ in 0..3 {
+        expect_problem(from("198.51.100.1").send().await.unwrap(), 401).await;
+    }
+    expect_problem(from("198.51.100.1").send().await.unwrap(), 429).await;
+    // Another client behind the same proxy has its own count.
+    expect_problem(from("198.51.100.2").send().await.unwrap(), 401).await;
+}
+
+#[tokio::test]
+async fn tokens_living_too_long_for_another_issuer_audience_or_for_the_upstream_are_refused() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::AppOptions {
+        tweak: |config| {
+            config.security.jwt_issuer = Some("kaanha-platform".into());
+            config.security.jwt_audience = Some("kaanha-gateway".into());
+        },
+        ..crate::helpers::AppOptions::default()
+    })
+    .await;
+    let good = json!({"org": "org_a", "scope": "webhooks", "iss": "kaanha-platform", "aud": "kaanha-gateway", "exp": unix_now() + 300});
+    let with = |change: serde_json::Value| {
+        let mut claims = good.clone();
+        for (k, v) in change.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        sign_claims(&claims)
+    };
+    assert_eq!(
+        app.get("/api/webhooks", &sign_claims(&good))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    for (case, token, says) in [
+        (
+            "exp of 2^40",
+            with(json!({"exp": 1u64 << 40})),
+            "longer than",
+        ),
+        (
+            "a week",
+            with(json!({"exp": unix_now() + 7 * 86400})),
+            "longer than",
+        ),
+        (
+            "another issuer",
+            with(json!({"iss": "someone-else"})),
+            "`iss`",
+        ),
+        ("no issuer", with(json!({"iss": null})), "`iss`"),
+        ("another audience", with(json!({"aud": "other"})), "`aud`"),
+        (
+            "the upstream's audience",
+            with(json!({"aud": ["kaanha-gateway", "kaanha-platform-api"]})),
+            "platform's API",
+        ),
+    ] {
+        let problem =
+            expect_problem(app.get("/api/webhooks", &token).send().await.unwrap(), 401).await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(says), "{case}: {detail}");
+    }
+    // Without an audience configured, the upstream's is still refused.
+    let app = spawn_app().await;
+    let upstream_token = sign_claims(
+        &json!({"org": "org_a", "scope": "webhooks", "aud": "kaanha-platform-api", "exp": unix_now() + 60}),
+    );
+    expect_problem(
+        app.get("/api/webhooks", &upstream_token)
+            .send()
+            .await
+            .unwrap(),
+        401,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_jwt_secret_shorter_than_32_bytes_stops_the_gateway_with_the_reason() {
+    for secret in ["", "x", "0123456789abcdef0123456789abcde"] {
+        let mut config = kaanha_gateway::config::Config::for_database("sqlite::memory:");
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        config.security.jwt_secret = Some(secret.to_owned());
+        let refused = kaanha_gateway::startup::Application::build(config).await;
+        let why = format!("{:#}", refused.err().expect("refused"));
+        assert!(
+            why.contains("KAANHA_JWT_SECRET") && why.contains("at least 32"),
+            "{why}"
+        );
+    }
+    let mut config = kaanha_gateway::config::Config::for_database("sqlite::memory:");
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.security.jwt_secret = Some("0123456789abcdef0123456789abcdef".to_owned());
+    config.security.upstream_jwt_secret = config.security.jwt_secret.clone();
+    let refused = kaanha_gateway::startup::Application::build(config).await;
+    let why = format!("{:#}", refused.err().expect("refused"));
+    assert!(why.contains("KAANHA_UPSTREAM_JWT_SECRET equals"), "{why}");
 }

@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 pub const JWT_SECRET: &str = "test-jwt-secret-that-is-long-enough";
+/// What the gateway signs forwarded actions' tokens with (its own secret, not `JWT_SECRET`).
+pub const UPSTREAM_JWT_SECRET: &str = "test-upstream-secret-that-is-long-enough";
 
 /// A gateway serving on a free loopback port, on its own SQLite file.
 pub struct TestApp {
@@ -67,7 +69,10 @@ async fn start_on(database: TestDatabase, options: AppOptions) -> TestApp {
     let database_url = database.url.clone();
     let mut config = Config::for_database(&database_url);
     config.bind = "127.0.0.1:0".parse().unwrap();
-    config.jwt_secret = Some(JWT_SECRET.to_owned());
+    config.security.jwt_secret = Some(JWT_SECRET.to_owned());
+    config.security.upstream_jwt_secret = Some(UPSTREAM_JWT_SECRET.to_owned());
+    // Failures are slowed down on purpose; the suite makes hundreds of them.
+    config.security.auth_failure_delay = Duration::from_millis(5);
     config.allow_private_targets = options.allow_private_targets;
     if let Some(limit) = options.max_body_bytes {
         config.max_body_bytes = limit;

@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{
-        AppOptions, JWT_SECRET, TestApp, expect_json, expect_problem, invalid_fields, spawn_app,
-        spawn_app_with,
+        AppOptions, JWT_SECRET, TestApp, UPSTREAM_JWT_SECRET, expect_json, expect_problem,
+        invalid_fields, spawn_app, spawn_app_with,
     },
     receiver::{Answer, Receiver},
 };
@@ -672,14 +672,24 @@ async fn actions_are_forwarded_upstream_with_a_short_lived_token_naming_org_and_
         .strip_prefix("Bearer ")
         .unwrap();
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    validation.set_required_spec_claims(&["exp"]);
+    validation.set_required_spec_claims(&["exp", "aud"]);
+    validation.set_audience(&["kaanha-platform-api"]);
     let claims = jsonwebtoken::decode::<Value>(
         token,
-        &jsonwebtoken::DecodingKey::from_secret(JWT_SECRET.as_bytes()),
+        &jsonwebtoken::DecodingKey::from_secret(UPSTREAM_JWT_SECRET.as_bytes()),
         &validation,
     )
     .unwrap()
     .claims;
+    let signed_with_the_service_secret = jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(JWT_SECRET.as_bytes()),
+        &validation,
+    );
+    assert!(
+        signed_with_the_service_secret.is_err(),
+        "the upstream token has its own secret"
+    );
     assert_eq!(claims["org"], "org_a");
     assert_eq!(claims["sub"], me["keyId"]);
     assert_eq!(claims["action"], "tag_contact");

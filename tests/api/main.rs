@@ -9,6 +9,7 @@ mod scale;
 mod api_keys;
 mod auth;
 mod cli;
+mod connections;
 mod crash;
 mod delivery;
 mod errors;

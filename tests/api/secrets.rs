@@ -17,7 +17,7 @@ use crate::{
     receiver::{Answer, Receiver},
 };
 
-const JWT_SECRET: &str = "leak-test-jwt-secret-0123456789";
+const JWT_SECRET: &str = "leak-test-jwt-secret-0123456789abcdef";
 const WEBHOOK_SECRET: &str = "whsec-leak-test-first-secret";
 const ROTATED_SECRET: &str = "whsec-leak-test-second-secret";
 

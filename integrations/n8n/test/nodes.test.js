@@ -51,7 +51,8 @@ before(async () => {
     KAANHA_DATABASE_URL: `sqlite://${path.join(workDir, 'gateway.db')}?mode=rwc`,
     KAANHA_ALLOW_PRIVATE_TARGETS: 'true',
     KAANHA_UPSTREAM_URL: urlOf(upstream),
-    KAANHA_JWT_SECRET: 'n8n-test-jwt-secret-0123456789',
+    KAANHA_JWT_SECRET: 'n8n-test-jwt-secret-0123456789abcdef',
+    KAANHA_UPSTREAM_JWT_SECRET: 'n8n-test-upstream-secret-0123456789abcdef',
     KAANHA_LOG: 'warn',
   };
   const apiKey = execFileSync(

@@ -6,6 +6,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum, builder::BoolishValueParser};
 
 use crate::delivery::schedule::RetrySchedule;
 
+mod limits;
+mod security;
+
+pub use limits::Limits;
+pub use security::{SecurityConfig, UPSTREAM_AUDIENCE};
+
 /// kaanha-gateway: delivers Kaanha AI events to webhooks and to Zapier, Make and n8n — signed,
 /// retried and logged — and tells no-code platforms which triggers and actions exist.
 #[derive(Debug, Parser)]
@@ -115,21 +121,6 @@ pub struct Config {
     )]
     pub db_max_connections: u32,
 
-    /// HS256 secret that service JWTs (claims `org`, `scope`, `exp`) are signed with; without
-    /// it only API keys are accepted.
-    #[arg(long, env = "KAANHA_JWT_SECRET", hide_env_values = true, global = true)]
-    pub jwt_secret: Option<String>,
-
-    /// Failed authentications one client address may make per minute; past that it gets 429
-    /// with `Retry-After` until the minute is over (`0`: no limit).
-    #[arg(
-        long,
-        env = "KAANHA_AUTH_FAILURES_PER_MINUTE",
-        default_value_t = 30,
-        global = true
-    )]
-    pub auth_failures_per_minute: u32,
-
     /// Allow `http` and loopback/private webhook targets. For development and tests only.
     #[arg(
         long,
@@ -227,6 +218,12 @@ pub struct Config {
     #[arg(long, env = "KAANHA_UPSTREAM_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub upstream_timeout: Duration,
 
+    #[command(flatten)]
+    pub security: SecurityConfig,
+
+    #[command(flatten)]
+    pub limits: Limits,
+
     /// Log filter in `tracing` syntax, e.g. `info` or `kaanha_gateway=debug`.
     #[arg(
         long,
@@ -294,6 +291,23 @@ impl Config {
             failures: self.disable_after_failures,
             after: self.disable_after,
         }
+    }
+
+    /// Refuses settings that would leave tenants exposed, and warns of those meant only for
+    /// development.
+    pub fn check(&self) -> anyhow::Result<()> {
+        self.security.check()?;
+        if self.allow_private_targets {
+            tracing::warn!(
+                "KAANHA_ALLOW_PRIVATE_TARGETS is on: webhooks may point at this machine and its network; use it for development and tests only"
+            );
+        }
+        if self.security.encryption_key.is_none() {
+            tracing::warn!(
+                "KAANHA_ENCRYPTION_KEY is not set: webhook secrets are stored in plain text"
+            );
+        }
+        Ok(())
     }
 
     /// Settings for tests and embedding: defaults, with the given database.

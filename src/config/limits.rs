@@ -1,0 +1,68 @@
+//! How much of the gateway one client connection or one organization may take, so that many
+//! tenants can share it: no connection holds a socket forever, and no organization takes every
+//! worker, every row or every outbound request.
+
+use std::time::Duration;
+
+use clap::Args;
+
+#[derive(Debug, Clone, Args)]
+pub struct Limits {
+    /// How long a client may take to send a request's headers (and how long an idle
+    /// keep-alive connection waits for its next request) before it is closed.
+    #[arg(long, env = "KAANHA_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
+    pub header_read_timeout: Duration,
+
+    /// A connection that sends and receives nothing for this long is closed (a body trickled
+    /// in, an HTTP/2 connection left open).
+    #[arg(long, env = "KAANHA_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration, global = true)]
+    pub idle_timeout: Duration,
+
+    /// Most client connections open at once; past it a new connection gets 503 and is closed.
+    /// Keep it under the process's open-file limit (`ulimit -n`).
+    #[arg(
+        long,
+        env = "KAANHA_MAX_CONNECTIONS",
+        default_value_t = 8192,
+        global = true
+    )]
+    pub max_connections: usize,
+
+    /// Most webhooks (subscriptions included) one organization may have.
+    #[arg(
+        long,
+        env = "KAANHA_MAX_WEBHOOKS_PER_ORG",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub max_webhooks_per_org: u64,
+
+    /// Most API keys (not revoked) one organization may have.
+    #[arg(
+        long,
+        env = "KAANHA_MAX_API_KEYS_PER_ORG",
+        default_value_t = 100,
+        global = true
+    )]
+    pub max_api_keys_per_org: u64,
+
+    /// Most deliveries one organization may have in flight at once on one instance; the
+    /// workers are also shared in turn between the organizations that are waiting.
+    #[arg(
+        long,
+        env = "KAANHA_ORG_CONCURRENCY",
+        default_value_t = 64,
+        global = true
+    )]
+    pub org_concurrency: usize,
+
+    /// Requests sent by hand that one organization may make per minute: test events (`POST
+    /// .../test` and the one a new webhook gets) and manual retries. Past it they answer 429.
+    #[arg(
+        long,
+        env = "KAANHA_MANUAL_SENDS_PER_MINUTE",
+        default_value_t = 60,
+        global = true
+    )]
+    pub manual_sends_per_minute: u32,
+}
