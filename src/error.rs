@@ -70,7 +70,8 @@ pub enum ApiError {
     /// The request is well-formed but some fields are invalid; `errors` names them.
     #[oai(status = 422, content_type = "application/problem+json")]
     Unprocessable(Json<Box<Problem>>),
-    /// Too many failed sign-ins from this address; wait `Retry-After` seconds.
+    /// Too many failed sign-ins from this address, or too many test events and retries sent
+    /// by hand for this organization; wait `Retry-After` seconds.
     #[oai(status = 429, content_type = "application/problem+json")]
     TooManyRequests(
         Json<Box<Problem>>,
@@ -206,6 +207,15 @@ impl ApiError {
             "Internal Server Error",
             "The gateway failed to handle this request; the cause is in its log.",
         ))
+    }
+}
+
+impl From<crate::quota::QuotaError> for ApiError {
+    fn from(err: crate::quota::QuotaError) -> Self {
+        match err {
+            crate::quota::QuotaError::Full(detail) => Self::conflict(detail),
+            crate::quota::QuotaError::Db(err) => err.into(),
+        }
     }
 }
 

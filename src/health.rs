@@ -165,6 +165,11 @@ async fn disable_failing(
     Ok(disabled)
 }
 
+// These events reach every webhook and subscription of the organization, and a key holding
+// only the `integrations` scope can subscribe to them and read their samples. A webhook's name
+// and URL (which often carries a token) are for the `webhooks` scope only, so the events name
+// the webhook by id and kind, never by them.
+
 /// Publishes `webhook.disabled` for a webhook just disabled (it gets none itself: it is
 /// disabled).
 pub async fn announce_disabled(
@@ -173,8 +178,7 @@ pub async fn announce_disabled(
 ) -> Result<(), DbErr> {
     let data = json!({
         "webhookId": webhook.id,
-        "name": webhook.name,
-        "url": webhook.url,
+        "source": webhook.source,
         "reason": webhook.disabled_reason,
         "consecutiveFailures": webhook.consecutive_failures,
         "failingSince": webhook.failing_since.map(time::format),
@@ -191,8 +195,7 @@ pub async fn announce_enabled(
 ) -> Result<(), DbErr> {
     let data = json!({
         "webhookId": webhook.id,
-        "name": webhook.name,
-        "url": webhook.url,
+        "source": webhook.source,
         "enabledAt": time::format(webhook.updated_at),
     });
     announce(txn, webhook, catalog::WEBHOOK_ENABLED, data).await

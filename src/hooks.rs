@@ -6,6 +6,7 @@ use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::{
     org::OrgId,
+    quota::QuotaError,
     webhooks::{self, NewWebhook, Webhook, WebhookSource, WebhookStatus},
 };
 
@@ -36,7 +37,8 @@ pub async fn subscribe(
     org: &OrgId,
     source: WebhookSource,
     wanted: Subscription,
-) -> Result<(Webhook, bool), DbErr> {
+    quota: u64,
+) -> Result<(Webhook, bool), QuotaError> {
     let existing =
         webhooks::list_by_source(db, org, source, Some(&wanted.target_url), LIST_LIMIT).await?;
     if let Some(same) = existing.into_iter().find(|hook| {
@@ -61,6 +63,7 @@ pub async fn subscribe(
             source,
             filters: wanted.filters,
         },
+        quota,
     )
     .await?;
     Ok((created, true))

@@ -4,11 +4,11 @@ use entity::api_key;
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
-use crate::{error::FieldError, ids::new_id, org::OrgId, scope::Scope};
+use crate::{error::FieldError, ids::new_id, org::OrgId, quota::QuotaError, scope::Scope};
 
 /// Every key starts with this, so a leaked key is recognisable (and secret scanners can find it).
 pub const KEY_PREFIX: &str = "kgw_";
@@ -36,10 +36,8 @@ impl NewKeyRequest {
     /// `scopes` empty means the default set. Every problem is reported at once.
     pub fn parse(name: &str, scopes: &[String]) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            errors.push(FieldError::new("name", "must be 1 to 100 characters"));
-        }
+        // The same rules as a webhook's name: an operator's terminal prints it (`api-key list`).
+        let name = crate::webhooks::validate_name(name).map_err(|err| errors.push(err));
         let mut parsed = Vec::new();
         for (i, raw) in scopes.iter().enumerate() {
             for part in raw.split_whitespace() {
@@ -64,7 +62,7 @@ impl NewKeyRequest {
         parsed.sort();
         parsed.dedup();
         Ok(Self {
-            name: name.to_owned(),
+            name: name.unwrap_or_default(),
             scopes: parsed,
         })
     }
@@ -76,11 +74,15 @@ pub struct CreatedKey {
     pub key: String,
 }
 
+/// Stores a new key, unless the organization already holds `quota` keys not revoked.
 pub async fn create(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     org: &OrgId,
     request: NewKeyRequest,
-) -> Result<CreatedKey, sea_orm::DbErr> {
+    quota: u64,
+) -> Result<CreatedKey, QuotaError> {
+    let txn = crate::db::begin_write(db).await?;
+    crate::quota::room_for_api_key(&txn, org, quota).await?;
     let key = generate_key();
     let row = api_key::ActiveModel {
         id: Set(new_id("key")),
@@ -93,8 +95,9 @@ pub async fn create(
         last_used_at: Set(None),
         revoked_at: Set(None),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok(CreatedKey { row, key })
 }
 
@@ -172,5 +175,16 @@ mod tests {
             .unwrap();
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["name", "scopes[1]"]);
+        for name in [
+            "Zapier\nkey_fake  org_a  Zapier",
+            "bell\u{7}",
+            "esc\u{1b}[2J",
+        ] {
+            let errors = NewKeyRequest::parse(name, &[]).err().unwrap();
+            assert_eq!(
+                errors[0].message, "must not contain control characters",
+                "{name:?}"
+            );
+        }
     }
 }

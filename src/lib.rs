@@ -20,6 +20,7 @@ pub mod keys;
 pub mod metrics;
 pub mod org;
 pub mod publisher;
+pub mod quota;
 pub mod scope;
 pub mod server;
 pub mod startup;

@@ -103,7 +103,8 @@ async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> 
                     .collect();
                 anyhow::anyhow!(why.join("; "))
             })?;
-            let created = keys::create(&conn, &org, request).await?;
+            let quota = config.limits.max_api_keys_per_org;
+            let created = keys::create(&conn, &org, request, quota).await?;
             eprintln!(
                 "created API key {} ({}) for organization {} with scopes: {}",
                 created.row.id, created.row.name, created.row.org_id, created.row.scopes

@@ -4,7 +4,7 @@ use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
 use poem::{
     Endpoint, EndpointExt, Route,
-    middleware::{CatchPanic, Tracing},
+    middleware::{CatchPanic, SetHeader},
     web::Redirect,
 };
 use sea_orm::DatabaseConnection;
@@ -20,8 +20,11 @@ use crate::{
     config::Config,
     db,
     delivery::Engine,
+    error::ApiError,
     metrics::Metrics,
+    org::OrgId,
     publisher::Publisher,
+    quota::ManualSends,
     targets::{Lookup, TargetPolicy, system_lookup},
 };
 
@@ -40,6 +43,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Writes publishes, several requests per transaction when they arrive together.
     pub publisher: Publisher,
+    /// Test events and manual retries per organization.
+    pub manual_sends: ManualSends,
 }
 
 impl AppState {
@@ -69,6 +74,7 @@ impl AppState {
                 engine.map(Engine::handoff),
             ),
             wake,
+            manual_sends: ManualSends::new(config.limits.manual_sends_per_minute),
             auth: Authenticator::new(db.clone(), &config.security),
             targets: TargetPolicy {
                 allow_private: config.allow_private_targets,
@@ -78,6 +84,22 @@ impl AppState {
             db,
             config,
         })
+    }
+}
+
+impl AppState {
+    /// Takes one of the organization's requests sent by hand this minute, or answers 429.
+    pub fn manual_sends(&self, org: &OrgId) -> Result<(), ApiError> {
+        match self.manual_sends.take(org) {
+            None => Ok(()),
+            Some(wait) => Err(ApiError::too_many_requests(
+                format!(
+                    "This organization has sent {} test events and retries in the last minute, the most allowed (KAANHA_MANUAL_SENDS_PER_MINUTE); wait before sending more.",
+                    self.config.limits.manual_sends_per_minute
+                ),
+                wait.as_secs_f64().ceil().max(1.0) as u64,
+            )),
+        }
     }
 }
 
@@ -179,8 +201,17 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
                 poem::get(poem::endpoint::make_sync(|_| Redirect::see_other("/docs"))),
             )
             .at("/api/openapi.json", api.spec_endpoint())
-            .nest("/docs", api.swagger_ui())
-            .nest("/console", crate::console::routes())
+            .nest(
+                "/docs",
+                api.swagger_ui().with(SetHeader::new().overriding(
+                    "content-security-policy",
+                    docs_policy(&state.config.security.frame_ancestors),
+                )),
+            )
+            .nest(
+                "/console",
+                crate::console::routes(&state.config.security.frame_ancestors),
+            )
             .nest("/", api);
         (route, spec)
     } else {
@@ -198,6 +229,17 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         // Inside the problem middleware, so a panic's 500 is answered as a problem too.
         .with(CatchPanic::new())
         .around(move |next, req| problem_errors(next, req, max_body, allowed.clone()))
-        .with(Tracing)
+        .around(crate::api::access_log::access_log)
         .data(state)
+}
+
+/// The browsable API page inlines its script, style and the spec (no way around
+/// `'unsafe-inline'` there), but loads nothing from elsewhere and is framed only where the
+/// console may be.
+fn docs_policy(frame_ancestors: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; \
+         img-src 'self' data:; font-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+         form-action 'none'; frame-ancestors {frame_ancestors}"
+    )
 }

@@ -11,7 +11,7 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
-use crate::{catalog, error::FieldError, ids::new_id, org::OrgId};
+use crate::{catalog, error::FieldError, ids::new_id, org::OrgId, quota::QuotaError};
 
 const MAX_NAME_CHARS: usize = 100;
 const SECRET_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
@@ -192,14 +192,25 @@ fn subscription_rows(
         .collect()
 }
 
+/// Stores a webhook, unless the organization already has `quota` of them.
+impl NewWebhook {
+    /// Whether saving it sends a `webhook.test` event.
+    pub fn gets_test_event(&self) -> bool {
+        self.status == WebhookStatus::Active && self.source == WebhookSource::Api
+    }
+}
+
 pub async fn insert(
     db: &impl TransactionTrait,
     org: &OrgId,
     new: NewWebhook,
-) -> Result<Webhook, DbErr> {
+    quota: u64,
+) -> Result<Webhook, QuotaError> {
     let now = crate::time::now();
     let id = new_id("wh");
+    let sends_test = new.gets_test_event();
     let txn = crate::db::begin_write(db).await?;
+    crate::quota::room_for_webhook(&txn, org, quota).await?;
     let row = webhook::ActiveModel {
         id: Set(id.clone()),
         org_id: Set(org.to_string()),
@@ -227,7 +238,7 @@ pub async fn insert(
     // same transaction, so a saved webhook always has its test delivery.
     // A no-code platform's hook URL would run the user's workflow on it, so only webhooks made
     // here get one.
-    if new.status == WebhookStatus::Active && new.source == WebhookSource::Api {
+    if sends_test {
         crate::events::insert_test_event(&txn, org, &id).await?;
     }
     txn.commit().await?;

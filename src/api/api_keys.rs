@@ -137,6 +137,8 @@ impl ApiKeysApi {
     ///
     /// Needs the `api-keys` scope (normally a service JWT from the platform's back end). An
     /// API key may only grant scopes it holds itself.
+    ///
+    /// Needs the `api-keys` scope.
     #[oai(path = "/api/api-keys", method = "post", operation_id = "createApiKey")]
     async fn create(
         &self,
@@ -155,7 +157,8 @@ impl ApiKeysApi {
                 "An API key cannot grant the `{extra}` scope, which it does not hold itself."
             )));
         }
-        let created = keys::create(&state.db, &auth.0.org, request).await?;
+        let quota = state.config.limits.max_api_keys_per_org;
+        let created = keys::create(&state.db, &auth.0.org, request, quota).await?;
         Ok(CreatedKey::Created(Json(ApiKeyCreated {
             scopes: scope_list(&created.row.scopes),
             id: created.row.id,
@@ -169,6 +172,8 @@ impl ApiKeysApi {
     /// List API keys
     ///
     /// Newest first, revoked keys included (with `revokedAt`); never the keys themselves.
+    ///
+    /// Needs the `api-keys` scope.
     #[oai(path = "/api/api-keys", method = "get", operation_id = "listApiKeys")]
     async fn list(
         &self,
@@ -200,6 +205,8 @@ impl ApiKeysApi {
     /// Revoke an API key
     ///
     /// The key stops working at once on this gateway instance (within seconds on others).
+    ///
+    /// Needs the `api-keys` scope.
     #[oai(
         path = "/api/api-keys/:id",
         method = "delete",

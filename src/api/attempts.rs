@@ -52,6 +52,8 @@ impl AttemptsApi {
     /// The request an attempt sent
     ///
     /// URL, headers and body of one row of the log; the secret is never shown.
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(
         path = "/api/webhooks/:id/logs/:attempt_id/request",
         method = "get",

@@ -199,6 +199,8 @@ impl DeliveriesApi {
     /// Send a test event
     ///
     /// Queues a `webhook.test` event for this webhook only (also sent when a webhook is created).
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(
         path = "/api/webhooks/:id/test",
         method = "post",
@@ -214,6 +216,7 @@ impl DeliveriesApi {
     ) -> ApiResult<TestResponse> {
         auth.0.require(Scope::Webhooks)?;
         require_webhook(&state, &auth.0.org, &id).await?;
+        state.manual_sends(&auth.0.org)?;
         let (event_id, delivery_id) =
             events::insert_test_event(&state.db, &auth.0.org, &id).await?;
         state.wake.notify_one();
@@ -227,6 +230,8 @@ impl DeliveriesApi {
     ///
     /// One row per attempt: timestamp, event, status, response code, duration, attempt number,
     /// error and the start of the answer. Newest first; filter by `status` and `event`.
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(
         path = "/api/webhooks/:id/logs",
         method = "get",
@@ -272,6 +277,8 @@ impl DeliveriesApi {
     /// A webhook's deliveries
     ///
     /// Each delivery's state, attempts so far and next attempt time. Newest first.
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(
         path = "/api/webhooks/:id/deliveries",
         method = "get",
@@ -315,6 +322,8 @@ impl DeliveriesApi {
     /// Retry a failed delivery now
     ///
     /// One more attempt, at once. Only `failed` deliveries can be retried (409 otherwise).
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(
         path = "/api/webhooks/:id/deliveries/:delivery_id/retry",
         method = "post",
@@ -335,6 +344,7 @@ impl DeliveriesApi {
         let found = deliveries::find(&state.db, &auth.0.org, &id, &delivery_id)
             .await?
             .ok_or_else(|| ApiError::not_found("delivery", &delivery_id))?;
+        state.manual_sends(&auth.0.org)?;
         let Some(updated) = deliveries::retry_now(&state.db, &found).await? else {
             return Err(ApiError::conflict(format!(
                 "Only failed deliveries can be retried; this one is {}.",

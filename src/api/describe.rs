@@ -481,6 +481,8 @@ impl DescribeApi {
     ///
     /// Everything a Zapier app, a Make app or an n8n node needs: auth, subscriptions, the
     /// delivery contract, one trigger per event type and the actions.
+    ///
+    /// Needs the `integrations` scope.
     #[oai(
         path = "/api/integrations/describe",
         method = "get",

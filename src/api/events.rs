@@ -133,6 +133,8 @@ impl EventsApi {
     ///
     /// The event and one delivery per active webhook subscribed to its type are committed
     /// before this answers; nothing accepted is lost, even if the gateway stops right after.
+    ///
+    /// Needs the `events:publish` scope.
     #[oai(path = "/api/events", method = "post", operation_id = "publishEvent")]
     async fn publish(
         &self,
@@ -162,6 +164,8 @@ impl EventsApi {
     ///
     /// Up to 1,000 events in one transaction; a single invalid event rejects the batch, with
     /// every problem named (`events[3].data`).
+    ///
+    /// Needs the `events:publish` scope.
     #[oai(
         path = "/api/events/batch",
         method = "post",

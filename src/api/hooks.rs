@@ -306,6 +306,8 @@ impl HooksApi {
     /// Zapier's `performSubscribe`, Make's attach, n8n's `create`. Deliveries to the target
     /// URL are the same signed envelope as any webhook's; a 410 from it ends the subscription.
     /// Subscribing the same URL to the same events again returns the existing subscription.
+    ///
+    /// Needs the `integrations` scope.
     #[oai(
         path = "/api/integrations/:platform/hooks",
         method = "post",
@@ -321,8 +323,9 @@ impl HooksApi {
     ) -> ApiResult<SubscribeResponse> {
         auth.0.require(Scope::Integrations)?;
         let wanted = parse_subscription(&state, body.0).await?;
+        let quota = state.config.limits.max_webhooks_per_org;
         let (hook, created) =
-            hooks::subscribe(&state.db, &auth.0.org, platform.0.source(), wanted).await?;
+            hooks::subscribe(&state.db, &auth.0.org, platform.0.source(), wanted, quota).await?;
         let out = hook_out(hook, platform.0);
         Ok(if created {
             SubscribeResponse::Created(Json(out))
@@ -335,6 +338,8 @@ impl HooksApi {
     ///
     /// The platform's subscriptions in the organization, optionally only those delivering to
     /// `target_url`.
+    ///
+    /// Needs the `integrations` scope.
     #[oai(
         path = "/api/integrations/:platform/hooks",
         method = "get",
@@ -367,6 +372,8 @@ impl HooksApi {
     /// Check a subscription exists
     ///
     /// n8n's `checkExists`: 200 while the subscription exists, 404 once it is gone.
+    ///
+    /// Needs the `integrations` scope.
     #[oai(
         path = "/api/integrations/:platform/hooks/:id",
         method = "get",
@@ -394,6 +401,8 @@ impl HooksApi {
     /// Zapier's `performUnsubscribe` (also when a Zap is only paused), Make's detach, n8n's
     /// `delete`. Answers 204 whether or not the subscription still existed, so it may be
     /// repeated; another organization's subscription is never touched.
+    ///
+    /// Needs the `integrations` scope.
     #[oai(
         path = "/api/integrations/:platform/hooks/:id",
         method = "delete",

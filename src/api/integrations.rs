@@ -71,6 +71,8 @@ impl IntegrationsApi {
     /// Who am I
     ///
     /// The organization and key behind the credential: test a connection with it and label it.
+    ///
+    /// Needs the `integrations` scope.
     #[oai(path = "/api/integrations/me", method = "get", operation_id = "me")]
     async fn me(&self, auth: BearerAuth) -> ApiResult<MeResponse> {
         auth.0.require(Scope::Integrations)?;
@@ -101,6 +103,8 @@ impl IntegrationsApi {
     ///
     /// What Zapier's `performList`, Make's and n8n's test steps show: an array of recent
     /// deliveries of the type, each with its `id`.
+    ///
+    /// Needs the `integrations` scope.
     #[oai(
         path = "/api/integrations/triggers/:event/samples",
         method = "get",
@@ -141,6 +145,8 @@ impl IntegrationsApi {
     /// Checks the input against the action's fields (422 naming every bad one), then forwards
     /// it to the platform's API with a short-lived token naming the organization and key.
     /// 503 when no platform API is configured; 502 when it fails or refuses.
+    ///
+    /// Needs the `integrations` scope.
     #[oai(
         path = "/api/integrations/actions/:key",
         method = "post",

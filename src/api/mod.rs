@@ -1,5 +1,6 @@
 //! The HTTP API: one `#[OpenApi]` impl per resource, gathered into one OpenAPI service.
 
+pub mod access_log;
 mod api_keys;
 mod attempts;
 pub mod body;

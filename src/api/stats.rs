@@ -58,6 +58,8 @@ impl StatsApi {
     ///
     /// Attempts per hour by outcome, and the median and 99th-percentile duration: what the
     /// console's chart draws.
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(
         path = "/api/webhooks/:id/stats",
         method = "get",

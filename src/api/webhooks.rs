@@ -241,6 +241,8 @@ impl WebhooksApi {
     /// Validates every field at once: an unknown event type, a URL that is not `https` or
     /// not public, a too-short secret each get a 422 naming the field. An active webhook is
     /// sent a `webhook.test` event at once; its outcome appears in the webhook's log.
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(
         path = "/api/webhooks",
         method = "post",
@@ -254,7 +256,11 @@ impl WebhooksApi {
     ) -> ApiResult<CreatedWebhook> {
         auth.0.require(Scope::Webhooks)?;
         let new = parse_new(&state, body.0).await?;
-        let webhook = webhooks::insert(&state.db, &auth.0.org, new).await?;
+        if new.gets_test_event() {
+            state.manual_sends(&auth.0.org)?;
+        }
+        let quota = state.config.limits.max_webhooks_per_org;
+        let webhook = webhooks::insert(&state.db, &auth.0.org, new, quota).await?;
         state.wake.notify_one();
         let location = format!("/api/webhooks/{}", webhook.row.id);
         Ok(CreatedWebhook::Created(Json(webhook.into()), location))
@@ -263,6 +269,8 @@ impl WebhooksApi {
     /// List webhooks
     ///
     /// Newest first, `limit` per page (1–100, default 20); follow `nextCursor` for more.
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(path = "/api/webhooks", method = "get", operation_id = "listWebhooks")]
     async fn list(
         &self,
@@ -292,6 +300,8 @@ impl WebhooksApi {
     }
 
     /// Get a webhook
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(
         path = "/api/webhooks/:id",
         method = "get",
@@ -316,6 +326,8 @@ impl WebhooksApi {
     ///
     /// Only the fields sent change. `"secret": null` removes the secret; `"status":
     /// "disabled"` pauses deliveries without losing the webhook.
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(
         path = "/api/webhooks/:id",
         method = "patch",
@@ -346,6 +358,8 @@ impl WebhooksApi {
     /// Delete a webhook
     ///
     /// Removes the webhook with its pending deliveries and its log.
+    ///
+    /// Needs the `webhooks` scope.
     #[oai(
         path = "/api/webhooks/:id",
         method = "delete",

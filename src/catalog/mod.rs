@@ -459,8 +459,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         filters: &[],
         sample_json: r#"{
     "webhookId": "wh_xxx",
-    "name": "CRM Sync",
-    "url": "https://crm.example.com/kaanha/webhook",
+    "source": "api",
     "reason": "disabled by the gateway: 20 deliveries in a row failed, the first 24h ago or more",
     "consecutiveFailures": 20,
     "failingSince": "2026-03-23T10:30:00.000Z",
@@ -477,8 +476,7 @@ pub static EVENT_TYPES: &[EventType] = &[
         filters: &[],
         sample_json: r#"{
     "webhookId": "wh_xxx",
-    "name": "CRM Sync",
-    "url": "https://crm.example.com/kaanha/webhook",
+    "source": "api",
     "enabledAt": "2026-03-24T11:00:00.000Z"
   }"#,
     },

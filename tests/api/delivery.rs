@@ -438,6 +438,7 @@ async fn gone_removes_a_rest_hook_subscription_but_only_fails_an_ordinary_webhoo
             source: WebhookSource::Zapier,
             filters: None,
         },
+        u64::MAX,
     )
     .await
     .unwrap();
@@ -583,7 +584,13 @@ async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() 
             source: WebhookSource::Api,
             filters: None,
         };
-        ids.push(webhooks::insert(&db, &org, new).await.unwrap().row.id);
+        ids.push(
+            webhooks::insert(&db, &org, new, u64::MAX)
+                .await
+                .unwrap()
+                .row
+                .id,
+        );
     }
     app.publish(&key, &json!({"event": "broadcast.completed", "data": {}}))
         .await;

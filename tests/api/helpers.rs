@@ -71,6 +71,8 @@ async fn start_on(database: TestDatabase, options: AppOptions) -> TestApp {
     config.bind = "127.0.0.1:0".parse().unwrap();
     config.security.jwt_secret = Some(JWT_SECRET.to_owned());
     config.security.upstream_jwt_secret = Some(UPSTREAM_JWT_SECRET.to_owned());
+    // Tests that are about the rate set their own; the others make webhooks by the dozen.
+    config.limits.manual_sends_per_minute = 100_000;
     // Failures are slowed down on purpose; the suite makes hundreds of them.
     config.security.auth_failure_delay = Duration::from_millis(5);
     config.allow_private_targets = options.allow_private_targets;

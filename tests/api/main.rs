@@ -22,5 +22,7 @@ mod isolation;
 mod openapi;
 mod secrets;
 mod ssrf;
+mod tenants;
+mod upstream;
 mod webhook_health;
 mod webhooks;

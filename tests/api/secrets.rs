@@ -20,6 +20,7 @@ use crate::{
 const JWT_SECRET: &str = "leak-test-jwt-secret-0123456789abcdef";
 const WEBHOOK_SECRET: &str = "whsec-leak-test-first-secret";
 const ROTATED_SECRET: &str = "whsec-leak-test-second-secret";
+const HOOK_TOKEN: &str = "hooktoken-leak-4242";
 
 #[tokio::test]
 async fn no_key_secret_or_token_appears_in_the_log_or_in_an_error_body() {
@@ -169,6 +170,16 @@ async fn no_key_secret_or_token_appears_in_the_log_or_in_an_error_body() {
         "failed and retried attempts are logged"
     );
     bodies.push(logs.to_string());
+    // A hook URL in a query string is logged as the path alone.
+    let listed = call(
+        reqwest::Method::GET,
+        &format!("/api/integrations/zapier/hooks?target_url=https%3A%2F%2Fhooks.zapier.com%2Fhooks%2Fstandard%2F1%2F{HOOK_TOKEN}%2F"),
+        &key,
+        None,
+    )
+    .await
+    .unwrap();
+    bodies.push(listed.text().await.unwrap());
 
     let _ = gateway.kill();
     let _ = gateway.wait();
@@ -182,6 +193,7 @@ async fn no_key_secret_or_token_appears_in_the_log_or_in_an_error_body() {
         ("the JWT secret", JWT_SECRET),
         ("the webhook secret", WEBHOOK_SECRET),
         ("the rotated secret", ROTATED_SECRET),
+        ("a hook URL's token", HOOK_TOKEN),
     ];
     for (what, secret) in secrets {
         assert!(!log.contains(secret), "{what} is in the gateway's log");

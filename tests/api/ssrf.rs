@@ -159,7 +159,14 @@ async fn no_spelling_of_a_private_target_is_saved_or_ever_contacted() {
             source: WebhookSource::Api,
             filters: None,
         };
-        stored.push((url, webhooks::insert(&db, &org, new).await.unwrap().row.id));
+        stored.push((
+            url,
+            webhooks::insert(&db, &org, new, u64::MAX)
+                .await
+                .unwrap()
+                .row
+                .id,
+        ));
     }
     app.publish(&key, &json!({"event": "contact.updated", "data": {}}))
         .await;
