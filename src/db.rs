@@ -37,6 +37,9 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
+                // Freed space on a page is zeroed, so a webhook secret sealed in place (or a
+                // deleted row) leaves no readable copy behind in the file.
+                .pragma("secure_delete", "FAST")
         })
         .map_sqlx_postgres_pool_opts(|pool| {
             pool.after_connect(|conn, _| Box::pin(crate::tcp_nodelay::set_on(conn)))
@@ -59,6 +62,16 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     let migrated = Migrator::up(db, None).await;
     lock.commit().await?;
     migrated
+}
+
+/// On SQLite, moves the write-ahead log into the database file and empties it, so rows just
+/// rewritten (secrets sealed at start) leave no older copy in the log. Elsewhere a no-op.
+pub async fn checkpoint(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
+    }
+    Ok(())
 }
 
 /// The channel a publish notifies so every instance's workers wake at once.

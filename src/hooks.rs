@@ -5,6 +5,7 @@ use entity::webhook;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::{
+    cipher::SecretBox,
     org::OrgId,
     quota::QuotaError,
     webhooks::{self, NewWebhook, Webhook, WebhookSource, WebhookStatus},
@@ -37,7 +38,7 @@ pub async fn subscribe(
     org: &OrgId,
     source: WebhookSource,
     wanted: Subscription,
-    quota: u64,
+    (quota, secrets): (u64, &SecretBox),
 ) -> Result<(Webhook, bool), QuotaError> {
     let existing =
         webhooks::list_by_source(db, org, source, Some(&wanted.target_url), LIST_LIMIT).await?;
@@ -63,7 +64,7 @@ pub async fn subscribe(
             source,
             filters: wanted.filters,
         },
-        quota,
+        (quota, secrets),
     )
     .await?;
     Ok((created, true))

@@ -17,6 +17,7 @@ use crate::{
         problems::{AllowedMethods, problem_errors},
     },
     auth::Authenticator,
+    cipher::SecretBox,
     config::Config,
     db,
     delivery::Engine,
@@ -45,6 +46,8 @@ pub struct AppState {
     pub publisher: Publisher,
     /// Test events and manual retries per organization.
     pub manual_sends: ManualSends,
+    /// Seals webhook secrets before they are stored, and opens them to show a request as sent.
+    pub secrets: Arc<SecretBox>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
         config: Config,
         lookup: Lookup,
         engine: (Option<&Engine>, Arc<Notify>, Arc<Metrics>),
+        secrets: Arc<SecretBox>,
     ) -> anyhow::Result<Self> {
         let (engine, wake, metrics) = engine;
         let upstream = match (&config.upstream_url, &config.security.upstream_jwt_secret) {
@@ -75,6 +79,7 @@ impl AppState {
             ),
             wake,
             manual_sends: ManualSends::new(config.limits.manual_sends_per_minute),
+            secrets,
             auth: Authenticator::new(db.clone(), &config.security),
             targets: TargetPolicy {
                 allow_private: config.allow_private_targets,
@@ -131,6 +136,14 @@ impl Application {
         config.check()?;
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
+        let secrets = Arc::new(SecretBox::from_config(&config.security)?);
+        let resealed = crate::reseal::reseal_secrets(&db, &secrets).await?;
+        if resealed > 0 {
+            tracing::info!(
+                secrets = resealed,
+                "webhook secrets sealed under the current encryption key"
+            );
+        }
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let (wake, metrics) = (Arc::new(Notify::new()), Arc::<Metrics>::default());
         let engine = if config.role.delivers() {
@@ -138,7 +151,7 @@ impl Application {
                 db.clone(),
                 &config,
                 (wake.clone(), metrics.clone()),
-                lookup.clone(),
+                (lookup.clone(), secrets.clone()),
             )?)
         } else {
             None
@@ -148,6 +161,7 @@ impl Application {
             config,
             lookup,
             (engine.as_ref(), wake, metrics),
+            secrets,
         )?);
         Ok(Self {
             listener,

@@ -11,7 +11,9 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
-use crate::{catalog, error::FieldError, ids::new_id, org::OrgId, quota::QuotaError};
+use crate::{
+    catalog, cipher::SecretBox, error::FieldError, ids::new_id, org::OrgId, quota::QuotaError,
+};
 
 const MAX_NAME_CHARS: usize = 100;
 const SECRET_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
@@ -141,6 +143,12 @@ pub fn validate_secret(secret: &str) -> Result<String, FieldError> {
             ),
         ));
     }
+    if crate::cipher::looks_sealed(secret) {
+        return Err(FieldError::new(
+            "secret",
+            "must not start with `enc:v1:`, which marks encrypted secrets",
+        ));
+    }
     if secret.chars().any(char::is_control) {
         return Err(FieldError::new(
             "secret",
@@ -192,7 +200,6 @@ fn subscription_rows(
         .collect()
 }
 
-/// Stores a webhook, unless the organization already has `quota` of them.
 impl NewWebhook {
     /// Whether saving it sends a `webhook.test` event.
     pub fn gets_test_event(&self) -> bool {
@@ -200,11 +207,13 @@ impl NewWebhook {
     }
 }
 
+/// Stores a webhook (its secret sealed by `secrets`), unless the organization already has
+/// `quota` of them.
 pub async fn insert(
     db: &impl TransactionTrait,
     org: &OrgId,
     new: NewWebhook,
-    quota: u64,
+    (quota, secrets): (u64, &SecretBox),
 ) -> Result<Webhook, QuotaError> {
     let now = crate::time::now();
     let id = new_id("wh");
@@ -216,7 +225,7 @@ pub async fn insert(
         org_id: Set(org.to_string()),
         name: Set(new.name),
         url: Set(new.url),
-        secret: Set(new.secret),
+        secret: Set(new.secret.map(|secret| secrets.seal(&id, &secret))),
         status: Set(new.status.as_str().to_owned()),
         source: Set(new.source.as_str().to_owned()),
         filters: Set(new.filters),
@@ -346,7 +355,7 @@ pub async fn update(
     db: &impl TransactionTrait,
     org: &OrgId,
     id: &str,
-    changes: WebhookChanges,
+    (changes, secrets): (WebhookChanges, &SecretBox),
 ) -> Result<Option<Webhook>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let Some(current) = webhook::Entity::find_by_id(id)
@@ -366,7 +375,8 @@ pub async fn update(
         row.url = Set(url);
     }
     if let Some(secret) = changes.secret {
-        rotate_secret(&mut row, &current, secret, now, changes.secret_overlap);
+        let overlap = changes.secret_overlap;
+        rotate_secret(&mut row, &current, secret, (now, overlap), secrets);
     }
     let transition = changes.status.filter(|status| *status != was);
     match transition {
@@ -412,16 +422,26 @@ fn rotate_secret(
     row: &mut webhook::ActiveModel,
     current: &webhook::Model,
     secret: Option<String>,
-    now: chrono::DateTime<chrono::Utc>,
-    overlap: std::time::Duration,
+    (now, overlap): (chrono::DateTime<chrono::Utc>, std::time::Duration),
+    secrets: &SecretBox,
 ) {
-    let keep_old = secret.is_some() && current.secret.is_some() && current.secret != secret;
+    // Compared as the secrets themselves: sealing the same one twice gives different bytes.
+    let was = current
+        .secret
+        .as_deref()
+        .map(|stored| secrets.open(&current.id, stored).ok());
+    let unchanged = was == Some(secret.clone());
+    let keep_old = secret.is_some() && current.secret.is_some() && !unchanged;
+    let secret = secret.map(|secret| secrets.seal(&current.id, &secret));
+    if unchanged {
+        return;
+    }
     if keep_old && !overlap.is_zero() {
         row.previous_secret = Set(current.secret.clone());
         row.previous_secret_until = Set(Some(
             now + chrono::Duration::from_std(overlap).unwrap_or_default(),
         ));
-    } else if current.secret != secret {
+    } else {
         row.previous_secret = Set(None);
         row.previous_secret_until = Set(None);
     }

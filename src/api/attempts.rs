@@ -91,7 +91,10 @@ impl AttemptsApi {
             .await?
             .ok_or_else(gone)?
             .payload;
-        let sent = request::headers(&delivery, &webhook.row, &payload, attempt.created_at);
+        let at = (attempt.created_at, state.secrets.as_ref());
+        // Only a key missing from the configuration makes this fail: the operator's to fix.
+        let sent = request::headers(&delivery, &webhook.row, &payload, at)
+            .map_err(|err| ApiError::internal(&err))?;
         let mut headers: Vec<HeaderOut> = sent
             .iter()
             .map(|(name, value)| HeaderOut {

@@ -323,9 +323,12 @@ impl HooksApi {
     ) -> ApiResult<SubscribeResponse> {
         auth.0.require(Scope::Integrations)?;
         let wanted = parse_subscription(&state, body.0).await?;
-        let quota = state.config.limits.max_webhooks_per_org;
+        let store = (
+            state.config.limits.max_webhooks_per_org,
+            state.secrets.as_ref(),
+        );
         let (hook, created) =
-            hooks::subscribe(&state.db, &auth.0.org, platform.0.source(), wanted, quota).await?;
+            hooks::subscribe(&state.db, &auth.0.org, platform.0.source(), wanted, store).await?;
         let out = hook_out(hook, platform.0);
         Ok(if created {
             SubscribeResponse::Created(Json(out))

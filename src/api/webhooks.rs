@@ -259,8 +259,11 @@ impl WebhooksApi {
         if new.gets_test_event() {
             state.manual_sends(&auth.0.org)?;
         }
-        let quota = state.config.limits.max_webhooks_per_org;
-        let webhook = webhooks::insert(&state.db, &auth.0.org, new, quota).await?;
+        let store = (
+            state.config.limits.max_webhooks_per_org,
+            state.secrets.as_ref(),
+        );
+        let webhook = webhooks::insert(&state.db, &auth.0.org, new, store).await?;
         state.wake.notify_one();
         let location = format!("/api/webhooks/{}", webhook.row.id);
         Ok(CreatedWebhook::Created(Json(webhook.into()), location))
@@ -345,6 +348,7 @@ impl WebhooksApi {
         auth.0.require(Scope::Webhooks)?;
         let changes = parse_changes(&state, body.0).await?;
         let status_changes = changes.status.is_some();
+        let changes = (changes, state.secrets.as_ref());
         let webhook = webhooks::update(&state.db, &auth.0.org, &id, changes)
             .await?
             .ok_or_else(|| ApiError::not_found("webhook", &id))?;

@@ -10,7 +10,7 @@ mod limits;
 mod security;
 
 pub use limits::Limits;
-pub use security::{SecurityConfig, UPSTREAM_AUDIENCE};
+pub use security::{SecurityConfig, UPSTREAM_AUDIENCE, decode_key};
 
 /// kaanha-gateway: delivers Kaanha AI events to webhooks and to Zapier, Make and n8n — signed,
 /// retried and logged — and tells no-code platforms which triggers and actions exist.

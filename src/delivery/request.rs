@@ -6,6 +6,7 @@ use entity::{delivery, webhook};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::{headers as names, sign};
+use crate::cipher::{OpenError, SecretBox};
 
 /// The headers of a delivery: the document's, plus the Standard Webhooks trio when signed.
 ///
@@ -13,12 +14,15 @@ use super::{headers as names, sign};
 /// always carries the current secret's signature (what the document's `verifyWebhook` checks
 /// with the secret the dashboard shows), `X-Kaanha-Signature-Previous` the old one's, and
 /// `webhook-signature` lists both, as Standard Webhooks does.
+///
+/// Secrets are stored sealed when encryption is on; `secrets` opens them here, just before
+/// signing, so they are in memory only while a request is made.
 pub fn headers(
     delivery: &delivery::Model,
     webhook: &webhook::Model,
     payload: &str,
-    at: chrono::DateTime<chrono::Utc>,
-) -> HeaderMap {
+    (at, secrets): (chrono::DateTime<chrono::Utc>, &SecretBox),
+) -> Result<HeaderMap, OpenError> {
     let unix_seconds = at.timestamp();
     let mut map = HeaderMap::new();
     let mut put = |name: &'static str, value: &str| {
@@ -29,13 +33,15 @@ pub fn headers(
     put(CONTENT_TYPE.as_str(), "application/json");
     put(names::EVENT, &delivery.event_type);
     put(names::DELIVERY, &delivery.id);
-    if let Some(secret) = &webhook.secret {
+    if let Some(stored) = &webhook.secret {
+        let secret = &secrets.open(&webhook.id, stored)?;
         let body = payload.as_bytes();
         put(names::SIGNATURE, &sign::kaanha_signature(secret, body));
         put(names::WEBHOOK_ID, &delivery.event_id);
         put(names::WEBHOOK_TIMESTAMP, &unix_seconds.to_string());
         let mut standard = sign::standard_signature(secret, &delivery.event_id, unix_seconds, body);
-        if let Some(previous) = previous_secret(webhook, at) {
+        if let Some(stored) = previous_secret(webhook, at) {
+            let previous = &secrets.open(&webhook.id, stored)?;
             put(
                 names::PREVIOUS_SIGNATURE,
                 &sign::kaanha_signature(previous, body),
@@ -50,7 +56,7 @@ pub fn headers(
         }
         put(names::WEBHOOK_SIGNATURE, &standard);
     }
-    map
+    Ok(map)
 }
 
 /// The secret a rotation replaced, while its overlap lasts.

@@ -24,7 +24,10 @@ use super::{
     request,
     schedule::RetrySchedule,
 };
-use crate::{config::Config, health::HealthPolicy, metrics::Metrics, targets::Lookup, time};
+use crate::{
+    cipher::SecretBox, config::Config, health::HealthPolicy, metrics::Metrics, targets::Lookup,
+    time,
+};
 
 /// Most deliveries claimed per round trip.
 const CLAIM_BATCH: usize = 200;
@@ -243,6 +246,8 @@ struct Sending {
 pub struct Engine {
     db: DatabaseConnection,
     sender: Arc<Sender>,
+    /// Opens the webhooks' stored secrets for signing.
+    secrets: Arc<SecretBox>,
     settings: EngineSettings,
     lanes: Lanes,
     last_deep_claim: Mutex<std::time::Instant>,
@@ -256,7 +261,7 @@ impl Engine {
         db: DatabaseConnection,
         config: &Config,
         (wake, metrics): (Arc<Notify>, Arc<Metrics>),
-        lookup: Lookup,
+        (lookup, secrets): (Lookup, Arc<SecretBox>),
     ) -> anyhow::Result<Self> {
         let settings = EngineSettings::from_config(config);
         let lanes = Lanes {
@@ -273,6 +278,7 @@ impl Engine {
                 config.allow_private_targets,
                 lookup,
             )?),
+            secrets,
             last_deep_claim: Mutex::new(std::time::Instant::now()),
             handoff: Handoff {
                 lanes: lanes.clone(),
@@ -486,7 +492,7 @@ impl Engine {
         sending: &mut Sending,
     ) {
         let Reserved { mut slot, gate } = reserved;
-        let sender = self.sender.clone();
+        let (sender, secrets) = (self.sender.clone(), self.secrets.clone());
         let outcomes = sending.outcomes.clone();
         sending.tasks.spawn(async move {
             // Closed never: the lane's semaphore lives as long as the lane.
@@ -494,7 +500,7 @@ impl Engine {
                 return;
             };
             slot.sending();
-            let mut outcome = attempt(&sender, delivery, &webhook, &payload).await;
+            let mut outcome = attempt((&sender, &secrets), delivery, &webhook, &payload).await;
             slot.answered();
             outcome.slot = Some(slot);
             let _ = outcomes.send(outcome).await;
@@ -573,29 +579,42 @@ impl Engine {
     }
 }
 
+/// An attempt that sent nothing, with the reason.
+fn not_sent(why: String) -> AttemptResult {
+    AttemptResult {
+        status: None,
+        error: Some(why),
+        response_excerpt: None,
+        retry_after: None,
+        duration_ms: 0,
+    }
+}
+
 /// One HTTP attempt of one delivery.
 async fn attempt(
-    sender: &Sender,
+    (sender, secrets): (&Sender, &SecretBox),
     delivery: delivery::Model,
     webhook: &webhook::Model,
     payload: &str,
 ) -> Outcome {
     let at = time::now();
     let (result, terminal) = if webhook.status != "active" {
-        let refused = AttemptResult {
-            status: None,
-            error: Some("not sent: the webhook is disabled".to_owned()),
-            response_excerpt: None,
-            retry_after: None,
-            duration_ms: 0,
-        };
-        (refused, true)
-    } else {
-        let headers = request::headers(&delivery, webhook, payload, at);
         (
-            sender.post(&webhook.url, headers, payload.to_owned()).await,
-            false,
+            not_sent("not sent: the webhook is disabled".to_owned()),
+            true,
         )
+    } else {
+        match request::headers(&delivery, webhook, payload, (at, secrets)) {
+            Ok(headers) => (
+                sender.post(&webhook.url, headers, payload.to_owned()).await,
+                false,
+            ),
+            // A missing key is the operator's to fix: retried, so a corrected restart sends it.
+            Err(err) => (
+                not_sent(format!("not sent: the webhook's secret {err}")),
+                false,
+            ),
+        }
     };
     Outcome {
         source: webhook.source.clone(),

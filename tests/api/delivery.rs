@@ -438,7 +438,7 @@ async fn gone_removes_a_rest_hook_subscription_but_only_fails_an_ordinary_webhoo
             source: WebhookSource::Zapier,
             filters: None,
         },
-        u64::MAX,
+        (u64::MAX, &Default::default()),
     )
     .await
     .unwrap();
@@ -585,7 +585,7 @@ async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() 
             filters: None,
         };
         ids.push(
-            webhooks::insert(&db, &org, new, u64::MAX)
+            webhooks::insert(&db, &org, new, (u64::MAX, &Default::default()))
                 .await
                 .unwrap()
                 .row

@@ -12,6 +12,7 @@ mod cli;
 mod connections;
 mod crash;
 mod delivery;
+mod encryption;
 mod errors;
 mod events;
 mod express;

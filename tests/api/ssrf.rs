@@ -161,7 +161,7 @@ async fn no_spelling_of_a_private_target_is_saved_or_ever_contacted() {
         };
         stored.push((
             url,
-            webhooks::insert(&db, &org, new, u64::MAX)
+            webhooks::insert(&db, &org, new, (u64::MAX, &Default::default()))
                 .await
                 .unwrap()
                 .row
