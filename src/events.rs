@@ -60,14 +60,6 @@ impl Published {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    #[error("event id `{0}` is already used by another organization")]
-    IdTaken(String),
-    #[error(transparent)]
-    Db(#[from] DbErr),
-}
-
 /// The body every delivery of an event sends, in the document's field order, plus `id`.
 #[derive(Serialize)]
 struct Envelope<'a> {
@@ -104,7 +96,7 @@ pub async fn publish(
     org: &OrgId,
     events: Vec<NewEvent>,
     handoff: Option<&Handoff>,
-) -> Result<(Vec<Published>, Vec<Handed>), PublishError> {
+) -> Result<(Vec<Published>, Vec<Handed>), DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let fan_out = &mut FanOut::default();
     let (published, handed) = publish_handing(&txn, org, events, (handoff, fan_out)).await?;
@@ -115,13 +107,12 @@ pub async fn publish(
     Ok((published, handed))
 }
 
-/// `publish` inside the caller's transaction (which notifies and commits). On `IdTaken`
-/// nothing has been written.
+/// `publish` inside the caller's transaction (which notifies and commits).
 pub async fn publish_in(
     txn: &impl ConnectionTrait,
     org: &OrgId,
     events: Vec<NewEvent>,
-) -> Result<Vec<Published>, PublishError> {
+) -> Result<Vec<Published>, DbErr> {
     let fan_out = &mut FanOut::default();
     Ok(publish_handing(txn, org, events, (None, fan_out)).await?.0)
 }
@@ -181,25 +172,22 @@ pub async fn publish_handing(
     org: &OrgId,
     events: Vec<NewEvent>,
     (handoff, fan_out): (Option<&Handoff>, &mut FanOut),
-) -> Result<(Vec<Published>, Vec<Handed>), PublishError> {
+) -> Result<(Vec<Published>, Vec<Handed>), DbErr> {
+    // Ids are the organization's own: only its events count as duplicates.
     let given: Vec<&str> = events.iter().filter_map(|e| e.id.as_deref()).collect();
-    let mut stored: HashMap<String, String> = HashMap::new();
+    let mut stored: HashSet<String> = HashSet::new();
     for chunk in given.chunks(500) {
-        for row in event::Entity::find()
+        let ids: Vec<String> = event::Entity::find()
+            .select_only()
+            .column(event::Column::Id)
+            .filter(event::Column::OrgId.eq(org.as_str()))
             .filter(event::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
             .all(txn)
-            .await?
-        {
-            stored.insert(row.id, row.org_id);
-        }
+            .await?;
+        stored.extend(ids);
     }
-    if let Some((id, _)) = stored
-        .iter()
-        .find(|(_, owner)| owner.as_str() != org.as_str())
-    {
-        return Err(PublishError::IdTaken(id.clone()));
-    }
-    let duplicate_counts = count_deliveries(txn, stored.keys().map(String::as_str)).await?;
+    let duplicate_counts = count_deliveries(txn, org, stored.iter().map(String::as_str)).await?;
 
     let mut event_rows = Vec::new();
     let mut deliveries = Vec::new();
@@ -211,7 +199,7 @@ pub async fn publish_handing(
     let now = time::now();
     for new in events {
         let id = new.id.clone().unwrap_or_else(|| new_id("evt"));
-        if stored.contains_key(&id) || seen_in_request.contains_key(&id) {
+        if stored.contains(&id) || seen_in_request.contains_key(&id) {
             let deliveries = match seen_in_request.get(&id) {
                 Some(first) => results.get(*first).map_or(0, |r: &Published| r.deliveries),
                 None => duplicate_counts.get(&id).copied().unwrap_or(0),
@@ -423,6 +411,7 @@ async fn subscribed_webhooks(
 
 async fn count_deliveries<'a>(
     db: &impl ConnectionTrait,
+    org: &OrgId,
     event_ids: impl Iterator<Item = &'a str>,
 ) -> Result<HashMap<String, u64>, DbErr> {
     #[derive(FromQueryResult)]
@@ -441,6 +430,7 @@ async fn count_deliveries<'a>(
             .select_only()
             .column(delivery::Column::EventId)
             .column_as(delivery::Column::Id.count(), "deliveries")
+            .filter(delivery::Column::OrgId.eq(org.as_str()))
             .filter(delivery::Column::EventId.is_in(chunk.iter().copied()))
             .group_by(delivery::Column::EventId)
             .into_model::<Count>()

@@ -215,11 +215,7 @@ async fn announce(
         data,
         except_webhook: Some(webhook.id.clone()),
     };
-    match events::publish_in(txn, &org, vec![event]).await {
-        // Other instances' workers wake when this commits (PostgreSQL `NOTIFY`).
-        Ok(_) => crate::db::notify_deliveries(txn).await,
-        Err(events::PublishError::Db(err)) => Err(err),
-        // A new id is made for the event, so it cannot collide with another organization's.
-        Err(err) => Err(DbErr::Custom(err.to_string())),
-    }
+    events::publish_in(txn, &org, vec![event]).await?;
+    // Other instances' workers wake when this commits (PostgreSQL `NOTIFY`).
+    crate::db::notify_deliveries(txn).await
 }

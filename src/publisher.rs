@@ -9,19 +9,19 @@
 
 use std::sync::Arc;
 
-use sea_orm::{DatabaseConnection, SqlErr};
+use sea_orm::{DatabaseConnection, DbErr, SqlErr};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{
     delivery::handoff::Handoff,
-    events::{self, FanOut, NewEvent, PublishError, Published},
+    events::{self, FanOut, NewEvent, Published},
     org::OrgId,
 };
 
 /// Most requests written in one transaction.
 const MAX_GROUP: usize = 64;
 
-type Reply = oneshot::Sender<Result<Vec<Published>, PublishError>>;
+type Reply = oneshot::Sender<Result<Vec<Published>, DbErr>>;
 
 struct Job {
     org: OrgId,
@@ -60,14 +60,14 @@ impl Publisher {
         &self,
         org: &OrgId,
         events: Vec<NewEvent>,
-    ) -> Result<Vec<Published>, PublishError> {
+    ) -> Result<Vec<Published>, DbErr> {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             org: org.clone(),
             events,
             reply,
         };
-        let stopped = || PublishError::Db(sea_orm::DbErr::Custom("the publisher stopped".into()));
+        let stopped = || DbErr::Custom("the publisher stopped".into());
         self.jobs.send(job).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
@@ -84,8 +84,8 @@ async fn write_groups(
         if group.len() > 1 {
             match write_together(&db, &group, handoff.as_ref()).await {
                 Ok(results) => {
-                    for (job, result) in group.drain(..).zip(results) {
-                        let _ = job.reply.send(result);
+                    for (job, published) in group.drain(..).zip(results) {
+                        let _ = job.reply.send(Ok(published));
                     }
                     continue;
                 }
@@ -101,15 +101,14 @@ async fn write_groups(
     }
 }
 
-/// One transaction for the whole group. A request whose id belongs to another organization
-/// gets its error (having written nothing) while the others go ahead; any database error rolls
-/// back the whole group, to be written one by one. Deliveries reserved in the engine are
+/// One transaction for the whole group; any database error rolls back the whole group, to be
+/// written one by one. Deliveries reserved in the engine are
 /// handed over once the group is committed.
 async fn write_together(
     db: &DatabaseConnection,
     group: &[Job],
     handoff: Option<&Handoff>,
-) -> Result<Vec<Result<Vec<Published>, PublishError>>, sea_orm::DbErr> {
+) -> Result<Vec<Vec<Published>>, DbErr> {
     let txn = crate::db::begin_write(db).await?;
     let mut results = Vec::with_capacity(group.len());
     let mut handed = Vec::new();
@@ -117,15 +116,11 @@ async fn write_together(
     let fan_out = &mut FanOut::default();
     for job in group {
         let events = job.events.clone();
-        match events::publish_handing(&txn, &job.org, events, (handoff, fan_out)).await {
-            Ok((published, mut reserved)) => {
-                to_claim |= published.iter().any(|p| p.to_claim() > 0);
-                handed.append(&mut reserved);
-                results.push(Ok(published));
-            }
-            Err(PublishError::IdTaken(id)) => results.push(Err(PublishError::IdTaken(id))),
-            Err(PublishError::Db(err)) => return Err(err),
-        }
+        let (published, mut reserved) =
+            events::publish_handing(&txn, &job.org, events, (handoff, fan_out)).await?;
+        to_claim |= published.iter().any(|p| p.to_claim() > 0);
+        handed.append(&mut reserved);
+        results.push(published);
     }
     if to_claim {
         crate::db::notify_deliveries(&txn).await?;
@@ -144,9 +139,9 @@ async fn write_alone(
     org: &OrgId,
     events: Vec<NewEvent>,
     handoff: Option<&Handoff>,
-) -> Result<Vec<Published>, PublishError> {
+) -> Result<Vec<Published>, DbErr> {
     let mut result = events::publish(db, org, events.clone(), handoff).await;
-    if let Err(PublishError::Db(err)) = &result
+    if let Err(err) = &result
         && matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
     {
         result = events::publish(db, org, events, handoff).await;

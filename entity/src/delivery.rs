@@ -24,8 +24,8 @@ pub struct Model {
 pub enum Relation {
     #[sea_orm(
         belongs_to = "super::event::Entity",
-        from = "Column::EventId",
-        to = "super::event::Column::Id",
+        from = "(Column::OrgId, Column::EventId)",
+        to = "(super::event::Column::OrgId, super::event::Column::Id)",
         on_delete = "Cascade"
     )]
     Event,

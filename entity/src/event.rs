@@ -2,9 +2,11 @@ use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "events")]
+/// Keyed by organization and id: ids are the producers' own, unique per organization only.
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
     pub org_id: String,
     pub event_type: String,
     /// The exact envelope bytes every delivery of this event sends (and signs).

@@ -3,6 +3,8 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_tables;
 mod m20261127_000002_covering_claim_index;
 mod m20261127_000003_webhook_health_and_rotation;
+mod m20261130_000004_event_ids_per_organization;
+mod m20261130_000005_claim_index_with_organization;
 
 pub struct Migrator;
 
@@ -13,6 +15,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_tables::Migration),
             Box::new(m20261127_000002_covering_claim_index::Migration),
             Box::new(m20261127_000003_webhook_health_and_rotation::Migration),
+            Box::new(m20261130_000004_event_ids_per_organization::Migration),
+            Box::new(m20261130_000005_claim_index_with_organization::Migration),
         ]
     }
 }

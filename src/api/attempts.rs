@@ -86,7 +86,7 @@ impl AttemptsApi {
             .one(&state.db)
             .await?
             .ok_or_else(gone)?;
-        let payload = event::Entity::find_by_id(attempt.event_id.as_str())
+        let payload = event::Entity::find_by_id((attempt.event_id.clone(), attempt.org_id.clone()))
             .one(&state.db)
             .await?
             .ok_or_else(gone)?

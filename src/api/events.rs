@@ -15,7 +15,7 @@ use crate::{
     catalog,
     config::Config,
     error::{ApiError, ApiResult, FieldError},
-    events::{NewEvent, PublishError, Published},
+    events::{NewEvent, Published},
     org::OrgId,
     scope::Scope,
     startup::AppState,
@@ -209,16 +209,7 @@ async fn publish(
     org: &OrgId,
     events: Vec<NewEvent>,
 ) -> ApiResult<Vec<Published>> {
-    let published = state
-        .publisher
-        .publish(org, events)
-        .await
-        .map_err(|err| match err {
-            PublishError::IdTaken(id) => ApiError::conflict(format!(
-                "The event id `{id}` is already used by another organization; choose another id."
-            )),
-            PublishError::Db(err) => ApiError::from(err),
-        })?;
+    let published = state.publisher.publish(org, events).await?;
     let new = published.iter().filter(|p| !p.duplicate).count() as u64;
     state
         .metrics

@@ -223,7 +223,8 @@ pub async fn next_due(
 /// What claimed deliveries need: their events' payloads and their webhooks, in two queries.
 /// Shared, not copied, by the deliveries of one event or one webhook.
 pub struct Targets {
-    pub payloads: HashMap<String, Arc<str>>,
+    /// By organization and event id (event ids are unique per organization only).
+    pub payloads: HashMap<(String, String), Arc<str>>,
     pub webhooks: HashMap<String, Arc<webhook::Model>>,
 }
 
@@ -231,22 +232,39 @@ pub async fn load_targets(
     db: &impl ConnectionTrait,
     deliveries: &[delivery::Model],
 ) -> Result<Targets, DbErr> {
-    let mut event_ids: Vec<&str> = deliveries.iter().map(|d| d.event_id.as_str()).collect();
-    event_ids.sort_unstable();
-    event_ids.dedup();
+    // Event ids are unique per organization only: each organization's are looked up under it
+    // (the key is organization, id).
+    let mut events_by_org: HashMap<&str, Vec<&str>> = HashMap::new();
+    for delivery in deliveries {
+        events_by_org
+            .entry(delivery.org_id.as_str())
+            .or_default()
+            .push(delivery.event_id.as_str());
+    }
+    let mut events = Condition::any();
+    for (org, mut ids) in events_by_org {
+        ids.sort_unstable();
+        ids.dedup();
+        events = events.add(
+            Condition::all()
+                .add(event::Column::OrgId.eq(org))
+                .add(event::Column::Id.is_in(ids)),
+        );
+    }
     let mut webhook_ids: Vec<&str> = deliveries.iter().map(|d| d.webhook_id.as_str()).collect();
     webhook_ids.sort_unstable();
     webhook_ids.dedup();
     let payloads = event::Entity::find()
         .select_only()
+        .column(event::Column::OrgId)
         .column(event::Column::Id)
         .column(event::Column::Payload)
-        .filter(event::Column::Id.is_in(event_ids))
-        .into_tuple::<(String, String)>()
+        .filter(events)
+        .into_tuple::<(String, String, String)>()
         .all(db)
         .await?
         .into_iter()
-        .map(|(id, payload)| (id, Arc::from(payload)))
+        .map(|(org, id, payload)| ((org, id), Arc::from(payload)))
         .collect();
     let webhooks = webhook::Entity::find()
         .filter(webhook::Column::Id.is_in(webhook_ids))

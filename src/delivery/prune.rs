@@ -61,6 +61,10 @@ pub async fn prune(db: &DatabaseConnection, retention: Duration) -> Result<(u64,
             .expr(Expr::val(1))
             .from(delivery::Entity)
             .and_where(
+                Expr::col((delivery::Entity, delivery::Column::OrgId))
+                    .equals((event::Entity, event::Column::OrgId)),
+            )
+            .and_where(
                 Expr::col((delivery::Entity, delivery::Column::EventId))
                     .equals((event::Entity, event::Column::Id)),
             )
@@ -68,13 +72,20 @@ pub async fn prune(db: &DatabaseConnection, retention: Duration) -> Result<(u64,
             .to_owned();
         let batch = event::Entity::find()
             .select_only()
+            .column(event::Column::OrgId)
             .column(event::Column::Id)
             .filter(event::Column::CreatedAt.lt(cutoff))
             .filter(Expr::exists(still_pending).not())
             .limit(PRUNE_BATCH)
             .into_query();
         let removed = event::Entity::delete_many()
-            .filter(event::Column::Id.in_subquery(batch))
+            .filter(
+                Expr::tuple([
+                    Expr::col(event::Column::OrgId).into(),
+                    Expr::col(event::Column::Id).into(),
+                ])
+                .in_subquery(batch),
+            )
             .exec(db)
             .await?
             .rows_affected;

@@ -36,17 +36,91 @@ async fn a_repeated_event_id_creates_nothing_new_and_says_so() {
         again,
         json!({"id": "evt-42", "deliveries": 1, "duplicate": true})
     );
+}
 
-    // Another organization cannot reuse (or learn about) the id's deliveries.
-    let other = app.api_key("org_b", &["events:publish"]).await;
-    expect_problem(
-        app.post("/api/events", &other, &event)
+#[tokio::test]
+async fn event_ids_are_unique_per_organization_and_one_never_blocks_another() {
+    let app = spawn_app().await;
+    let receiver = crate::receiver::Receiver::start().await;
+    let a = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let b = app.api_key("org_b", &["webhooks", "events:publish"]).await;
+    let mut hooks = Vec::new();
+    for (key, path) in [(&a, "a"), (&b, "b")] {
+        let hook = app
+            .webhook_to(
+                key,
+                &receiver.hook(path),
+                &["message.received"],
+                Some("s3cret-s3cret"),
+            )
+            .await;
+        hooks.push(hook["id"].as_str().unwrap().to_owned());
+    }
+    // B publishes A's id first: neither is told about the other, and both are delivered.
+    let by_b = json!({"event": "message.received", "id": "wamid.123", "data": {"from": "b"}});
+    let answer = expect_json(
+        app.post("/api/events", &b, &by_b).send().await.unwrap(),
+        202,
+    )
+    .await;
+    assert_eq!(answer["duplicate"], false);
+    let batch = json!({"events": [
+        {"event": "message.received", "id": "wamid.123", "data": {"from": "a"}},
+        {"event": "message.received", "id": "wamid.124", "data": {"from": "a"}},
+    ]});
+    let answer = expect_json(
+        app.post("/api/events/batch", &a, &batch)
             .send()
             .await
             .unwrap(),
-        409,
+        202,
     )
     .await;
+    assert!(
+        answer["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["duplicate"] == false),
+        "{answer}"
+    );
+    let got = receiver
+        .wait_for_event("message.received", 3, std::time::Duration::from_secs(10))
+        .await;
+    let seen = |path: &str, id: &str| {
+        got.iter()
+            .filter(|r| r.path == path && r.json()["id"] == id)
+            .map(|r| r.json()["data"]["from"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        seen("/a", "wamid.123"),
+        [json!("a")],
+        "A's own event, not B's"
+    );
+    assert_eq!(seen("/b", "wamid.123"), [json!("b")]);
+    // Repeating it is still a duplicate, within each organization.
+    let again = expect_json(
+        app.post("/api/events", &b, &by_b).send().await.unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(again["duplicate"], true);
+    // A's log shows the request as sent with A's own event.
+    let logs = app
+        .wait_for_logs(&a, &hooks[0], "event=message.received")
+        .await;
+    let attempt = logs.iter().find(|l| l["eventId"] == "wamid.123").unwrap();
+    let path = format!(
+        "/api/webhooks/{}/logs/{}/request",
+        hooks[0],
+        attempt["id"].as_str().unwrap()
+    );
+    let sent = expect_json(app.get(&path, &a).send().await.unwrap(), 200).await;
+    assert!(
+        sent["body"].as_str().unwrap().contains(r#""from":"a""#),
+        "{sent}"
+    );
 }
 
 #[tokio::test]

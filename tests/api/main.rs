@@ -20,6 +20,7 @@ mod health;
 mod hostile_receivers;
 mod integrations;
 mod isolation;
+mod migrations;
 mod openapi;
 mod secrets;
 mod ssrf;

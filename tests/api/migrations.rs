@@ -1,0 +1,114 @@
+//! Upgrading a database that already holds data: event ids become unique per organization on
+//! SQLite (tables rebuilt) and PostgreSQL (keys changed in place), and nothing is lost.
+
+use entity::{delivery, event};
+use kaanha_gateway::{
+    config::Config,
+    events::{self, NewEvent},
+    org::OrgId,
+    webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
+};
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ColumnTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter};
+use serde_json::json;
+
+use crate::database::TestDatabase;
+
+fn event_with_id(id: &str) -> NewEvent {
+    NewEvent {
+        id: Some(id.to_owned()),
+        event_type: "message.received",
+        timestamp: kaanha_gateway::time::now(),
+        data: json!({"messageId": id}),
+        except_webhook: None,
+    }
+}
+
+#[tokio::test]
+async fn a_database_from_before_keeps_its_data_and_takes_the_same_id_in_two_organizations() {
+    let database = TestDatabase::new().await;
+    let db = kaanha_gateway::db::connect(&Config::for_database(&database.url))
+        .await
+        .unwrap();
+    // The schema as it was before event ids were per organization, with data in it.
+    Migrator::up(&db, Some(3)).await.unwrap();
+    let (org_a, org_b) = (
+        OrgId::parse("org_a").unwrap(),
+        OrgId::parse("org_b").unwrap(),
+    );
+    let new_webhook = |name: &str| NewWebhook {
+        name: name.into(),
+        url: "https://example.com/hook".into(),
+        events: vec!["message.received"],
+        secret: None,
+        status: WebhookStatus::Active,
+        source: WebhookSource::Api,
+        filters: None,
+    };
+    let store = (u64::MAX, &Default::default());
+    let hook_a = webhooks::insert(&db, &org_a, new_webhook("a"), store)
+        .await
+        .unwrap();
+    webhooks::insert(&db, &org_b, new_webhook("b"), store)
+        .await
+        .unwrap();
+    let ids: Vec<String> = (0..50).map(|n| format!("wamid.{n}")).collect();
+    let batch = ids.iter().map(|id| event_with_id(id)).collect();
+    events::publish(&db, &org_a, batch, None).await.unwrap();
+    let (events_before, deliveries_before) = (
+        event::Entity::find().count(&db).await.unwrap(),
+        delivery::Entity::find().count(&db).await.unwrap(),
+    );
+    assert_eq!(
+        (events_before, deliveries_before),
+        (52, 52),
+        "two test events, fifty published"
+    );
+
+    Migrator::up(&db, None).await.unwrap();
+    assert_eq!(
+        event::Entity::find().count(&db).await.unwrap(),
+        events_before
+    );
+    assert_eq!(
+        delivery::Entity::find().count(&db).await.unwrap(),
+        deliveries_before
+    );
+    let stored = event::Entity::find_by_id(("wamid.7".to_owned(), "org_a".to_owned()))
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("kept");
+    assert!(stored.payload.contains(r#""messageId":"wamid.7""#));
+
+    // The same id in another organization is a new event; in the same one, a duplicate.
+    let (theirs, _) = events::publish(&db, &org_b, vec![event_with_id("wamid.7")], None)
+        .await
+        .unwrap();
+    assert!(!theirs[0].duplicate && theirs[0].deliveries == 1);
+    let (again, _) = events::publish(&db, &org_a, vec![event_with_id("wamid.7")], None)
+        .await
+        .unwrap();
+    assert!(again[0].duplicate);
+
+    // Deleting an event still takes its deliveries with it, and only its own organization's.
+    stored.delete(&db).await.unwrap();
+    let left = |org: &'static str| {
+        delivery::Entity::find()
+            .filter(delivery::Column::OrgId.eq(org))
+            .filter(delivery::Column::EventId.eq("wamid.7"))
+            .count(&db)
+    };
+    assert_eq!(left("org_a").await.unwrap(), 0);
+    assert_eq!(left("org_b").await.unwrap(), 1);
+    // And deleting a webhook, its deliveries.
+    webhooks::delete(&db, &org_a, &hook_a.row.id).await.unwrap();
+    assert_eq!(
+        delivery::Entity::find()
+            .filter(delivery::Column::OrgId.eq("org_a"))
+            .count(&db)
+            .await
+            .unwrap(),
+        0
+    );
+}
