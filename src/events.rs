@@ -286,7 +286,7 @@ fn reserve(
 ) {
     let lease_until = handoff.lease_until(now.timestamp_millis());
     for (index, delivery) in deliveries.iter_mut().enumerate().skip(first) {
-        if let Some(place) = handoff.reserve(&delivery.id, &delivery.webhook_id) {
+        if let Some(place) = handoff.reserve(delivery) {
             delivery.lease_until = Some(lease_until);
             reserved.push((index, place));
         }

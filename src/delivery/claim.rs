@@ -48,10 +48,32 @@ pub enum Reach {
 /// Rows a shallow claim reads, at most.
 const SHALLOW_SCAN: u64 = 2 * CANDIDATES;
 
-/// Leases due deliveries, oldest due first: at most `limit` in all and, per webhook, only as
-/// many as `room` says that webhook can take now (webhooks in `full` have none) — so a slow
-/// receiver's backlog is never claimed only to wait (or be handed back) while other webhooks'
-/// deliveries are due.
+/// Webhooks and organizations that have no room in this engine now: their due deliveries are
+/// skipped by the claim.
+#[derive(Debug, Default)]
+pub struct Full {
+    pub webhooks: Vec<String>,
+    pub orgs: Vec<String>,
+}
+
+impl Full {
+    pub fn is_empty(&self) -> bool {
+        self.webhooks.is_empty() && self.orgs.is_empty()
+    }
+}
+
+/// How many more deliveries a webhook's lane and its organization's share can take now.
+pub struct Room {
+    pub webhook: usize,
+    pub org: usize,
+}
+
+/// Leases due deliveries, oldest due first: at most `limit` in all and, per webhook and per
+/// organization, only as many as `room` says they can take now (those in `full` have none) — so
+/// a slow receiver's backlog is never claimed only to wait (or be handed back) while other
+/// webhooks' deliveries are due. Organizations take turns: one delivery of each organization
+/// with due deliveries, then a second of each, and so on, so when slots are scarce an
+/// organization with a backlog does not take them all.
 ///
 /// Candidates are read first (from the index alone: it carries every column read); the chosen
 /// rows are then leased by `lease`, so instances claiming at once never take the same row.
@@ -65,16 +87,18 @@ pub async fn claim_due(
     now_ms: i64,
     lease_ms: i64,
     limit: usize,
-    (full, reach): (&[String], Reach),
-    room: impl Fn(&str) -> usize,
+    (full, reach): (&Full, Reach),
+    room: impl Fn(&str, &str) -> Room,
 ) -> Result<Claimed, DbErr> {
     let window = (limit as u64 * CANDIDATES_PER_SLOT).clamp(64, CANDIDATES);
+    let columns = [
+        delivery::Column::Id,
+        delivery::Column::WebhookId,
+        delivery::Column::OrgId,
+        delivery::Column::DueAt,
+    ];
     let mut due = Query::select()
-        .columns([
-            delivery::Column::Id,
-            delivery::Column::WebhookId,
-            delivery::Column::DueAt,
-        ])
+        .columns(columns)
         .from(delivery::Entity)
         .cond_where(claimable(now_ms))
         .order_by(delivery::Column::DueAt, Order::Asc)
@@ -85,37 +109,66 @@ pub async fn claim_due(
         if reach == Reach::Shallow {
             due.limit(SHALLOW_SCAN);
         }
-        // A dead receiver's backlog must not fill the window others' deliveries are read from.
-        Query::select()
-            .columns([
-                delivery::Column::Id,
-                delivery::Column::WebhookId,
-                delivery::Column::DueAt,
-            ])
+        // A dead receiver's backlog, or an organization's, must not fill the window others'
+        // deliveries are read from.
+        let mut skipping = Query::select()
+            .columns(columns)
             .from_subquery(due, "due")
-            .and_where(
-                Expr::col(delivery::Column::WebhookId).is_not_in(full.iter().map(String::as_str)),
-            )
             .order_by(delivery::Column::DueAt, Order::Asc)
             .limit(window)
-            .to_owned()
+            .to_owned();
+        if !full.webhooks.is_empty() {
+            let webhooks = full.webhooks.iter().map(String::as_str);
+            skipping.and_where(Expr::col(delivery::Column::WebhookId).is_not_in(webhooks));
+        }
+        if !full.orgs.is_empty() {
+            let orgs = full.orgs.iter().map(String::as_str);
+            skipping.and_where(Expr::col(delivery::Column::OrgId).is_not_in(orgs));
+        }
+        skipping
     };
-    let mut chosen = Vec::new();
     let rows = db.query_all(&candidates).await?;
     let window_full = rows.len() as u64 == window;
-    // Room left per webhook, asked once per webhook seen.
-    let mut left: HashMap<String, usize> = HashMap::new();
+    // Each organization's candidates, oldest due first, in the order organizations first appear.
+    let mut by_org: Vec<(String, std::collections::VecDeque<(String, String)>)> = Vec::new();
     for row in rows {
-        if chosen.len() >= limit {
-            break;
-        }
         let id: String = row.try_get_by_index(0)?;
         let webhook_id: String = row.try_get_by_index(1)?;
-        let slots = left.entry(webhook_id).or_insert_with_key(|w| room(w));
-        if *slots > 0 {
-            *slots -= 1;
-            chosen.push(id);
+        let org_id: String = row.try_get_by_index(2)?;
+        match by_org.iter_mut().find(|(org, _)| *org == org_id) {
+            Some((_, queue)) => queue.push_back((id, webhook_id)),
+            None => by_org.push((org_id, [(id, webhook_id)].into())),
         }
+    }
+    // Room left per webhook and per organization, asked once each.
+    let mut webhook_left: HashMap<String, usize> = HashMap::new();
+    let mut org_left: HashMap<String, usize> = HashMap::new();
+    let mut chosen = Vec::new();
+    while chosen.len() < limit && !by_org.is_empty() {
+        by_org.retain_mut(|(org_id, queue)| {
+            // One of this organization's candidates this turn: the first its room allows.
+            while let Some((id, webhook_id)) = queue.pop_front() {
+                if chosen.len() >= limit {
+                    return false;
+                }
+                let org = org_left
+                    .entry(org_id.clone())
+                    .or_insert_with(|| room(&webhook_id, org_id).org);
+                if *org == 0 {
+                    return false;
+                }
+                let webhook = webhook_left
+                    .entry(webhook_id)
+                    .or_insert_with_key(|w| room(w, org_id).webhook);
+                if *webhook > 0 {
+                    *webhook -= 1;
+                    *org -= 1;
+                    chosen.push(id);
+                    return !queue.is_empty();
+                }
+            }
+            false
+        });
     }
     Ok(Claimed {
         deliveries: lease(db, now_ms, lease_ms, chosen).await?,
@@ -200,7 +253,7 @@ pub async fn release(db: &impl ConnectionTrait, ids: &[String]) -> Result<(), Db
 pub async fn next_due(
     db: &impl ConnectionTrait,
     now_ms: i64,
-    full: &[String],
+    full: &Full,
 ) -> Result<Option<i64>, DbErr> {
     let mut query = delivery::Entity::find()
         .select_only()
@@ -212,9 +265,13 @@ pub async fn next_due(
                 .add(delivery::Column::LeaseUntil.is_null())
                 .add(delivery::Column::LeaseUntil.lt(now_ms)),
         );
-    if !full.is_empty() {
-        query =
-            query.filter(delivery::Column::WebhookId.is_not_in(full.iter().map(String::as_str)));
+    if !full.webhooks.is_empty() {
+        let webhooks = full.webhooks.iter().map(String::as_str);
+        query = query.filter(delivery::Column::WebhookId.is_not_in(webhooks));
+    }
+    if !full.orgs.is_empty() {
+        let orgs = full.orgs.iter().map(String::as_str);
+        query = query.filter(delivery::Column::OrgId.is_not_in(orgs));
     }
     let next: Option<Option<i64>> = query.into_tuple().one(db).await?;
     Ok(next.flatten())

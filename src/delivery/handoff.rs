@@ -14,7 +14,7 @@ use std::sync::Arc;
 use entity::{delivery, webhook};
 use tokio::sync::{Semaphore, mpsc};
 
-use super::worker::{InFlightSlot, Lanes};
+use super::worker::{InFlightSlot, Lanes, Place};
 
 /// A place reserved in the engine for one delivery not yet written. Dropped unused (the
 /// publish failed), it gives the place back.
@@ -43,14 +43,15 @@ pub struct Handoff {
 }
 
 impl Handoff {
-    /// A place for this delivery, if its webhook's lane and the engine both have room now.
-    pub fn reserve(&self, delivery_id: &str, webhook_id: &str) -> Option<Reserved> {
+    /// A place for this delivery, if its webhook's lane, its organization's share and the
+    /// engine all have room now.
+    pub fn reserve(&self, delivery: &delivery::Model) -> Option<Reserved> {
         // A stopped engine takes nothing more: what is published while the server finishes
         // its last requests is left for a claim, not leased to an engine that is gone.
         if self.handed.is_closed() {
             return None;
         }
-        self.lanes.reserve(delivery_id, webhook_id)
+        self.lanes.reserve(Place::from(delivery))
     }
 
     /// The lease a reserved delivery is written with (Unix ms).

@@ -81,8 +81,8 @@ pub async fn prune(db: &DatabaseConnection, retention: Duration) -> Result<(u64,
         let removed = event::Entity::delete_many()
             .filter(
                 Expr::tuple([
-                    Expr::col(event::Column::OrgId).into(),
-                    Expr::col(event::Column::Id).into(),
+                    Expr::col(event::Column::OrgId),
+                    Expr::col(event::Column::Id),
                 ])
                 .in_subquery(batch),
             )

@@ -16,7 +16,7 @@ use tokio::{
 };
 
 use super::{
-    claim::{Claimed, Reach, claim_due, load_targets, next_due, release},
+    claim::{Claimed, Full, Reach, Room, claim_due, load_targets, next_due, release},
     client::{AttemptResult, Sender},
     handoff::{Handed, Handoff, Reserved},
     listen, prune,
@@ -51,6 +51,7 @@ pub struct EngineSettings {
     pub lease: Duration,
     pub concurrency: usize,
     pub per_webhook: usize,
+    pub per_org: usize,
     pub poll_interval: Duration,
     pub retention: Duration,
     pub health: HealthPolicy,
@@ -63,6 +64,7 @@ impl EngineSettings {
             lease: config.lease(),
             concurrency: config.worker_concurrency.max(1),
             per_webhook: config.webhook_concurrency.max(1),
+            per_org: config.limits.org_concurrency.max(1),
             poll_interval: config.poll_interval.max(Duration::from_millis(10)),
             retention: config.log_retention,
             health: config.health_policy(),
@@ -76,12 +78,13 @@ impl EngineSettings {
 /// the database sat idle 45 % of the time while each answer waited for the next claim.
 const CLAIM_AHEAD: usize = 2;
 
-/// Deliveries this instance holds: every one claimed and not yet recorded, and per webhook a
-/// lane of those not yet answered.
+/// Deliveries this instance holds: every one claimed and not yet recorded, per webhook a lane
+/// of those not yet answered, and per organization how many of those it has.
 #[derive(Default)]
 struct InFlight {
     deliveries: HashMap<String, String>,
     lanes: HashMap<String, Lane>,
+    orgs: HashMap<String, usize>,
 }
 
 /// One webhook's deliveries that are not answered yet: queued or sending.
@@ -94,9 +97,15 @@ struct Lane {
 
 impl InFlight {
     /// Takes a delivery on; returns its webhook's gate.
-    fn start(&mut self, delivery_id: &str, webhook_id: &str, per_webhook: usize) -> Arc<Semaphore> {
+    fn start(&mut self, delivery: Place<'_>, per_webhook: usize) -> Arc<Semaphore> {
+        let Place {
+            delivery_id,
+            webhook_id,
+            org_id,
+        } = delivery;
         self.deliveries
             .insert(delivery_id.to_owned(), webhook_id.to_owned());
+        *self.orgs.entry(org_id.to_owned()).or_default() += 1;
         let lane = self
             .lanes
             .entry(webhook_id.to_owned())
@@ -108,11 +117,17 @@ impl InFlight {
         lane.gate.clone()
     }
 
-    fn answered(&mut self, webhook_id: &str) {
+    fn answered(&mut self, webhook_id: &str, org_id: &str) {
         if let Some(lane) = self.lanes.get_mut(webhook_id) {
             lane.held -= 1;
             if lane.held == 0 {
                 self.lanes.remove(webhook_id);
+            }
+        }
+        if let Some(held) = self.orgs.get_mut(org_id) {
+            *held -= 1;
+            if *held == 0 {
+                self.orgs.remove(org_id);
             }
         }
     }
@@ -126,13 +141,45 @@ impl InFlight {
         self.lanes.get(webhook_id).map_or(0, |lane| lane.held)
     }
 
-    /// Webhooks with no room left: not worth reading candidates for.
-    fn full(&self, limit: usize) -> Vec<String> {
-        self.lanes
-            .iter()
-            .filter(|(_, lane)| lane.held >= limit)
-            .map(|(id, _)| id.clone())
-            .collect()
+    /// Deliveries held for an organization and not answered yet.
+    fn org_count(&self, org_id: &str) -> usize {
+        self.orgs.get(org_id).copied().unwrap_or(0)
+    }
+
+    /// Webhooks and organizations with no room left: not worth reading candidates for.
+    fn full(&self, per_webhook: usize, per_org: usize) -> Full {
+        Full {
+            webhooks: self
+                .lanes
+                .iter()
+                .filter(|(_, lane)| lane.held >= per_webhook)
+                .map(|(id, _)| id.clone())
+                .collect(),
+            orgs: self
+                .orgs
+                .iter()
+                .filter(|(_, held)| **held >= per_org)
+                .map(|(id, _)| id.clone())
+                .collect(),
+        }
+    }
+}
+
+/// Who a delivery is for: what its place in the engine is counted against.
+#[derive(Clone, Copy)]
+pub(super) struct Place<'a> {
+    pub delivery_id: &'a str,
+    pub webhook_id: &'a str,
+    pub org_id: &'a str,
+}
+
+impl<'a> From<&'a delivery::Model> for Place<'a> {
+    fn from(delivery: &'a delivery::Model) -> Self {
+        Self {
+            delivery_id: &delivery.id,
+            webhook_id: &delivery.webhook_id,
+            org_id: &delivery.org_id,
+        }
     }
 }
 
@@ -146,6 +193,7 @@ impl InFlight {
 pub struct InFlightSlot {
     delivery_id: String,
     webhook_id: String,
+    org_id: String,
     awaiting_answer: bool,
     sending: bool,
     _permit: OwnedSemaphorePermit,
@@ -166,7 +214,7 @@ impl InFlightSlot {
     fn answered(&mut self) {
         if std::mem::take(&mut self.awaiting_answer) {
             if let Ok(mut in_flight) = self.in_flight.lock() {
-                in_flight.answered(&self.webhook_id);
+                in_flight.answered(&self.webhook_id, &self.org_id);
             }
             if std::mem::take(&mut self.sending) {
                 self.metrics.in_flight.fetch_sub(1, Relaxed);
@@ -202,6 +250,9 @@ pub(super) struct Lanes {
     metrics: Arc<Metrics>,
     wake: Arc<Notify>,
     per_webhook: usize,
+    /// Most deliveries one organization may hold and not have answered: its share of the
+    /// engine, so a backlog or slow receivers of one never take every slot.
+    per_org: usize,
 }
 
 impl Lanes {
@@ -211,19 +262,23 @@ impl Lanes {
         self.per_webhook * CLAIM_AHEAD
     }
 
-    /// Takes a place for a delivery if a global slot is free and its webhook's lane has room.
-    pub(super) fn reserve(&self, delivery_id: &str, webhook_id: &str) -> Option<Reserved> {
+    /// Takes a place for a delivery if a global slot is free and both its webhook's lane and
+    /// its organization's share have room.
+    pub(super) fn reserve(&self, place: Place<'_>) -> Option<Reserved> {
         let permit = self.slots.clone().try_acquire_owned().ok()?;
         let gate = {
             let mut in_flight = self.in_flight.lock().unwrap();
-            if in_flight.count(webhook_id) >= self.held_per_webhook() {
+            if in_flight.count(place.webhook_id) >= self.held_per_webhook()
+                || in_flight.org_count(place.org_id) >= self.per_org
+            {
                 return None;
             }
-            in_flight.start(delivery_id, webhook_id, self.per_webhook)
+            in_flight.start(place, self.per_webhook)
         };
         let slot = InFlightSlot {
-            delivery_id: delivery_id.to_owned(),
-            webhook_id: webhook_id.to_owned(),
+            delivery_id: place.delivery_id.to_owned(),
+            webhook_id: place.webhook_id.to_owned(),
+            org_id: place.org_id.to_owned(),
             awaiting_answer: true,
             sending: false,
             _permit: permit,
@@ -270,6 +325,7 @@ impl Engine {
             metrics,
             wake,
             per_webhook: settings.per_webhook,
+            per_org: settings.per_org,
         };
         let (handed_tx, handed) = mpsc::unbounded_channel();
         Ok(Self {
@@ -372,9 +428,9 @@ impl Engine {
 
     async fn claim(&self, limit: usize) -> Result<Claimed, sea_orm::DbErr> {
         let now = time::now().timestamp_millis();
-        let held = self.lanes.held_per_webhook();
+        let (held, per_org) = (self.lanes.held_per_webhook(), self.lanes.per_org);
         let in_flight = self.lanes.in_flight.clone();
-        let full = in_flight.lock().unwrap().full(held);
+        let full = in_flight.lock().unwrap().full(held, per_org);
         let reach = {
             let mut last = self.last_deep_claim.lock().unwrap();
             if full.is_empty() || last.elapsed() >= DEEP_CLAIM_EVERY {
@@ -390,7 +446,13 @@ impl Engine {
             self.settings.lease.as_millis() as i64,
             limit,
             (&full, reach),
-            move |webhook_id| held.saturating_sub(in_flight.lock().unwrap().count(webhook_id)),
+            move |webhook_id, org_id| {
+                let in_flight = in_flight.lock().unwrap();
+                Room {
+                    webhook: held.saturating_sub(in_flight.count(webhook_id)),
+                    org: per_org.saturating_sub(in_flight.org_count(org_id)),
+                }
+            },
         )
         .await
     }
@@ -405,7 +467,7 @@ impl Engine {
             .in_flight
             .lock()
             .unwrap()
-            .full(self.lanes.held_per_webhook());
+            .full(self.lanes.held_per_webhook(), self.lanes.per_org);
         let now = time::now().timestamp_millis();
         match next_due(&self.db, now, &full).await {
             // Never sooner than MIN_WAIT, so a delivery due this very millisecond that another
@@ -459,7 +521,7 @@ impl Engine {
                 // Its event or webhook was deleted since: nothing to send; the lease runs out.
                 continue;
             };
-            let Some(reserved) = self.lanes.reserve(&delivery.id, &delivery.webhook_id) else {
+            let Some(reserved) = self.lanes.reserve(Place::from(&delivery)) else {
                 over_limit.push(delivery.id);
                 continue;
             };

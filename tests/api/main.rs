@@ -16,6 +16,7 @@ mod encryption;
 mod errors;
 mod events;
 mod express;
+mod fairness;
 mod health;
 mod hostile_receivers;
 mod integrations;
