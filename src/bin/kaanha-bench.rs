@@ -51,6 +51,8 @@ struct Args {
 }
 
 const CONCURRENCY: usize = 64;
+/// How long the noisy organization's receivers take to answer.
+const SLOW_ANSWER: Duration = Duration::from_millis(4500);
 
 /// The receiver's state: requests per path, plus what the latency, failure and backlog
 /// scenarios need.
@@ -61,6 +63,8 @@ struct Receiver {
     /// Microseconds since `start` is the clock publishers stamp events with.
     start: Instant,
     latencies_us: Mutex<Vec<u64>>,
+    /// The neighbours scenario's quiet organization: publish → receipt, microseconds.
+    quiet_us: Mutex<Vec<u64>>,
     /// While `false`, `/backlog` requests wait: the receiver is "down" (accepting, not answering).
     backlog_open: watch::Sender<bool>,
     flaky: Mutex<Flaky>,
@@ -83,18 +87,22 @@ async fn receive(req: &Request, body: poem::Body, receiver: Data<&Arc<Receiver>>
     let body = body.into_bytes().await.unwrap_or_default();
     let path = req.uri().path().to_owned();
     let receiver = *receiver;
-    if path == "/latency" {
+    if path == "/latency" || path == "/quiet" {
         let now = receiver.start.elapsed().as_micros() as u64;
         if let Some(sent) = serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|v| v["data"]["t"].as_u64())
         {
-            receiver
-                .latencies_us
-                .lock()
-                .unwrap()
-                .push(now.saturating_sub(sent));
+            let latencies = match path.as_str() {
+                "/latency" => &receiver.latencies_us,
+                _ => &receiver.quiet_us,
+            };
+            latencies.lock().unwrap().push(now.saturating_sub(sent));
         }
+    } else if path.starts_with("/slow/") {
+        // The neighbours scenario's noisy organization: a receiver as slow as the one that
+        // once delayed another organization's test delivery by 17 s.
+        tokio::time::sleep(SLOW_ANSWER).await;
     } else if path == "/backlog" {
         let mut open = receiver.backlog_open.subscribe();
         let _ = open.wait_for(|open| *open).await;
@@ -135,6 +143,7 @@ impl Receiver {
             counts: Mutex::default(),
             start: Instant::now(),
             latencies_us: Mutex::default(),
+            quiet_us: Mutex::default(),
             backlog_open: watch::Sender::new(true),
             flaky: Mutex::default(),
         }
@@ -181,6 +190,8 @@ struct Gateway {
     pid: u32,
     base: String,
     key: String,
+    /// A key of another organization, for the neighbours scenario.
+    quiet_key: String,
     client: reqwest::Client,
     cleanup: Option<(String, String)>,
     dir: Option<std::path::PathBuf>,
@@ -234,20 +245,15 @@ async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
             )
         }
     };
-    let key = Command::new(&bin)
-        .args([
-            "api-key",
-            "create",
-            "--org",
-            "bench",
-            "--name",
-            "bench",
-            "--scopes",
-            "webhooks,events:publish",
-        ])
-        .env("KAANHA_DATABASE_URL", &database_url)
-        .output()?;
-    let key = String::from_utf8(key.stdout)?.trim().to_owned();
+    let key_for = |org: &str| -> anyhow::Result<String> {
+        let key = Command::new(&bin)
+            .args(["api-key", "create", "--org", org, "--name", "bench"])
+            .args(["--scopes", "webhooks,events:publish"])
+            .env("KAANHA_DATABASE_URL", &database_url)
+            .output()?;
+        Ok(String::from_utf8(key.stdout)?.trim().to_owned())
+    };
+    let (key, quiet_key) = (key_for("bench")?, key_for("bench-quiet")?);
     let port = free_port();
     let child = Command::new(&bin)
         .env("KAANHA_DATABASE_URL", &database_url)
@@ -257,6 +263,9 @@ async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
         .env("KAANHA_DB_MAX_CONNECTIONS", "16")
         .env("KAANHA_WEBHOOK_CONCURRENCY", CONCURRENCY.to_string())
         .env("KAANHA_MAX_BATCH_BYTES", (32 * 1024 * 1024).to_string())
+        // The scale scenario makes 10,000 webhooks in one organization, each with its test event.
+        .env("KAANHA_MAX_WEBHOOKS_PER_ORG", "100000")
+        .env("KAANHA_MANUAL_SENDS_PER_MINUTE", "1000000")
         // Retries a second apart, so the failure scenario ends within the run.
         .env("KAANHA_RETRY_SCHEDULE", "1s,1s,1s,1s,1s,1s,1s,1s")
         // The backlog scenario's receiver holds its first requests until it comes "up".
@@ -281,6 +290,7 @@ async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
         child,
         base,
         key,
+        quiet_key,
         client,
         cleanup,
         dir,
@@ -565,6 +575,7 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     rows.push(backlog(&gateway, &counts, sizes.backlog, ceiling).await?);
+    rows.extend(neighbours(&gateway, &counts, sizes.neighbours).await?);
 
     gateway.drop_database().await;
     report(&args, &rows)
@@ -583,6 +594,8 @@ struct Sizes {
     scale: [usize; 3],
     scale_deliveries: usize,
     backlog: usize,
+    /// Noisy organization's webhooks and events each; quiet organization's events.
+    neighbours: (usize, usize, usize),
 }
 
 impl Sizes {
@@ -597,6 +610,7 @@ impl Sizes {
         scale: [1, 10, 100],
         scale_deliveries: 2_000,
         backlog: 20_000,
+        neighbours: (100, 20, 100),
     };
     const FULL: Sizes = Sizes {
         raw: 50_000,
@@ -609,6 +623,7 @@ impl Sizes {
         scale: [1, 100, 10_000],
         scale_deliveries: 20_000,
         backlog: 200_000,
+        neighbours: (1_200, 5, 500),
     };
 }
 
@@ -843,6 +858,91 @@ async fn backlog(
         rss_kib(gateway.pid, "VmHWM:") as f64 / 1024.0
     );
     Ok(row)
+}
+
+/// One organization publishes at a steady 50 events/s to a fast receiver, alone and then while
+/// another organization has a backlog at 1,200 (quick: 100) webhooks whose receivers take 4.5 s
+/// to answer: its publish → receipt latency both ways, and their ratio.
+async fn neighbours(
+    gateway: &Gateway,
+    receiver: &Arc<Receiver>,
+    (noisy_hooks, noisy_events, quiet_events): (usize, usize, usize),
+) -> anyhow::Result<Vec<Row>> {
+    let body = json!({"name": "quiet", "url": format!("{}/quiet", receiver.base), "events": ["message.delivered"]});
+    let url = format!("{}/api/webhooks", gateway.base);
+    post_json(
+        &gateway.client,
+        url,
+        &gateway.quiet_key,
+        &body,
+        201,
+        "creating a webhook",
+    )
+    .await?;
+    receiver.wait("/quiet", 1, Duration::from_secs(10)).await;
+    let alone = quiet_run(gateway, receiver, quiet_events).await?;
+    for hook in 0..noisy_hooks {
+        let url = format!("{}/slow/{hook}", receiver.base);
+        gateway.webhook(&url, "conversation.resolved").await?;
+    }
+    // Each event goes to every one of the noisy organization's webhooks.
+    gateway
+        .publish_batches("conversation.resolved", noisy_events)
+        .await?;
+    let beside = quiet_run(gateway, receiver, quiet_events).await?;
+    let p99 = |run: &[u64]| run[((run.len() - 1) as f64 * 0.99) as usize] as f64 / 1000.0;
+    let p50 = |run: &[u64]| run[run.len() / 2] as f64 / 1000.0;
+    let mut rows = Vec::new();
+    for (name, run) in [("alone", &alone), ("beside a noisy organization", &beside)] {
+        let mut row = row(
+            &format!("neighbours: quiet organization {name}, publish → receipt at 50/s"),
+            run.len() as u64,
+            Duration::from_secs_f64(run.len() as f64 / 50.0),
+            None,
+        );
+        row.detail = format!("p50 {:.1} ms, p99 {:.1} ms", p50(run), p99(run));
+        rows.push(row);
+    }
+    let noisy = noisy_hooks * noisy_events;
+    rows[1].detail += &format!(
+        " (noisy: {noisy} deliveries to {noisy_hooks} webhooks answering in 4.5 s; p99 {:.2}× alone)",
+        p99(&beside) / p99(&alone)
+    );
+    Ok(rows)
+}
+
+/// The quiet organization's events, one `POST /api/events` each at 50/s; their latencies,
+/// sorted.
+async fn quiet_run(
+    gateway: &Gateway,
+    receiver: &Arc<Receiver>,
+    events: usize,
+) -> anyhow::Result<Vec<u64>> {
+    receiver.quiet_us.lock().unwrap().clear();
+    let before = receiver.get("/quiet");
+    let mut ticks = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..events {
+        ticks.tick().await;
+        let t = receiver.start.elapsed().as_micros() as u64;
+        let event = json!({"event": "message.delivered", "data": {"t": t}});
+        let url = format!("{}/api/events", gateway.base);
+        post_json(
+            &gateway.client,
+            url,
+            &gateway.quiet_key,
+            &event,
+            202,
+            "quiet publish",
+        )
+        .await?;
+    }
+    receiver
+        .wait("/quiet", before + events as u64, Duration::from_secs(120))
+        .await
+        .ok_or_else(|| anyhow::anyhow!("the quiet organization's events did not all arrive"))?;
+    let mut latencies = std::mem::take(&mut *receiver.quiet_us.lock().unwrap());
+    latencies.sort_unstable();
+    Ok(latencies)
 }
 
 /// A line of `/proc/<pid>/status`, in KiB (0 where there is no such file).

@@ -51,7 +51,7 @@ pub struct Limits {
     #[arg(
         long,
         env = "KAANHA_ORG_CONCURRENCY",
-        default_value_t = 64,
+        default_value_t = 128,
         global = true
     )]
     pub org_concurrency: usize,
