@@ -55,6 +55,7 @@ export KAANHA_UPSTREAM_JWT_SECRET=schemathesis-upstream-secret-0123456789abcdef
 # schemathesis sends bad credentials by the hundred from one address; the throttle would answer
 # 429 to most of the run (it has its own test in the suite).
 export KAANHA_AUTH_FAILURES_PER_MINUTE=0
+export KAANHA_AUTH_FAILURE_DELAY=0s
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 key=$("$bin" api-key create --org schemathesis --name schemathesis \
   --scopes webhooks,integrations,events:publish,api-keys 2>/dev/null)

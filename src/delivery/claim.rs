@@ -2,7 +2,10 @@
 //! workers never hold the same delivery, and a dead worker's deliveries come back when the
 //! lease runs out.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::Arc,
+};
 
 use entity::{delivery, event, webhook};
 use sea_orm::{
@@ -130,15 +133,17 @@ pub async fn claim_due(
     let rows = db.query_all(&candidates).await?;
     let window_full = rows.len() as u64 == window;
     // Each organization's candidates, oldest due first, in the order organizations first appear.
-    let mut by_org: Vec<(String, std::collections::VecDeque<(String, String)>)> = Vec::new();
+    let mut by_org: Vec<(String, VecDeque<(String, String)>)> = Vec::new();
+    let mut position: HashMap<String, usize> = HashMap::new();
     for row in rows {
         let id: String = row.try_get_by_index(0)?;
         let webhook_id: String = row.try_get_by_index(1)?;
         let org_id: String = row.try_get_by_index(2)?;
-        match by_org.iter_mut().find(|(org, _)| *org == org_id) {
-            Some((_, queue)) => queue.push_back((id, webhook_id)),
-            None => by_org.push((org_id, [(id, webhook_id)].into())),
-        }
+        let at = *position.entry(org_id.clone()).or_insert_with(|| {
+            by_org.push((org_id, VecDeque::new()));
+            by_org.len() - 1
+        });
+        by_org[at].1.push_back((id, webhook_id));
     }
     // Room left per webhook and per organization, asked once each.
     let mut webhook_left: HashMap<String, usize> = HashMap::new();

@@ -11,7 +11,11 @@ async fn liveness_and_readiness_answer_ok_without_credentials() {
 
 #[tokio::test]
 async fn the_console_is_served_from_the_binary_with_a_strict_content_security_policy() {
-    let app = crate::helpers::spawn_app().await;
+    let app = crate::helpers::spawn_app_with(crate::helpers::AppOptions {
+        tweak: |config| config.security.frame_ancestors = "'self' https://app.kaanha.ai".into(),
+        ..Default::default()
+    })
+    .await;
     for (path, content_type) in [
         ("/console", "text/html"),
         ("/console/console.js", "text/javascript"),
@@ -31,6 +35,10 @@ async fn the_console_is_served_from_the_binary_with_a_strict_content_security_po
         assert!(
             csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"),
             "{csp}"
+        );
+        assert!(
+            csp.ends_with("frame-ancestors 'self' https://app.kaanha.ai"),
+            "only the configured origins may frame it: {csp}"
         );
         // The SVG namespace is a name and the URL field's placeholder a hint: neither is
         // fetched. Anything else absolute would be.

@@ -200,11 +200,18 @@ async fn another_organizations_ids_answer_404_on_every_route_and_change_nothing(
     .await;
     let second = second_key["key"].as_str().unwrap();
     expect_json(app.get("/api/webhooks", second).send().await.unwrap(), 200).await;
+    // The owner's own test event (sent when its webhook was made) arrives; no other does.
+    let owner_tests =
+        |r: &crate::receiver::Received| r.path == "/owner" && r.event() == "webhook.test";
+    receiver
+        .wait_for(1, Duration::from_secs(10), owner_tests)
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         receiver
             .received()
             .iter()
-            .filter(|r| r.path == "/owner" && r.event() == "webhook.test")
+            .filter(|r| owner_tests(r))
             .count(),
         1,
         "no test event was sent on the intruder's behalf"

@@ -185,6 +185,13 @@ async fn no_key_secret_or_token_appears_in_the_log_or_in_an_error_body() {
     let _ = gateway.wait();
     let log = std::fs::read_to_string(&log_path).unwrap();
     assert!(log.lines().count() > 20, "the gateway logged: {log}");
+    // Settings for development only, and secrets stored in plain text, are said at start.
+    for warning in [
+        "KAANHA_ALLOW_PRIVATE_TARGETS is on",
+        "KAANHA_ENCRYPTION_KEY is not set",
+    ] {
+        assert!(log.contains(warning), "no warning `{warning}` at start");
+    }
     let secrets = [
         ("the API key", key.as_str()),
         ("the key's secret part", key.trim_start_matches("kgw_")),
