@@ -1,0 +1,251 @@
+//! The gateway under test: the release binary on its own temporary database, and the calls the
+//! scenarios make to it.
+
+use std::{
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
+
+use crate::{
+    Args, Db,
+    receiver::{CONCURRENCY, Receiver},
+};
+
+pub struct Gateway {
+    pub child: Child,
+    pub pid: u32,
+    pub base: String,
+    pub key: String,
+    /// A key of another organization, for the neighbours scenario.
+    pub quiet_key: String,
+    pub client: reqwest::Client,
+    pub cleanup: Option<(String, String)>,
+    pub dir: Option<std::path::PathBuf>,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
+    let bin = std::env::current_exe()?.with_file_name("kaanha-gateway");
+    anyhow::ensure!(
+        bin.exists(),
+        "{} is missing: build the gateway beside the benchmark with `cargo build --release --workspace`",
+        bin.display()
+    );
+    let (database_url, cleanup, dir) = match args.db {
+        Db::Sqlite => {
+            let dir =
+                std::env::temp_dir().join(format!("kgw-bench-{}", uuid::Uuid::now_v7().simple()));
+            std::fs::create_dir_all(&dir)?;
+            (
+                format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+                None,
+                Some(dir),
+            )
+        }
+        Db::Postgres => {
+            let name = format!("kgw_bench_{}", uuid::Uuid::now_v7().simple());
+            let admin = sea_orm::Database::connect(&args.postgres_url).await?;
+            sea_orm::ConnectionTrait::execute_unprepared(
+                &admin,
+                &format!("CREATE DATABASE {name}"),
+            )
+            .await?;
+            let mut url = url::Url::parse(&args.postgres_url)?;
+            url.set_path(&name);
+            (
+                url.to_string(),
+                Some((args.postgres_url.clone(), name)),
+                None,
+            )
+        }
+    };
+    let key_for = |org: &str| -> anyhow::Result<String> {
+        let key = Command::new(&bin)
+            .args(["api-key", "create", "--org", org, "--name", "bench"])
+            .args(["--scopes", "webhooks,events:publish"])
+            .env("KAANHA_DATABASE_URL", &database_url)
+            .output()?;
+        Ok(String::from_utf8(key.stdout)?.trim().to_owned())
+    };
+    let (key, quiet_key) = (key_for("bench")?, key_for("bench-quiet")?);
+    let port = free_port();
+    let child = Command::new(&bin)
+        .env("KAANHA_DATABASE_URL", &database_url)
+        .env("KAANHA_BIND", format!("127.0.0.1:{port}"))
+        .env("KAANHA_ALLOW_PRIVATE_TARGETS", "true")
+        .env("KAANHA_LOG", &args.gateway_log)
+        .env("KAANHA_DB_MAX_CONNECTIONS", "16")
+        .env("KAANHA_WEBHOOK_CONCURRENCY", CONCURRENCY.to_string())
+        .env("KAANHA_MAX_BATCH_BYTES", (32 * 1024 * 1024).to_string())
+        // The scale scenario makes 10,000 webhooks in one organization, each with its test event.
+        .env("KAANHA_MAX_WEBHOOKS_PER_ORG", "100000")
+        .env("KAANHA_MANUAL_SENDS_PER_MINUTE", "1000000")
+        // Retries a second apart, so the failure scenario ends within the run.
+        .env("KAANHA_RETRY_SCHEDULE", "1s,1s,1s,1s,1s,1s,1s,1s")
+        // The backlog scenario's receiver holds its first requests until it comes "up".
+        .env("KAANHA_DELIVERY_TIMEOUT", "300s")
+        .stdout(Stdio::null())
+        .spawn()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(Gateway {
+        pid: child.id(),
+        child,
+        base,
+        key,
+        quiet_key,
+        client,
+        cleanup,
+        dir,
+    })
+}
+
+impl Gateway {
+    pub async fn webhook(&self, url: &str, event: &str) -> anyhow::Result<()> {
+        let body = json!({"name": "bench", "url": url, "events": [event]});
+        let url = format!("{}/api/webhooks", self.base);
+        post_json(
+            &self.client,
+            url,
+            &self.key,
+            &body,
+            201,
+            "creating a webhook",
+        )
+        .await
+    }
+
+    /// Subscribes `path` on the receiver to `event`, and waits for the webhook's test event.
+    pub async fn subscribe(
+        &self,
+        receiver: &Receiver,
+        path: &str,
+        event: &str,
+    ) -> anyhow::Result<()> {
+        self.webhook(&format!("{}{path}", receiver.base), event)
+            .await?;
+        receiver.wait(path, 1, Duration::from_secs(10)).await;
+        Ok(())
+    }
+
+    pub async fn publish_batches(&self, event: &str, total: usize) -> anyhow::Result<()> {
+        for start in (0..total).step_by(1000) {
+            let events: Vec<Value> = (start..(start + 1000).min(total))
+                .map(|i| json!({"event": event, "data": {"n": i, "text": "Hi, I need help with my order"}}))
+                .collect();
+            let url = format!("{}/api/events/batch", self.base);
+            let body = json!({"events": events});
+            post_json(&self.client, url, &self.key, &body, 202, "batch publish").await?;
+        }
+        Ok(())
+    }
+
+    pub async fn drop_database(&mut self) {
+        if let Some((server, name)) = self.cleanup.take()
+            && let Ok(admin) = sea_orm::Database::connect(&server).await
+        {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            let _ = sea_orm::ConnectionTrait::execute_unprepared(
+                &admin,
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            )
+            .await;
+        }
+    }
+}
+
+/// POSTs JSON to the gateway's API with the bench's key; an answer other than `expect` is an
+/// error naming `what`.
+pub async fn post_json(
+    client: &reqwest::Client,
+    url: String,
+    key: &str,
+    body: &Value,
+    expect: u16,
+    what: &str,
+) -> anyhow::Result<()> {
+    let answer = client
+        .post(url)
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await?;
+    anyhow::ensure!(
+        answer.status() == expect,
+        "{what} answered {}",
+        answer.status()
+    );
+    Ok(())
+}
+
+/// Runs `total` jobs at `CONCURRENCY`; their wall time.
+pub async fn concurrently<F, Fut>(total: usize, job: F) -> anyhow::Result<Duration>
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let job = Arc::new(job);
+    let slots = Arc::new(Semaphore::new(CONCURRENCY));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..total {
+        let permit = slots.clone().acquire_owned().await?;
+        let job = job.clone();
+        tasks.spawn(async move {
+            let result = job(i).await;
+            drop(permit);
+            result
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result??;
+    }
+    Ok(started.elapsed())
+}
+
+/// A line of `/proc/<pid>/status`, in KiB (0 where there is no such file).
+pub fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(field))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
