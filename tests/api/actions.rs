@@ -1,0 +1,313 @@
+//! Actions: listed only with an upstream, forwarded with a short-lived token of their own, and
+//! kept from leaving their path, their size or their route (no ambient proxy).
+
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::discovery::{WAIT, describe};
+use crate::{
+    crash::{BIN, free_port, wait_ready},
+    database::TestDatabase,
+    helpers::{
+        AppOptions, JWT_SECRET, UPSTREAM_JWT_SECRET, expect_json, expect_problem, http_client,
+        invalid_fields, spawn_app, spawn_app_with,
+    },
+    receiver::{Answer, Receiver},
+};
+
+#[tokio::test]
+async fn without_an_upstream_actions_are_listed_as_unavailable_and_answer_503() {
+    let app = spawn_app().await;
+    let key = app.api_key("org_a", &[]).await;
+    let send = json!({"phone": "+919876543210", "text": "hi"});
+    let problem = expect_problem(
+        app.post("/api/integrations/actions/send_message", &key, &send)
+            .send()
+            .await
+            .unwrap(),
+        503,
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("KAANHA_UPSTREAM_URL")
+    );
+    // Validation still comes first, so a client learns what is wrong with its input.
+    let problem = expect_problem(
+        app.post(
+            "/api/integrations/actions/send_message",
+            &key,
+            &json!({"text": 5}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(invalid_fields(&problem), ["phone", "text"]);
+    expect_problem(
+        app.post("/api/integrations/actions/launch_rocket", &key, &json!({}))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn actions_are_forwarded_upstream_with_a_short_lived_token_naming_org_and_key() {
+    let upstream = Receiver::start().await;
+    upstream.answer_with(Answer {
+        body: r#"{"id": "clx9", "tags": ["vip"]}"#.into(),
+        ..Answer::status(200)
+    });
+    let app = spawn_app_with(AppOptions {
+        upstream_url: Some(upstream.url.clone()),
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &[]).await;
+    let me = expect_json(
+        app.get("/api/integrations/me", &key).send().await.unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(describe(&app, &key).await["actionsAvailable"], true);
+
+    let input = json!({"contactId": "clx9", "tags": ["vip"]});
+    let answer = expect_json(
+        app.post("/api/integrations/actions/tag_contact", &key, &input)
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(answer, json!({"id": "clx9", "tags": ["vip"]}));
+    let call = upstream.wait_for(1, WAIT, |_| true).await.remove(0);
+    assert_eq!(call.path, "/api/contacts/clx9/tags");
+    assert_eq!(
+        call.json(),
+        json!({"contactId": "clx9", "tags": ["vip"], "mode": "add"}),
+        "defaults filled in"
+    );
+    let token = call
+        .header("authorization")
+        .strip_prefix("Bearer ")
+        .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "aud"]);
+    validation.set_audience(&["kaanha-platform-api"]);
+    let claims = jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(UPSTREAM_JWT_SECRET.as_bytes()),
+        &validation,
+    )
+    .unwrap()
+    .claims;
+    let signed_with_the_service_secret = jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(JWT_SECRET.as_bytes()),
+        &validation,
+    );
+    assert!(
+        signed_with_the_service_secret.is_err(),
+        "the upstream token has its own secret"
+    );
+    assert_eq!(claims["org"], "org_a");
+    assert_eq!(claims["sub"], me["keyId"]);
+    assert_eq!(claims["action"], "tag_contact");
+    assert!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap() <= 60);
+
+    upstream.answer_with(Answer {
+        body: "contact not found".into(),
+        ..Answer::status(404)
+    });
+    let problem = expect_problem(
+        app.post("/api/integrations/actions/tag_contact", &key, &input)
+            .send()
+            .await
+            .unwrap(),
+        502,
+    )
+    .await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("404") && detail.contains("contact not found"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_is_a_502_with_the_reason() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(AppOptions {
+        upstream_url: Some(format!("http://127.0.0.1:{closed}")),
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &[]).await;
+    let input = json!({"amount": 10.5});
+    let problem = expect_problem(
+        app.post(
+            "/api/integrations/actions/create_payment_link",
+            &key,
+            &input,
+        )
+        .send()
+        .await
+        .unwrap(),
+        502,
+    )
+    .await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{problem}"
+    );
+}
+
+#[tokio::test]
+async fn path_parameters_that_would_leave_their_segment_are_refused() {
+    let upstream = Receiver::start().await;
+    upstream.answer_with(Answer {
+        body: "{}".into(),
+        ..Answer::status(200)
+    });
+    let app = spawn_app_with(AppOptions {
+        upstream_url: Some(format!("{}/v1", upstream.url)),
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &[]).await;
+    for contact in ["..", ".", "a/b", "..%2f", "a\\b", "%2e%2e", "a?b", "a#b"] {
+        let input = json!({"contactId": contact, "name": "x"});
+        let problem = expect_problem(
+            app.post("/api/integrations/actions/update_contact", &key, &input)
+                .send()
+                .await
+                .unwrap(),
+            422,
+        )
+        .await;
+        assert_eq!(
+            invalid_fields(&problem),
+            ["contactId"],
+            "{contact}: {problem}"
+        );
+    }
+    assert!(upstream.received().is_empty(), "nothing went upstream");
+    // A good one lands in its own segment, below the base path.
+    let input = json!({"contactId": "clx.9~a:b-c_d", "name": "x"});
+    let answer = app
+        .post("/api/integrations/actions/update_contact", &key, &input)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(
+        upstream.received()[0].path,
+        "/v1/api/contacts/clx.9~a:b-c_d"
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_answer_over_the_cap_is_a_502_saying_so() {
+    let upstream = Receiver::start().await;
+    upstream.answer_with(Answer {
+        body: format!("{{\"padding\": \"{}\"}}", "x".repeat(64 * 1024)),
+        ..Answer::status(200)
+    });
+    let app = spawn_app_with(AppOptions {
+        upstream_url: Some(upstream.url.clone()),
+        tweak: |config| config.security.upstream_max_body_bytes = 16 * 1024,
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &[]).await;
+    let problem = expect_problem(
+        app.post(
+            "/api/integrations/actions/create_payment_link",
+            &key,
+            &json!({"amount": 10}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        502,
+    )
+    .await;
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains("larger than 16384 bytes"), "{detail}");
+}
+
+#[tokio::test]
+async fn the_upstream_token_ignores_proxy_variables_and_goes_straight_to_the_platform() {
+    let upstream = Receiver::start().await;
+    upstream.answer_with(Answer {
+        body: "{}".into(),
+        ..Answer::status(200)
+    });
+    let proxy = Receiver::start().await;
+    let database = TestDatabase::new().await;
+    let created = Command::new(BIN)
+        .args([
+            "api-key",
+            "create",
+            "--org",
+            "org_a",
+            "--name",
+            "proxy test",
+        ])
+        .env("KAANHA_DATABASE_URL", &database.url)
+        .output()
+        .unwrap();
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut gateway = Command::new(BIN)
+        .env("KAANHA_DATABASE_URL", &database.url)
+        .env("KAANHA_BIND", format!("127.0.0.1:{port}"))
+        .env("KAANHA_UPSTREAM_URL", &upstream.url)
+        .env(
+            "KAANHA_UPSTREAM_JWT_SECRET",
+            "an-upstream-secret-of-32-bytes-or-more",
+        )
+        .env("HTTP_PROXY", &proxy.url)
+        .env("http_proxy", &proxy.url)
+        .env("HTTPS_PROXY", &proxy.url)
+        .env("ALL_PROXY", &proxy.url)
+        .env("KAANHA_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = http_client();
+    wait_ready(&client, &base).await;
+    let answer = client
+        .post(format!(
+            "{base}/api/integrations/actions/create_payment_link"
+        ))
+        .bearer_auth(&key)
+        .json(&json!({"amount": 10}))
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    assert_eq!(status, 200);
+    assert_eq!(upstream.received().len(), 1, "the platform got the action");
+    assert!(proxy.received().is_empty(), "the proxy saw nothing");
+}
