@@ -60,6 +60,10 @@ impl Published {
     }
 }
 
+/// The fields of every delivery's body, in the order they are sent: the document's, plus `id`.
+/// Discovery reports this list; a test holds it to what `envelope` writes.
+pub const ENVELOPE_FIELDS: [&str; 5] = ["id", "event", "organizationId", "timestamp", "data"];
+
 /// The body every delivery of an event sends, in the document's field order, plus `id`.
 #[derive(Serialize)]
 struct Envelope<'a> {
@@ -459,4 +463,17 @@ pub async fn recent_payloads(
         .into_tuple()
         .all(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_envelope_sends_exactly_the_listed_fields_in_order() {
+        let org = OrgId::parse("org_a").unwrap();
+        let body = envelope("e1", "message.received", &org, time::now(), &Value::Null);
+        let sent: serde_json::Map<String, Value> = serde_json::from_str(&body).unwrap();
+        assert!(sent.keys().map(String::as_str).eq(ENVELOPE_FIELDS));
+    }
 }

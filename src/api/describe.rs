@@ -68,11 +68,26 @@ struct Route {
     path: String,
 }
 
-fn route(method: &str, path: &str) -> Route {
-    Route {
-        method: method.into(),
-        path: path.into(),
-    }
+/// The method and path of one of the API's operations, as the OpenAPI document states them, so
+/// discovery can never name a route the gateway does not serve.
+fn route(operation_id: &str) -> Route {
+    static SPEC: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+        serde_json::from_str(&crate::api::spec_json()).expect("the spec is JSON")
+    });
+    let found = SPEC["paths"].as_object().and_then(|paths| {
+        paths.iter().find_map(|(path, operations)| {
+            operations
+                .as_object()?
+                .iter()
+                .find_map(|(method, operation)| {
+                    (operation["operationId"] == operation_id).then(|| Route {
+                        method: method.to_uppercase(),
+                        path: path.clone(),
+                    })
+                })
+        })
+    });
+    found.unwrap_or_else(|| panic!("no operation `{operation_id}` in the spec"))
 }
 
 #[derive(Debug, Clone, Object)]
@@ -272,11 +287,12 @@ fn trigger(event: &EventType, org_example: &str) -> Trigger {
         "timestamp": "2026-03-24T10:30:00.000Z",
         "data": event.sample(),
     });
+    let [id, event_type, organization, timestamp, _data] = crate::events::ENVELOPE_FIELDS;
     let envelope = [
-        ("id", "Event ID", "string", true),
-        ("event", "Event Type", "string", false),
-        ("organizationId", "Organization ID", "string", false),
-        ("timestamp", "Timestamp", "datetime", false),
+        (id, "Event ID", "string", true),
+        (event_type, "Event Type", "string", false),
+        (organization, "Organization ID", "string", false),
+        (timestamp, "Timestamp", "datetime", false),
     ];
     let mut output_fields: Vec<OutputFieldOut> = envelope
         .iter()
@@ -298,10 +314,11 @@ fn trigger(event: &EventType, org_example: &str) -> Trigger {
         input_fields: event.filters.iter().map(|f| field_out(&f.field)).collect(),
         output_fields,
         sample,
-        samples: route(
-            "GET",
-            &format!("/api/integrations/triggers/{}/samples", event.name),
-        ),
+        samples: {
+            let mut samples = route("triggerSamples");
+            samples.path = samples.path.replace("{event}", event.name);
+            samples
+        },
     }
 }
 
@@ -312,8 +329,8 @@ fn action_out(action: &Action) -> ActionOut {
         noun: action.noun.into(),
         label: action.label.into(),
         description: action.description.into(),
-        method: "POST".into(),
-        path: format!("/api/integrations/actions/{}", action.key),
+        method: route("runAction").method,
+        path: route("runAction").path.replace("{key}", action.key),
         input_fields: action.input_fields.iter().map(field_out).collect(),
         output_fields: outputs("", action.output_fields()).collect(),
         sample: action.sample(),
@@ -360,12 +377,12 @@ pub fn document(config: &Config, actions_available: bool, base_url: &str) -> Des
                     "An organization API key (kgw_...) with the integrations scope.",
                 ))
             }],
-            test: route("GET", "/api/integrations/me"),
+            test: route("me"),
             connection_label: "label".into(),
         },
         subscriptions: SubscriptionInfo {
             platforms: vec!["zapier".into(), "make".into(), "n8n".into()],
-            subscribe: route("POST", "/api/integrations/{platform}/hooks"),
+            subscribe: route("subscribeHook"),
             body: vec![
                 required(text(
                     "targetUrl",
@@ -402,21 +419,22 @@ pub fn document(config: &Config, actions_available: bool, base_url: &str) -> Des
             ]
             .map(String::from)
             .to_vec(),
-            get: route("GET", "/api/integrations/{platform}/hooks/{id}"),
-            list: route(
-                "GET",
-                "/api/integrations/{platform}/hooks?target_url={targetUrl}",
-            ),
-            unsubscribe: route("DELETE", "/api/integrations/{platform}/hooks/{id}"),
+            get: route("getHook"),
+            list: {
+                let mut list = route("listHooks");
+                list.path.push_str("?target_url={targetUrl}");
+                list
+            },
+            unsubscribe: route("unsubscribeHook"),
         },
         delivery: DeliveryInfo {
             method: "POST".into(),
             content_type: "application/json".into(),
-            envelope: ["id", "event", "organizationId", "timestamp", "data"]
-                .map(String::from)
-                .to_vec(),
-            idempotency_key: "id".into(),
-            signature_header: "X-Kaanha-Signature".into(),
+            envelope: crate::events::ENVELOPE_FIELDS.map(String::from).to_vec(),
+            idempotency_key: crate::events::ENVELOPE_FIELDS[0].into(),
+            signature_header: crate::delivery::headers::display(
+                crate::delivery::headers::SIGNATURE,
+            ),
             signature: "sha256=<lowercase hex HMAC-SHA256(secret, raw body)>".into(),
             standard_webhooks: true,
             retry_delays_ms: config

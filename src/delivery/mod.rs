@@ -19,8 +19,21 @@ pub const PENDING: &str = "pending";
 pub const DELIVERED: &str = "delivered";
 pub const FAILED: &str = "failed";
 
-/// Header names of a delivery (the document's, then Standard Webhooks').
+/// Header names of a delivery (the document's, then Standard Webhooks'). HTTP names are
+/// case-insensitive; `display` writes one as the document does (`X-Kaanha-Signature`).
 pub mod headers {
+    pub fn display(name: &str) -> String {
+        name.split('-')
+            .map(|word| {
+                let mut chars = word.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_ascii_uppercase().to_string() + chars.as_str()
+                })
+            })
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+
     pub const SIGNATURE: &str = "x-kaanha-signature";
     /// During a secret rotation's overlap: the same signature made with the previous secret.
     pub const PREVIOUS_SIGNATURE: &str = "x-kaanha-signature-previous";
