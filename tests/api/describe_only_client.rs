@@ -4,8 +4,8 @@ use serde_json::{Value, json};
 
 use crate::discovery::{WAIT, describe};
 use crate::{
-    helpers::{AppOptions, expect_json, expect_problem, spawn_app_with},
-    receiver::{Answer, Receiver},
+    helpers::{AppOptions, TestApp, expect_json, expect_problem, spawn_app_with},
+    receiver::{Answer, Received, Receiver},
 };
 
 /// A value of the described type, as a generic client would make one up.
@@ -28,6 +28,127 @@ fn value_for(field: &Value) -> Value {
     }
 }
 
+/// A no-code platform that knows the gateway only through its describe document: every route,
+/// header and field it uses is read from there.
+struct DescribeClient<'a> {
+    app: &'a TestApp,
+    doc: Value,
+    key: String,
+}
+
+impl DescribeClient<'_> {
+    /// A request to one of the document's routes (`{"method", "path"}`), its `{name}` segments
+    /// filled in, carrying the credential as the document says.
+    fn call(&self, route: &Value, params: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let mut path = route["path"].as_str().unwrap().to_owned();
+        for (name, value) in params {
+            path = path.replace(&format!("{{{name}}}"), value);
+        }
+        let url = format!(
+            "{}{path}",
+            self.doc["platform"]["baseUrl"].as_str().unwrap()
+        );
+        let method: reqwest::Method = route["method"].as_str().unwrap().parse().unwrap();
+        let auth = &self.doc["auth"];
+        self.app.client.request(method, url).header(
+            auth["header"].as_str().unwrap(),
+            format!("{} {}", auth["scheme"].as_str().unwrap(), self.key),
+        )
+    }
+
+    /// The connection test, and the label it shows for the connection.
+    async fn test_connection(&self) {
+        let me = expect_json(
+            self.call(&self.doc["auth"]["test"], &[])
+                .send()
+                .await
+                .unwrap(),
+            200,
+        )
+        .await;
+        let label = self.doc["auth"]["connectionLabel"].as_str().unwrap();
+        assert!(me[label].is_string(), "{me}");
+    }
+
+    /// Subscribes the platform's hook URL to a trigger with a secret; checks the answer holds
+    /// every field the document promises.
+    async fn subscribe(&self, platform: &str, trigger: &Value, url: &str, secret: &str) -> Value {
+        let subs = &self.doc["subscriptions"];
+        let body = json!({"targetUrl": url, "event": trigger["event"], "secret": secret});
+        let request = self
+            .call(&subs["subscribe"], &[("platform", platform)])
+            .json(&body);
+        let created = expect_json(request.send().await.unwrap(), 201).await;
+        for field in subs["response"].as_array().unwrap() {
+            let field = field.as_str().unwrap();
+            assert!(
+                created.get(field).is_some(),
+                "{platform}: {field} missing from {created}"
+            );
+        }
+        created
+    }
+
+    /// A delivery signed with `secret` in the document's header, with the document's envelope,
+    /// de-duplicable by its idempotency key.
+    fn check_delivery(&self, got: &Received, secret: &str, event_id: &str) {
+        let delivery = &self.doc["delivery"];
+        let header = delivery["signatureHeader"]
+            .as_str()
+            .unwrap()
+            .to_ascii_lowercase();
+        let expected = kaanha_gateway::delivery::sign::kaanha_signature(secret, &got.body);
+        assert_eq!(got.header(&header), expected);
+        let envelope = got.json();
+        for field in delivery["envelope"].as_array().unwrap() {
+            assert!(envelope.get(field.as_str().unwrap()).is_some(), "{field}");
+        }
+        assert_eq!(
+            envelope[delivery["idempotencyKey"].as_str().unwrap()],
+            event_id
+        );
+    }
+
+    /// The trigger's samples, newest first.
+    async fn samples(&self, trigger: &Value) -> Value {
+        expect_json(
+            self.call(&trigger["samples"], &[]).send().await.unwrap(),
+            200,
+        )
+        .await
+    }
+
+    /// Runs the first action with a made-up value for each required input.
+    async fn run_first_action(&self) -> Value {
+        let action = &self.doc["actions"][0];
+        let input: serde_json::Map<String, Value> = action["inputFields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["required"] == true)
+            .map(|f| (f["key"].as_str().unwrap().to_owned(), value_for(f)))
+            .collect();
+        expect_json(
+            self.call(action, &[]).json(&input).send().await.unwrap(),
+            200,
+        )
+        .await
+    }
+
+    /// Unsubscribes (204), after which check-exists answers 404.
+    async fn unsubscribe(&self, platform: &str, id: &str) {
+        let subs = &self.doc["subscriptions"];
+        let params = [("platform", platform), ("id", id)];
+        let gone = self
+            .call(&subs["unsubscribe"], &params)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gone.status(), 204);
+        expect_problem(self.call(&subs["get"], &params).send().await.unwrap(), 404).await;
+    }
+}
+
 /// The "done when": a client that knows only the describe document subscribes,
 /// receives signed deliveries, lists samples, runs an action and unsubscribes — as each platform.
 #[tokio::test]
@@ -45,166 +166,39 @@ async fn a_client_knowing_only_describe_does_everything_on_every_platform() {
     let key = app
         .api_key("org_a", &["integrations", "events:publish"])
         .await;
-    let doc = describe(&app, &key).await;
-    let base = doc["platform"]["baseUrl"].as_str().unwrap().to_owned();
-    let call = |method: &str, path: &str| {
-        let url = format!("{base}{path}");
-        let request = match method {
-            "GET" => app.client.get(url),
-            "POST" => app.client.post(url),
-            "DELETE" => app.client.delete(url),
-            other => panic!("describe named method {other}"),
-        };
-        request.header(
-            doc["auth"]["header"].as_str().unwrap(),
-            format!("{} {key}", doc["auth"]["scheme"].as_str().unwrap()),
-        )
+    let client = DescribeClient {
+        doc: describe(&app, &key).await,
+        app: &app,
+        key,
     };
-    let test = &doc["auth"]["test"];
-    let me = expect_json(
-        call(
-            test["method"].as_str().unwrap(),
-            test["path"].as_str().unwrap(),
-        )
-        .send()
-        .await
-        .unwrap(),
-        200,
-    )
-    .await;
-    assert!(me[doc["auth"]["connectionLabel"].as_str().unwrap()].is_string());
-
-    let trigger = &doc["triggers"][0];
-    let subs = &doc["subscriptions"];
-    for platform in subs["platforms"].as_array().unwrap() {
+    client.test_connection().await;
+    let trigger = &client.doc["triggers"][0];
+    for platform in client.doc["subscriptions"]["platforms"].as_array().unwrap() {
         let platform = platform.as_str().unwrap();
         let receiver = Receiver::start().await;
         let secret = format!("{platform}-secret-value");
-        let subscribe_path = subs["subscribe"]["path"]
-            .as_str()
-            .unwrap()
-            .replace("{platform}", platform);
-        let body = json!({"targetUrl": receiver.hook(platform), "event": trigger["event"], "secret": secret});
-        let created = expect_json(
-            call(
-                subs["subscribe"]["method"].as_str().unwrap(),
-                &subscribe_path,
-            )
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-            201,
-        )
-        .await;
-        for field in subs["response"].as_array().unwrap() {
-            assert!(
-                created.get(field.as_str().unwrap()).is_some(),
-                "{platform}: {field} missing from {created}"
-            );
-        }
+        let created = client
+            .subscribe(platform, trigger, &receiver.hook(platform), &secret)
+            .await;
 
         let event_id = format!("{platform}-evt");
-        app.publish(
-            &key,
-            &json!({"event": trigger["event"], "id": event_id, "data": trigger["sample"]["data"]}),
-        )
-        .await;
+        let event =
+            json!({"event": trigger["event"], "id": event_id, "data": trigger["sample"]["data"]});
+        app.publish(&client.key, &event).await;
         let got = receiver
             .wait_for_event(trigger["event"].as_str().unwrap(), 1, WAIT)
             .await
             .remove(0);
-        let header = doc["delivery"]["signatureHeader"]
-            .as_str()
-            .unwrap()
-            .to_ascii_lowercase();
-        let mut mac =
-            <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(secret.as_bytes()).unwrap();
-        hmac::Mac::update(&mut mac, &got.body);
-        let expected = format!(
-            "sha256={}",
-            hex::encode(hmac::Mac::finalize(mac).into_bytes())
-        );
-        assert_eq!(got.header(&header), expected, "{platform}");
-        let envelope = got.json();
-        for field in doc["delivery"]["envelope"].as_array().unwrap() {
-            assert!(envelope.get(field.as_str().unwrap()).is_some(), "{field}");
-        }
+        client.check_delivery(&got, &secret, &event_id);
         assert_eq!(
-            envelope[doc["delivery"]["idempotencyKey"].as_str().unwrap()],
-            event_id.as_str()
-        );
-
-        let samples = &trigger["samples"];
-        let listed = expect_json(
-            call(
-                samples["method"].as_str().unwrap(),
-                samples["path"].as_str().unwrap(),
-            )
-            .send()
-            .await
-            .unwrap(),
-            200,
-        )
-        .await;
-        assert_eq!(
-            listed[0]["id"],
+            client.samples(trigger).await[0]["id"],
             event_id.as_str(),
-            "{platform}: newest sample first"
+            "{platform}: newest first"
         );
-
-        let action = &doc["actions"][0];
-        let input: serde_json::Map<String, Value> = action["inputFields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|f| f["required"] == true)
-            .map(|f| (f["key"].as_str().unwrap().to_owned(), value_for(f)))
-            .collect();
-        let ran = expect_json(
-            call(
-                action["method"].as_str().unwrap(),
-                action["path"].as_str().unwrap(),
-            )
-            .json(&input)
-            .send()
-            .await
-            .unwrap(),
-            200,
-        )
-        .await;
-        assert_eq!(ran["status"], "queued");
-
-        let id = created["id"].as_str().unwrap();
-        let unsubscribe = subs["unsubscribe"]["path"]
-            .as_str()
-            .unwrap()
-            .replace("{platform}", platform)
-            .replace("{id}", id);
-        assert_eq!(
-            call(
-                subs["unsubscribe"]["method"].as_str().unwrap(),
-                &unsubscribe
-            )
-            .send()
-            .await
-            .unwrap()
-            .status(),
-            204
-        );
-        let get = subs["get"]["path"]
-            .as_str()
-            .unwrap()
-            .replace("{platform}", platform)
-            .replace("{id}", id);
-        expect_problem(
-            call(subs["get"]["method"].as_str().unwrap(), &get)
-                .send()
-                .await
-                .unwrap(),
-            404,
-        )
-        .await;
+        assert_eq!(client.run_first_action().await["status"], "queued");
+        client
+            .unsubscribe(platform, created["id"].as_str().unwrap())
+            .await;
     }
     assert_eq!(
         upstream.received().len(),
