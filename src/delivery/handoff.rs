@@ -14,7 +14,7 @@ use std::sync::Arc;
 use entity::{delivery, webhook};
 use tokio::sync::{Semaphore, mpsc};
 
-use super::worker::{InFlightSlot, Lanes, Place};
+use super::lanes::{InFlightSlot, Lanes, Place};
 
 /// A place reserved in the engine for one delivery not yet written. Dropped unused (the
 /// publish failed), it gives the place back.

@@ -4,9 +4,11 @@
 mod claim;
 pub mod client;
 pub mod handoff;
+mod lanes;
 mod listen;
 pub mod prune;
 mod record;
+mod recorder;
 pub mod request;
 pub mod schedule;
 pub mod sign;

@@ -12,8 +12,7 @@ use sea_orm::{
 };
 
 use super::{
-    DELIVERED, FAILED, PENDING, client::AttemptResult, schedule::RetrySchedule,
-    worker::InFlightSlot,
+    DELIVERED, FAILED, PENDING, client::AttemptResult, lanes::InFlightSlot, schedule::RetrySchedule,
 };
 use crate::{
     health::{HealthPolicy, Streaks},

@@ -1,9 +1,8 @@
-//! The worker loop: claim what is due, send each delivery on its own task within a global and a
-//! per-webhook limit, hand outcomes to the recorder, and sleep only until the next thing is due
-//! (or a publish wakes it).
+//! The worker loop: claim what is due, send each delivery on its own task once it has a place
+//! (`lanes`: a global slot, its webhook's lane, its organization's share), hand outcomes to the
+//! recorder, and sleep only until the next thing is due (or a publish wakes it).
 
 use std::{
-    collections::HashMap,
     sync::{Arc, Mutex, atomic::Ordering::Relaxed},
     time::Duration,
 };
@@ -11,16 +10,18 @@ use std::{
 use entity::{delivery, webhook};
 use sea_orm::DatabaseConnection;
 use tokio::{
-    sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, watch},
+    sync::{Notify, Semaphore, mpsc, watch},
     task::JoinSet,
 };
 
 use super::{
-    claim::{Claimed, Full, Reach, Room, claim_due, load_targets, next_due, release},
+    claim::{Claimed, Reach, Room, claim_due, load_targets, next_due, release},
     client::{AttemptResult, Sender},
     handoff::{Handed, Handoff, Reserved},
+    lanes::{Lanes, Place},
     listen, prune,
-    record::{Outcome, record},
+    record::Outcome,
+    recorder::{self, Recorder},
     request,
     schedule::RetrySchedule,
 };
@@ -36,12 +37,6 @@ const CLAIM_BATCH: usize = 200;
 const DEEP_CLAIM_EVERY: Duration = Duration::from_millis(200);
 /// Shortest sleep between empty claims, so a worker that finds nothing it may take never spins.
 const MIN_WAIT: Duration = Duration::from_millis(20);
-/// Most outcomes written per transaction.
-const RECORD_BATCH: usize = 500;
-/// How long the recorder waits for more outcomes once one arrives, so a transaction carries more
-/// than the one or two that happened to be ready. Kept short: 5 ms measured no better than 1 ms
-/// end to end, and every millisecond here is latency.
-const RECORD_LINGER: Duration = Duration::from_millis(1);
 /// How long shutdown waits for deliveries in flight before giving the rest back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
@@ -69,224 +64,6 @@ impl EngineSettings {
             retention: config.log_retention,
             health: config.health_policy(),
         }
-    }
-}
-
-/// Per webhook, how many deliveries this instance holds beyond those it is sending: as many
-/// again as the webhook's request limit, so when a request is answered the next one goes out at
-/// once instead of after a claim's round trips. Measured end to end on SQLite: without them,
-/// the database sat idle 45 % of the time while each answer waited for the next claim.
-const CLAIM_AHEAD: usize = 2;
-
-/// Deliveries this instance holds: every one claimed and not yet recorded, per webhook a lane
-/// of those not yet answered, and per organization how many of those it has.
-#[derive(Default)]
-struct InFlight {
-    deliveries: HashMap<String, String>,
-    lanes: HashMap<String, Lane>,
-    orgs: HashMap<String, usize>,
-}
-
-/// One webhook's deliveries that are not answered yet: queued or sending.
-struct Lane {
-    held: usize,
-    /// One permit per request the receiver may see at once; queued deliveries wait on it, in
-    /// the order they were claimed.
-    gate: Arc<Semaphore>,
-}
-
-impl InFlight {
-    /// Takes a delivery on; returns its webhook's gate.
-    fn start(&mut self, delivery: Place<'_>, per_webhook: usize) -> Arc<Semaphore> {
-        let Place {
-            delivery_id,
-            webhook_id,
-            org_id,
-        } = delivery;
-        self.deliveries
-            .insert(delivery_id.to_owned(), webhook_id.to_owned());
-        *self.orgs.entry(org_id.to_owned()).or_default() += 1;
-        let lane = self
-            .lanes
-            .entry(webhook_id.to_owned())
-            .or_insert_with(|| Lane {
-                held: 0,
-                gate: Arc::new(Semaphore::new(per_webhook)),
-            });
-        lane.held += 1;
-        lane.gate.clone()
-    }
-
-    fn answered(&mut self, webhook_id: &str, org_id: &str) {
-        if let Some(lane) = self.lanes.get_mut(webhook_id) {
-            lane.held -= 1;
-            if lane.held == 0 {
-                self.lanes.remove(webhook_id);
-            }
-        }
-        if let Some(held) = self.orgs.get_mut(org_id) {
-            *held -= 1;
-            if *held == 0 {
-                self.orgs.remove(org_id);
-            }
-        }
-    }
-
-    fn recorded(&mut self, delivery_id: &str) {
-        self.deliveries.remove(delivery_id);
-    }
-
-    /// Deliveries held for a webhook and not answered yet.
-    fn count(&self, webhook_id: &str) -> usize {
-        self.lanes.get(webhook_id).map_or(0, |lane| lane.held)
-    }
-
-    /// Deliveries held for an organization and not answered yet.
-    fn org_count(&self, org_id: &str) -> usize {
-        self.orgs.get(org_id).copied().unwrap_or(0)
-    }
-
-    /// Webhooks and organizations with no room left: not worth reading candidates for.
-    fn full(&self, per_webhook: usize, per_org: usize) -> Full {
-        Full {
-            webhooks: self
-                .lanes
-                .iter()
-                .filter(|(_, lane)| lane.held >= per_webhook)
-                .map(|(id, _)| id.clone())
-                .collect(),
-            orgs: self
-                .orgs
-                .iter()
-                .filter(|(_, held)| **held >= per_org)
-                .map(|(id, _)| id.clone())
-                .collect(),
-        }
-    }
-}
-
-/// Who a delivery is for: what its place in the engine is counted against.
-#[derive(Clone, Copy)]
-pub(super) struct Place<'a> {
-    pub delivery_id: &'a str,
-    pub webhook_id: &'a str,
-    pub org_id: &'a str,
-}
-
-impl<'a> From<&'a delivery::Model> for Place<'a> {
-    fn from(delivery: &'a delivery::Model) -> Self {
-        Self {
-            delivery_id: &delivery.id,
-            webhook_id: &delivery.webhook_id,
-            org_id: &delivery.org_id,
-        }
-    }
-}
-
-/// A delivery's place in this instance, in two parts.
-///
-/// - Its place in its webhook's lane, given back as soon as the receiver answers.
-/// - Its global slot, given back only once the outcome is written, so a request answered but
-///   not yet recorded still counts, and duplicates after a crash stay bounded by the global
-///   limit. The webhook's next requests go out while the last ones are being written; holding
-///   the webhook's place until then made each webhook send, wait and write in lockstep.
-pub struct InFlightSlot {
-    delivery_id: String,
-    webhook_id: String,
-    org_id: String,
-    awaiting_answer: bool,
-    sending: bool,
-    _permit: OwnedSemaphorePermit,
-    in_flight: Arc<Mutex<InFlight>>,
-    metrics: Arc<Metrics>,
-    wake: Arc<Notify>,
-}
-
-impl InFlightSlot {
-    /// Its webhook's gate let it through: the request goes out now.
-    fn sending(&mut self) {
-        self.sending = true;
-        self.metrics.in_flight.fetch_add(1, Relaxed);
-    }
-
-    /// The receiver answered (or the attempt ended otherwise): its webhook's lane has room for
-    /// another.
-    fn answered(&mut self) {
-        if std::mem::take(&mut self.awaiting_answer) {
-            if let Ok(mut in_flight) = self.in_flight.lock() {
-                in_flight.answered(&self.webhook_id, &self.org_id);
-            }
-            if std::mem::take(&mut self.sending) {
-                self.metrics.in_flight.fetch_sub(1, Relaxed);
-            }
-        }
-    }
-}
-
-impl std::fmt::Debug for InFlightSlot {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("InFlightSlot")
-            .field("delivery_id", &self.delivery_id)
-            .finish()
-    }
-}
-
-impl Drop for InFlightSlot {
-    fn drop(&mut self) {
-        self.answered();
-        if let Ok(mut in_flight) = self.in_flight.lock() {
-            in_flight.recorded(&self.delivery_id);
-        }
-        self.wake.notify_one();
-    }
-}
-
-/// Where deliveries take their place in this instance: the global slots and the webhooks'
-/// lanes. Shared by the claim loop and the publisher's handoff.
-#[derive(Clone)]
-pub(super) struct Lanes {
-    slots: Arc<Semaphore>,
-    in_flight: Arc<Mutex<InFlight>>,
-    metrics: Arc<Metrics>,
-    wake: Arc<Notify>,
-    per_webhook: usize,
-    /// Most deliveries one organization may hold and not have answered: its share of the
-    /// engine, so a backlog or slow receivers of one never take every slot.
-    per_org: usize,
-}
-
-impl Lanes {
-    /// Most deliveries held for one webhook and not answered: its request limit, and as many
-    /// queued behind them.
-    fn held_per_webhook(&self) -> usize {
-        self.per_webhook * CLAIM_AHEAD
-    }
-
-    /// Takes a place for a delivery if a global slot is free and both its webhook's lane and
-    /// its organization's share have room.
-    pub(super) fn reserve(&self, place: Place<'_>) -> Option<Reserved> {
-        let permit = self.slots.clone().try_acquire_owned().ok()?;
-        let gate = {
-            let mut in_flight = self.in_flight.lock().unwrap();
-            if in_flight.count(place.webhook_id) >= self.held_per_webhook()
-                || in_flight.org_count(place.org_id) >= self.per_org
-            {
-                return None;
-            }
-            in_flight.start(place, self.per_webhook)
-        };
-        let slot = InFlightSlot {
-            delivery_id: place.delivery_id.to_owned(),
-            webhook_id: place.webhook_id.to_owned(),
-            org_id: place.org_id.to_owned(),
-            awaiting_answer: true,
-            sending: false,
-            _permit: permit,
-            in_flight: self.in_flight.clone(),
-            metrics: self.metrics.clone(),
-            wake: self.wake.clone(),
-        };
-        Some(Reserved { slot, gate })
     }
 }
 
@@ -571,50 +348,16 @@ impl Engine {
         });
     }
 
-    /// Starts the task that writes outcomes in batches and wakes the loop after each batch (a
-    /// retry may now be due sooner than the loop planned to look).
+    /// Starts the recorder, which writes this engine's outcomes and wakes its loop.
     fn start_recorder(&self) -> (mpsc::Sender<Outcome>, tokio::task::JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::channel::<Outcome>(self.settings.concurrency * 2);
-        let db = self.db.clone();
-        let schedule = self.settings.schedule.clone();
-        let health = self.settings.health;
-        let wake = self.lanes.wake.clone();
-        let metrics = self.lanes.metrics.clone();
-        let handle = tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(RECORD_BATCH);
-            while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
-                let linger_until = tokio::time::Instant::now() + RECORD_LINGER;
-                while batch.len() < RECORD_BATCH {
-                    let room = RECORD_BATCH - batch.len();
-                    let more = rx.recv_many(&mut batch, room);
-                    match tokio::time::timeout_at(linger_until, more).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {}
-                    }
-                }
-                let started = std::time::Instant::now();
-                let written = record(&db, (&schedule, &health), &batch).await;
-                tracing::debug!(outcomes = batch.len(), took = ?started.elapsed(), "recorded");
-                match written {
-                    Ok(recorded) => {
-                        metrics
-                            .attempts_delivered
-                            .fetch_add(recorded.delivered, Relaxed);
-                        metrics
-                            .attempts_retrying
-                            .fetch_add(recorded.pending, Relaxed);
-                        metrics.attempts_failed.fetch_add(recorded.failed, Relaxed);
-                    }
-                    Err(err) => {
-                        // Not lost: the deliveries are still leased and come back when it ends.
-                        tracing::error!(error = %err, outcomes = batch.len(), "recording outcomes failed");
-                    }
-                }
-                batch.clear();
-                wake.notify_one();
-            }
-        });
-        (tx, handle)
+        recorder::start(Recorder {
+            db: self.db.clone(),
+            schedule: self.settings.schedule.clone(),
+            health: self.settings.health,
+            wake: self.lanes.wake.clone(),
+            metrics: self.lanes.metrics.clone(),
+            capacity: self.settings.concurrency * 2,
+        })
     }
 
     /// Waits up to the grace period for requests in flight, then cancels the rest and returns

@@ -1,0 +1,83 @@
+//! The recorder: one task per engine that writes outcomes in batches (each batch one
+//! transaction, see `record`), counts them in the metrics, and wakes the run loop after each.
+
+use std::{
+    sync::{Arc, atomic::Ordering::Relaxed},
+    time::Duration,
+};
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::{Notify, mpsc};
+
+use super::{
+    record::{Outcome, record},
+    schedule::RetrySchedule,
+};
+use crate::{health::HealthPolicy, metrics::Metrics};
+
+/// Most outcomes written per transaction.
+const RECORD_BATCH: usize = 500;
+/// How long the recorder waits for more outcomes once one arrives, so a transaction carries more
+/// than the one or two that happened to be ready. Kept short: 5 ms measured no better than 1 ms
+/// end to end, and every millisecond here is latency.
+const RECORD_LINGER: Duration = Duration::from_millis(1);
+/// What the recorder needs from its engine.
+pub(super) struct Recorder {
+    pub db: DatabaseConnection,
+    pub schedule: RetrySchedule,
+    pub health: HealthPolicy,
+    /// The run loop's wake.
+    pub wake: Arc<Notify>,
+    pub metrics: Arc<Metrics>,
+    /// Outcomes waiting to be written, at most.
+    pub capacity: usize,
+}
+
+/// Starts the task that writes outcomes in batches and wakes the loop after each batch (a
+/// retry may now be due sooner than the loop planned to look).
+pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::JoinHandle<()>) {
+    let Recorder {
+        db,
+        schedule,
+        health,
+        wake,
+        metrics,
+        capacity,
+    } = recorder;
+    let (tx, mut rx) = mpsc::channel::<Outcome>(capacity);
+    let handle = tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(RECORD_BATCH);
+        while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+            let linger_until = tokio::time::Instant::now() + RECORD_LINGER;
+            while batch.len() < RECORD_BATCH {
+                let room = RECORD_BATCH - batch.len();
+                let more = rx.recv_many(&mut batch, room);
+                match tokio::time::timeout_at(linger_until, more).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+            let started = std::time::Instant::now();
+            let written = record(&db, (&schedule, &health), &batch).await;
+            tracing::debug!(outcomes = batch.len(), took = ?started.elapsed(), "recorded");
+            match written {
+                Ok(recorded) => {
+                    metrics
+                        .attempts_delivered
+                        .fetch_add(recorded.delivered, Relaxed);
+                    metrics
+                        .attempts_retrying
+                        .fetch_add(recorded.pending, Relaxed);
+                    metrics.attempts_failed.fetch_add(recorded.failed, Relaxed);
+                }
+                Err(err) => {
+                    // Not lost: the deliveries are still leased and come back when it ends.
+                    tracing::error!(error = %err, outcomes = batch.len(), "recording outcomes failed");
+                }
+            }
+            batch.clear();
+            wake.notify_one();
+        }
+    });
+    (tx, handle)
+}
