@@ -83,7 +83,16 @@ async fn metrics_count_publishes_and_attempts() {
         .await;
     app.wait_for_logs(&key, hook["id"].as_str().unwrap(), "event=message.received")
         .await;
-    let metrics = app.metrics().await;
+    // The webhook's test event is claimed rather than handed over: on a loaded machine it may
+    // be recorded a moment after the published event.
+    let mut metrics = app.metrics().await;
+    for _ in 0..100 {
+        if metrics.contains("kaanha_delivery_attempts_total{status=\"delivered\"} 2\n") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        metrics = app.metrics().await;
+    }
     assert!(
         metrics.contains("kaanha_events_published_total 1\n"),
         "{metrics}"
