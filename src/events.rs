@@ -22,6 +22,7 @@ use crate::{
     ids::new_id,
     org::OrgId,
     time,
+    webhooks::WebhookStatus,
 };
 
 /// A validated event, ready to store.
@@ -407,7 +408,7 @@ async fn subscribed_webhooks(
         .join(JoinType::InnerJoin, webhook_event::Relation::Webhook.def())
         .filter(webhook_event::Column::OrgId.eq(org.as_str()))
         .filter(webhook_event::Column::EventType.eq(event_type))
-        .filter(webhook::Column::Status.eq("active"))
+        .filter(webhook::Column::Status.eq(WebhookStatus::Active.as_str()))
         .into_model::<Target>()
         .all(db)
         .await

@@ -19,6 +19,7 @@ use crate::{
     events::{self, NewEvent},
     org::OrgId,
     time,
+    webhooks::WebhookStatus,
 };
 
 /// When a failing webhook is disabled: both must hold.
@@ -138,7 +139,10 @@ async fn disable_failing(
     let now = time::now();
     let failing_before = now - chrono::Duration::from_std(policy.after).unwrap_or_default();
     let mut statement = webhook::Entity::update_many()
-        .col_expr(webhook::Column::Status, Expr::value("disabled"))
+        .col_expr(
+            webhook::Column::Status,
+            Expr::value(WebhookStatus::Disabled.as_str()),
+        )
         .col_expr(
             webhook::Column::DisabledReason,
             Expr::value(policy.reason()),
@@ -146,7 +150,7 @@ async fn disable_failing(
         .col_expr(webhook::Column::DisabledAt, Expr::value(now))
         .col_expr(webhook::Column::UpdatedAt, Expr::value(now))
         .filter(webhook::Column::Id.is_in(candidates))
-        .filter(webhook::Column::Status.eq("active"))
+        .filter(webhook::Column::Status.eq(WebhookStatus::Active.as_str()))
         .filter(webhook::Column::ConsecutiveFailures.gte(policy.failures as i32))
         .filter(webhook::Column::FailingSince.lte(failing_before))
         .into_query();

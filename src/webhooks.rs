@@ -49,7 +49,7 @@ impl WebhookStatus {
     }
 
     pub fn from_db(value: &str) -> Self {
-        if value == "disabled" {
+        if value == Self::Disabled.as_str() {
             Self::Disabled
         } else {
             Self::Active
@@ -58,6 +58,9 @@ impl WebhookStatus {
 }
 
 impl WebhookSource {
+    /// The no-code platforms that subscribe through REST hooks.
+    pub const PLATFORMS: [WebhookSource; 3] = [Self::Zapier, Self::Make, Self::N8n];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Api => "api",

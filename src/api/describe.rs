@@ -22,6 +22,7 @@ use crate::{
     error::ApiResult,
     scope::Scope,
     startup::AppState,
+    webhooks::WebhookSource,
 };
 
 /// Discovery documents by base URL; they change only with the gateway's version and settings.
@@ -381,7 +382,9 @@ pub fn document(config: &Config, actions_available: bool, base_url: &str) -> Des
             connection_label: "label".into(),
         },
         subscriptions: SubscriptionInfo {
-            platforms: vec!["zapier".into(), "make".into(), "n8n".into()],
+            platforms: WebhookSource::PLATFORMS
+                .map(|platform| platform.as_str().to_owned())
+                .to_vec(),
             subscribe: route("subscribeHook"),
             body: vec![
                 required(text(

@@ -17,6 +17,7 @@ use super::{
 use crate::{
     health::{HealthPolicy, Streaks},
     ids::new_id,
+    webhooks::WebhookSource,
 };
 
 /// One finished attempt, waiting to be written.
@@ -25,7 +26,7 @@ pub struct Outcome {
     /// The delivery as it was claimed (`attempts` counts the attempts before this one).
     pub delivery: delivery::Model,
     /// The webhook's source: a REST-hook subscription (not `api`) that answers 410 is removed.
-    pub source: String,
+    pub source: WebhookSource,
     pub result: AttemptResult,
     pub at: DateTime<Utc>,
     /// No retry whatever the schedule says (the webhook was disabled or is gone).
@@ -63,7 +64,7 @@ fn transition(outcome: &Outcome, schedule: &RetrySchedule) -> Transition {
             unsubscribe: false,
         };
     }
-    if outcome.result.status == Some(410) && outcome.source != "api" {
+    if outcome.result.status == Some(410) && outcome.source != WebhookSource::Api {
         return Transition {
             status: FAILED,
             due_at: now_ms,
@@ -217,7 +218,7 @@ async fn record_batch(
         // deliveries (they cascade) so nothing more is sent to a dead hook URL.
         let removed = webhook::Entity::delete_many()
             .filter(webhook::Column::Id.is_in(unsubscribed.iter().map(String::as_str)))
-            .filter(webhook::Column::Source.ne("api"))
+            .filter(webhook::Column::Source.ne(WebhookSource::Api.as_str()))
             .exec(&txn)
             .await?;
         tracing::info!(webhooks = ?unsubscribed, removed = removed.rows_affected, "410 Gone: REST-hook subscriptions removed");
@@ -251,7 +252,7 @@ fn attempt_row(outcome: &Outcome, next: &Transition) -> delivery_attempt::Active
 mod tests {
     use super::*;
 
-    fn outcome(attempts: i32, status: Option<u16>, source: &str) -> Outcome {
+    fn outcome(attempts: i32, status: Option<u16>, source: WebhookSource) -> Outcome {
         let at = crate::time::now();
         Outcome {
             delivery: delivery::Model {
@@ -268,7 +269,7 @@ mod tests {
                 created_at: at,
                 updated_at: at,
             },
-            source: source.into(),
+            source,
             result: AttemptResult {
                 status,
                 error: status
@@ -287,7 +288,7 @@ mod tests {
     #[test]
     fn failures_follow_the_schedule_until_it_runs_out() {
         let schedule: RetrySchedule = "5s,25s,2m".parse().unwrap();
-        let failed = outcome(0, Some(500), "api");
+        let failed = outcome(0, Some(500), WebhookSource::Api);
         let first = transition(&failed, &schedule);
         assert_eq!(first.status, PENDING);
         let ended = failed.at.timestamp_millis() + failed.result.duration_ms;
@@ -297,15 +298,15 @@ mod tests {
             "the delay counts from the failure"
         );
         assert_eq!(
-            transition(&outcome(3, Some(500), "api"), &schedule).status,
+            transition(&outcome(3, Some(500), WebhookSource::Api), &schedule).status,
             FAILED
         );
         assert_eq!(
-            transition(&outcome(3, Some(204), "api"), &schedule).status,
+            transition(&outcome(3, Some(204), WebhookSource::Api), &schedule).status,
             DELIVERED
         );
         assert_eq!(
-            transition(&outcome(0, None, "api"), &schedule).status,
+            transition(&outcome(0, None, WebhookSource::Api), &schedule).status,
             PENDING
         );
     }
@@ -313,9 +314,9 @@ mod tests {
     #[test]
     fn gone_ends_a_rest_hook_but_is_an_ordinary_failure_for_a_webhook() {
         let schedule: RetrySchedule = "5s".parse().unwrap();
-        let hook = transition(&outcome(0, Some(410), "zapier"), &schedule);
+        let hook = transition(&outcome(0, Some(410), WebhookSource::Zapier), &schedule);
         assert!(hook.unsubscribe && hook.status == FAILED);
-        let webhook = transition(&outcome(0, Some(410), "api"), &schedule);
+        let webhook = transition(&outcome(0, Some(410), WebhookSource::Api), &schedule);
         assert!(!webhook.unsubscribe && webhook.status == PENDING);
     }
 }

@@ -26,8 +26,13 @@ use super::{
     schedule::RetrySchedule,
 };
 use crate::{
-    cipher::SecretBox, config::Config, health::HealthPolicy, metrics::Metrics, targets::Lookup,
+    cipher::SecretBox,
+    config::Config,
+    health::HealthPolicy,
+    metrics::Metrics,
+    targets::Lookup,
     time,
+    webhooks::{WebhookSource, WebhookStatus},
 };
 
 /// Most deliveries claimed per round trip.
@@ -405,7 +410,7 @@ async fn attempt(
     payload: &str,
 ) -> Outcome {
     let at = time::now();
-    let (result, terminal) = if webhook.status != "active" {
+    let (result, terminal) = if WebhookStatus::from_db(&webhook.status) != WebhookStatus::Active {
         (
             not_sent("not sent: the webhook is disabled".to_owned()),
             true,
@@ -424,7 +429,7 @@ async fn attempt(
         }
     };
     Outcome {
-        source: webhook.source.clone(),
+        source: WebhookSource::from_db(&webhook.source),
         delivery,
         result,
         at,
