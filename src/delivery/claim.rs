@@ -285,9 +285,16 @@ pub async fn next_due(
 /// What claimed deliveries need: their events' payloads and their webhooks, in two queries.
 /// Shared, not copied, by the deliveries of one event or one webhook.
 pub struct Targets {
-    /// By organization and event id (event ids are unique per organization only).
-    pub payloads: HashMap<(String, String), Arc<str>>,
+    /// By organization, then event id (event ids are unique per organization only).
+    payloads: HashMap<String, HashMap<String, Arc<str>>>,
     pub webhooks: HashMap<String, Arc<webhook::Model>>,
+}
+
+impl Targets {
+    /// The body a delivery sends, if its event is still there.
+    pub fn payload(&self, delivery: &delivery::Model) -> Option<&Arc<str>> {
+        self.payloads.get(&delivery.org_id)?.get(&delivery.event_id)
+    }
 }
 
 pub async fn load_targets(
@@ -316,7 +323,8 @@ pub async fn load_targets(
     let mut webhook_ids: Vec<&str> = deliveries.iter().map(|d| d.webhook_id.as_str()).collect();
     webhook_ids.sort_unstable();
     webhook_ids.dedup();
-    let payloads = event::Entity::find()
+    let mut payloads: HashMap<String, HashMap<String, Arc<str>>> = HashMap::new();
+    let rows = event::Entity::find()
         .select_only()
         .column(event::Column::OrgId)
         .column(event::Column::Id)
@@ -324,10 +332,13 @@ pub async fn load_targets(
         .filter(events)
         .into_tuple::<(String, String, String)>()
         .all(db)
-        .await?
-        .into_iter()
-        .map(|(org, id, payload)| ((org, id), Arc::from(payload)))
-        .collect();
+        .await?;
+    for (org, id, payload) in rows {
+        payloads
+            .entry(org)
+            .or_default()
+            .insert(id, Arc::from(payload));
+    }
     let webhooks = webhook::Entity::find()
         .filter(webhook::Column::Id.is_in(webhook_ids))
         .all(db)

@@ -295,9 +295,7 @@ impl Engine {
         let mut over_limit = Vec::new();
         for delivery in claimed {
             let (Some(payload), Some(webhook)) = (
-                targets
-                    .payloads
-                    .get(&(delivery.org_id.clone(), delivery.event_id.clone())),
+                targets.payload(&delivery),
                 targets.webhooks.get(&delivery.webhook_id),
             ) else {
                 // Its event or webhook was deleted since: nothing to send; the lease runs out.
