@@ -1,10 +1,12 @@
 use anyhow::Context;
 use clap::Parser;
 use kaanha_gateway::{
-    api,
-    config::{ApiKeyCommand, Cli, Command, Config, IntegrationsCommand},
-    db, integrations, keys,
-    org::OrgId,
+    apps,
+    cli::{ApiKeyCommand, Cli, Command, IntegrationsCommand},
+    config::Config,
+    domain::{keys, org::OrgId, platform::Platform},
+    http::routes,
+    infra::db,
     startup::Application,
     telemetry,
 };
@@ -22,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            print!("{}", api::spec_json());
+            print!("{}", routes::spec_json());
             Ok(())
         }
         Command::ApiKey(command) => api_key(&cli.config, command).await,
@@ -37,17 +39,22 @@ async fn main() -> anyhow::Result<()> {
 /// Writes a platform's app and lists its files.
 fn export_app(
     config: &Config,
-    platform: integrations::Platform,
+    platform: Platform,
     out: &std::path::Path,
     base_url: Option<url::Url>,
 ) -> anyhow::Result<()> {
     let base_url = base_url
         .or_else(|| config.public_url.clone())
-        .map_or(integrations::DEFAULT_BASE_URL.to_owned(), |url| {
+        .map_or(apps::DEFAULT_BASE_URL.to_owned(), |url| {
             url.as_str().trim_end_matches('/').to_owned()
         });
-    let files = integrations::generate(platform, &integrations::describe(config, &base_url));
-    integrations::write(out, &files).with_context(|| format!("writing {}", out.display()))?;
+    let describe = apps::describe(
+        &base_url,
+        &config.retry_schedule,
+        routes::describe::routes(),
+    );
+    let files = apps::generate(platform, &describe);
+    apps::write(out, &files).with_context(|| format!("writing {}", out.display()))?;
     for file in &files {
         println!("{}", out.join(&file.path).display());
     }

@@ -7,115 +7,22 @@ use poem::{
     middleware::{CatchPanic, SetHeader},
     web::Redirect,
 };
-use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, watch};
 
 use crate::{
-    actions::Upstream,
-    api::{
-        describe::DescribeCache,
-        problems::{AllowedMethods, problem_errors},
-    },
-    auth::Authenticator,
-    cipher::SecretBox,
     config::Config,
-    db,
     delivery::Engine,
-    error::ApiError,
-    metrics::Metrics,
-    org::OrgId,
-    publisher::Publisher,
-    quota::ManualSends,
-    targets::{Lookup, TargetPolicy, system_lookup},
+    http::{
+        problems::{AllowedMethods, problem_errors},
+        state::AppState,
+    },
+    infra::{
+        cipher::SecretBox,
+        db,
+        metrics::Metrics,
+        targets::{Lookup, system_lookup},
+    },
 };
-
-/// What every request handler can reach.
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub config: Config,
-    pub auth: Authenticator,
-    pub targets: TargetPolicy,
-    /// Wakes this instance's delivery workers when a publish has written new deliveries.
-    pub wake: Arc<Notify>,
-    /// Where actions are forwarded; `None` when `KAANHA_UPSTREAM_URL` is not set.
-    pub upstream: Option<Upstream>,
-    /// The discovery document by base URL, with its ETag.
-    pub describe_cache: DescribeCache,
-    pub metrics: Arc<Metrics>,
-    /// Writes publishes, several requests per transaction when they arrive together.
-    pub publisher: Publisher,
-    /// Test events and manual retries per organization.
-    pub manual_sends: ManualSends,
-    /// Seals webhook secrets before they are stored, and opens them to show a request as sent.
-    pub secrets: Arc<SecretBox>,
-}
-
-impl AppState {
-    /// `engine` is this instance's delivery engine (`None` for the `api` role) with the wake
-    /// and metrics it shares with the API.
-    pub fn new(
-        db: DatabaseConnection,
-        config: Config,
-        lookup: Lookup,
-        engine: (Option<&Engine>, Arc<Notify>, Arc<Metrics>),
-        secrets: Arc<SecretBox>,
-    ) -> anyhow::Result<Self> {
-        let (engine, wake, metrics) = engine;
-        let upstream = match (&config.upstream_url, &config.security.upstream_jwt_secret) {
-            (Some(url), Some(_)) => Some(Upstream::new(url.clone(), &config)?),
-            (Some(_), None) => anyhow::bail!(
-                "KAANHA_UPSTREAM_URL is set but KAANHA_UPSTREAM_JWT_SECRET is not: forwarded actions are signed with it"
-            ),
-            (None, _) => None,
-        };
-        Ok(Self {
-            upstream,
-            describe_cache: crate::api::describe::new_cache(),
-            metrics,
-            publisher: Publisher::start(
-                db.clone(),
-                publish_writers(&db, &config),
-                engine.map(Engine::handoff),
-            ),
-            wake,
-            manual_sends: ManualSends::new(config.limits.manual_sends_per_minute),
-            secrets,
-            auth: Authenticator::new(db.clone(), &config.security),
-            targets: TargetPolicy {
-                allow_private: config.allow_private_targets,
-                allowed_ports: config.security.allowed_ports.clone(),
-                lookup,
-            },
-            db,
-            config,
-        })
-    }
-}
-
-impl AppState {
-    /// Takes one of the organization's requests sent by hand this minute, or answers 429.
-    pub fn manual_sends(&self, org: &OrgId) -> Result<(), ApiError> {
-        match self.manual_sends.take(org) {
-            None => Ok(()),
-            Some(wait) => Err(ApiError::too_many_requests(
-                format!(
-                    "This organization has sent {} test events and retries in the last minute, the most allowed (KAANHA_MANUAL_SENDS_PER_MINUTE); wait before sending more.",
-                    self.config.limits.manual_sends_per_minute
-                ),
-                wait.as_secs_f64().ceil().max(1.0) as u64,
-            )),
-        }
-    }
-}
-
-/// How many publish groups are written at once: one on SQLite (one connection), a quarter of
-/// the pool elsewhere, leaving the rest to the engine and to reads.
-fn publish_writers(db: &DatabaseConnection, config: &Config) -> usize {
-    match db.get_database_backend() {
-        sea_orm::DbBackend::Sqlite => 1,
-        _ => (config.db_max_connections as usize / 4).max(1),
-    }
-}
 
 /// A gateway ready to serve: migrated database, bound socket, delivery engine.
 pub struct Application {
@@ -137,7 +44,7 @@ impl Application {
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
         let secrets = Arc::new(SecretBox::from_config(&config.security)?);
-        let resealed = crate::reseal::reseal_secrets(&db, &secrets).await?;
+        let resealed = crate::domain::reseal::reseal_secrets(&db, &secrets).await?;
         if resealed > 0 {
             tracing::info!(
                 secrets = resealed,
@@ -183,7 +90,7 @@ impl Application {
         tracing::info!(addr = ?self.listener.local_addr()?, "kaanha-gateway listening");
         let (stop, stopped) = watch::channel(false);
         let limits = self.state.config.limits.clone();
-        let server = crate::server::serve(
+        let server = crate::http::server::serve(
             self.listener,
             routes(self.state),
             &limits,
@@ -207,7 +114,7 @@ impl Application {
 /// problem+json.
 pub fn routes(state: Arc<AppState>) -> impl Endpoint {
     let (route, spec) = if state.config.role.serves_api() {
-        let api = crate::api::service();
+        let api = crate::http::routes::service();
         let spec = api.spec();
         let route = Route::new()
             .at(
@@ -224,12 +131,12 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             )
             .nest(
                 "/console",
-                crate::console::routes(&state.config.security.frame_ancestors),
+                crate::http::console::routes(&state.config.security.frame_ancestors),
             )
             .nest("/", api);
         (route, spec)
     } else {
-        let operations = crate::api::operations_service();
+        let operations = crate::http::routes::operations_service();
         let spec = operations.spec();
         (Route::new().nest("/", operations), spec)
     };
@@ -243,7 +150,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         // Inside the problem middleware, so a panic's 500 is answered as a problem too.
         .with(CatchPanic::new())
         .around(move |next, req| problem_errors(next, req, max_body, allowed.clone()))
-        .around(crate::api::access_log::access_log)
+        .around(crate::http::access_log::access_log)
         .data(state)
 }
 

@@ -9,10 +9,9 @@ pub mod webhook;
 pub mod webhook_event;
 
 pub mod prelude {
-    pub use super::api_key::Entity as ApiKey;
-    pub use super::delivery::Entity as Delivery;
-    pub use super::delivery_attempt::Entity as DeliveryAttempt;
-    pub use super::event::Entity as Event;
-    pub use super::webhook::Entity as Webhook;
-    pub use super::webhook_event::Entity as WebhookEvent;
+    pub use super::{
+        api_key::Entity as ApiKey, delivery::Entity as Delivery,
+        delivery_attempt::Entity as DeliveryAttempt, event::Entity as Event,
+        webhook::Entity as Webhook, webhook_event::Entity as WebhookEvent,
+    };
 }

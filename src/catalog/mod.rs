@@ -4,9 +4,8 @@
 pub mod actions;
 pub mod fields;
 
-use serde_json::Value;
-
 use fields::{FieldKind, InputField};
+use serde_json::Value;
 
 /// One kind of event the platform publishes.
 #[derive(Debug)]

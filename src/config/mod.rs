@@ -1,84 +1,17 @@
-//! Command line and configuration: every setting is a flag and a `KAANHA_*` variable.
+//! Configuration: every setting is a flag and a `KAANHA_*` variable. Every floor may read its
+//! settings here; this module imports nothing from the rest of the crate.
 
 use std::{net::SocketAddr, time::Duration};
 
-use clap::{Args, Parser, Subcommand, ValueEnum, builder::BoolishValueParser};
-
-use crate::delivery::schedule::RetrySchedule;
+use clap::{Args, Parser, ValueEnum, builder::BoolishValueParser};
 
 mod limits;
+mod retry;
 mod security;
 
 pub use limits::Limits;
+pub use retry::{RETRY_AFTER_MAX, RETRY_AFTER_MIN, RetrySchedule};
 pub use security::{SecurityConfig, UPSTREAM_AUDIENCE, decode_key};
-
-/// kaanha-gateway: delivers Kaanha AI events to webhooks and to Zapier, Make and n8n — signed,
-/// retried and logged — and tells no-code platforms which triggers and actions exist.
-#[derive(Debug, Parser)]
-#[command(name = "kaanha-gateway", version, about, long_about = None)]
-pub struct Cli {
-    #[command(flatten)]
-    pub config: Config,
-    /// What to do; without one the gateway serves.
-    #[command(subcommand)]
-    pub command: Option<Command>,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the migrations, then serve the API (the default).
-    Serve,
-    /// Run the database migrations and exit.
-    Migrate,
-    /// Print the OpenAPI 3 document of the HTTP API.
-    Openapi,
-    /// Create, list and revoke organization API keys.
-    #[command(subcommand)]
-    ApiKey(ApiKeyCommand),
-    /// Ready-made Zapier, Make and n8n apps, generated from the discovery document.
-    #[command(subcommand)]
-    Integrations(IntegrationsCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum IntegrationsCommand {
-    /// Write one platform's app into a directory, from the same catalog that
-    /// `GET /api/integrations/describe` serves.
-    Export {
-        #[arg(long, value_enum)]
-        platform: crate::integrations::Platform,
-        /// Where to write the app (created if missing; files the generator owns are replaced).
-        #[arg(long)]
-        out: std::path::PathBuf,
-        /// The gateway's public URL, built into the app as the default `Gateway URL` (default:
-        /// `KAANHA_PUBLIC_URL`, else `https://gateway.example.com`).
-        #[arg(long)]
-        base_url: Option<url::Url>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ApiKeyCommand {
-    /// Create a key and print it once; only its SHA-256 hash is stored.
-    Create {
-        /// The organization the key acts for (the platform's id, e.g. `clx...`).
-        #[arg(long)]
-        org: String,
-        /// A name to recognise the key by, e.g. "Zapier connection".
-        #[arg(long)]
-        name: String,
-        /// Scopes to grant, space- or comma-separated (default: `webhooks integrations`).
-        #[arg(long, num_args = 1.., value_delimiter = ',')]
-        scopes: Vec<String>,
-    },
-    /// List an organization's keys (never the keys themselves).
-    List {
-        #[arg(long)]
-        org: String,
-    },
-    /// Revoke a key by its id; it stops working at once.
-    Revoke { id: String },
-}
 
 /// Settings shared by every subcommand.
 #[derive(Debug, Clone, Args)]
@@ -286,13 +219,6 @@ impl Config {
             .max(longest + Duration::from_secs(1))
     }
 
-    pub fn health_policy(&self) -> crate::health::HealthPolicy {
-        crate::health::HealthPolicy {
-            failures: self.disable_after_failures,
-            after: self.disable_after,
-        }
-    }
-
     /// Refuses settings that would leave tenants exposed, and warns of those meant only for
     /// development.
     pub fn check(&self) -> anyhow::Result<()> {
@@ -312,10 +238,14 @@ impl Config {
 
     /// Settings for tests and embedding: defaults, with the given database.
     pub fn for_database(database_url: impl Into<String>) -> Self {
-        let cli = Cli::parse_from(["kaanha-gateway"]);
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            config: Config,
+        }
         Self {
             database_url: database_url.into(),
-            ..cli.config
+            ..Defaults::parse_from(["kaanha-gateway"]).config
         }
     }
 }

@@ -3,7 +3,10 @@
 //! unless private targets are allowed — connects only to public addresses, checked on the
 //! addresses DNS actually returned (so a name rebound to 127.0.0.1 is refused too).
 
-use std::{net::SocketAddr, time::Duration, time::Instant};
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
 
 use reqwest::{
     Client, StatusCode,
@@ -13,8 +16,7 @@ use reqwest::{
 };
 use url::{Host, Url};
 
-use super::schedule::parse_retry_after;
-use crate::targets::{Lookup, is_public};
+use crate::infra::targets::{Lookup, is_public};
 
 /// How much of a receiver's answer is kept in the log.
 pub const RESPONSE_EXCERPT_BYTES: usize = 2048;
@@ -235,5 +237,35 @@ impl Sender {
             "request failed"
         };
         format!("{kind}: {innermost}")
+    }
+}
+
+/// Parses a `Retry-After` value: delay-seconds or an HTTP date.
+pub fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+#[cfg(test)]
+mod retry_after_tests {
+    use std::time::Duration;
+
+    use super::parse_retry_after;
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_an_http_date() {
+        assert_eq!(parse_retry_after(" 7 "), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
     }
 }

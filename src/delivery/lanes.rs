@@ -12,7 +12,7 @@ use entity::delivery;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::{claim::Full, handoff::Reserved};
-use crate::metrics::Metrics;
+use crate::infra::metrics::Metrics;
 
 /// Per webhook, how many deliveries this instance holds beyond those it is sending: as many
 /// again as the webhook's request limit, so when a request is answered the next one goes out at

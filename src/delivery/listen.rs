@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use sea_orm::{DatabaseConnection, DbBackend, sqlx::postgres::PgListener};
 use tokio::sync::{Notify, watch};
 
-use crate::db::DELIVERIES_CHANNEL;
+use crate::infra::db::DELIVERIES_CHANNEL;
 
 pub async fn run(db: DatabaseConnection, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
     if db.get_database_backend() != DbBackend::Postgres {

@@ -10,7 +10,6 @@ pub mod prune;
 mod record;
 mod recorder;
 pub mod request;
-pub mod schedule;
 pub mod sign;
 mod worker;
 

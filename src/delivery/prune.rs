@@ -11,7 +11,7 @@ use sea_orm::{
 use tokio::sync::watch;
 
 use super::PENDING;
-use crate::time;
+use crate::infra::time;
 
 const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 const PRUNE_BATCH: u64 = 1000;

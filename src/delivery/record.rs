@@ -11,13 +11,15 @@ use sea_orm::{
     TransactionSession, TransactionTrait, sea_query::Expr,
 };
 
-use super::{
-    DELIVERED, FAILED, PENDING, client::AttemptResult, lanes::InFlightSlot, schedule::RetrySchedule,
-};
+use super::{DELIVERED, FAILED, PENDING, client::AttemptResult, lanes::InFlightSlot};
 use crate::{
-    health::{HealthPolicy, Streaks},
-    ids::new_id,
-    webhooks::WebhookSource,
+    config::RetrySchedule,
+    domain::{
+        auto_disable::{HealthPolicy, Streaks},
+        named::Named,
+        webhooks::WebhookSource,
+    },
+    infra::ids::new_id,
 };
 
 /// One finished attempt, waiting to be written.
@@ -159,8 +161,8 @@ async fn record_batch(
         );
         groups.entry(key).or_default().push(&outcome.delivery.id);
     }
-    let txn = crate::db::begin_write(db).await?;
-    let now = crate::time::now();
+    let txn = crate::infra::db::begin_write(db).await?;
+    let now = crate::infra::time::now();
     // The UPDATEs return the deliveries they found: one whose webhook was deleted mid-flight
     // is gone, and gets no log row (which would point at nothing).
     let mut updated: HashSet<String> = HashSet::with_capacity(outcomes.len());
@@ -253,7 +255,7 @@ mod tests {
     use super::*;
 
     fn outcome(attempts: i32, status: Option<u16>, source: WebhookSource) -> Outcome {
-        let at = crate::time::now();
+        let at = crate::infra::time::now();
         Outcome {
             delivery: delivery::Model {
                 id: "dlv_1".into(),
@@ -314,7 +316,14 @@ mod tests {
     #[test]
     fn gone_ends_a_rest_hook_but_is_an_ordinary_failure_for_a_webhook() {
         let schedule: RetrySchedule = "5s".parse().unwrap();
-        let hook = transition(&outcome(0, Some(410), WebhookSource::Zapier), &schedule);
+        let hook = transition(
+            &outcome(
+                0,
+                Some(410),
+                WebhookSource::Platform(crate::domain::platform::Platform::Zapier),
+            ),
+            &schedule,
+        );
         assert!(hook.unsubscribe && hook.status == FAILED);
         let webhook = transition(&outcome(0, Some(410), WebhookSource::Api), &schedule);
         assert!(!webhook.unsubscribe && webhook.status == PENDING);

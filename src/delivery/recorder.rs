@@ -9,11 +9,8 @@ use std::{
 use sea_orm::DatabaseConnection;
 use tokio::sync::{Notify, mpsc};
 
-use super::{
-    record::{Outcome, record},
-    schedule::RetrySchedule,
-};
-use crate::{health::HealthPolicy, metrics::Metrics};
+use super::record::{Outcome, record};
+use crate::{config::RetrySchedule, domain::auto_disable::HealthPolicy, infra::metrics::Metrics};
 
 /// Most outcomes written per transaction.
 const RECORD_BATCH: usize = 500;

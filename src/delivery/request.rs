@@ -6,7 +6,7 @@ use entity::{delivery, webhook};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::{headers as names, sign};
-use crate::cipher::{OpenError, SecretBox};
+use crate::infra::cipher::{OpenError, SecretBox};
 
 /// The headers of a delivery: the document's, plus the Standard Webhooks trio when signed.
 ///

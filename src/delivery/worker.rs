@@ -23,16 +23,14 @@ use super::{
     record::Outcome,
     recorder::{self, Recorder},
     request,
-    schedule::RetrySchedule,
 };
 use crate::{
-    cipher::SecretBox,
-    config::Config,
-    health::HealthPolicy,
-    metrics::Metrics,
-    targets::Lookup,
-    time,
-    webhooks::{WebhookSource, WebhookStatus},
+    config::{Config, RetrySchedule},
+    domain::{
+        auto_disable::HealthPolicy,
+        webhooks::{WebhookSource, WebhookStatus},
+    },
+    infra::{cipher::SecretBox, metrics::Metrics, targets::Lookup, time},
 };
 
 /// Most deliveries claimed per round trip.
@@ -67,7 +65,7 @@ impl EngineSettings {
             per_org: config.limits.org_concurrency.max(1),
             poll_interval: config.poll_interval.max(Duration::from_millis(10)),
             retention: config.log_retention,
-            health: config.health_policy(),
+            health: HealthPolicy::from_config(config),
         }
     }
 }

@@ -5,10 +5,10 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use crate::discovery::{WAIT, describe};
 use crate::{
     crash::{BIN, free_port, wait_ready},
     database::TestDatabase,
+    discovery::{WAIT, describe},
     helpers::{
         AppOptions, JWT_SECRET, UPSTREAM_JWT_SECRET, expect_json, expect_problem, http_client,
         invalid_fields, spawn_app, spawn_app_with,

@@ -69,7 +69,7 @@ fn the_openapi_command_prints_the_spec() {
     assert!(output.status.success());
     assert_eq!(
         String::from_utf8(output.stdout).unwrap(),
-        kaanha_gateway::api::spec_json()
+        kaanha_gateway::http::routes::spec_json()
     );
 }
 

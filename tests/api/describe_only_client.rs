@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::discovery::{WAIT, describe};
 use crate::{
+    discovery::{WAIT, describe},
     helpers::{AppOptions, TestApp, expect_json, expect_problem, spawn_app_with},
     receiver::{Answer, Received, Receiver},
 };

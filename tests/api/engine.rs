@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::signing::WAIT;
 use crate::{
     helpers::{AppOptions, expect_json, spawn_app_with},
     receiver::{Answer, Receiver},
+    signing::WAIT,
 };
 
 #[tokio::test]

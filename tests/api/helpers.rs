@@ -1,6 +1,5 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::database::TestDatabase;
 use kaanha_gateway::{
     config::{Config, Role},
     startup::Application,
@@ -8,6 +7,8 @@ use kaanha_gateway::{
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
+
+use crate::database::TestDatabase;
 
 pub const JWT_SECRET: &str = "test-jwt-secret-that-is-long-enough";
 /// What the gateway signs forwarded actions' tokens with (its own secret, not `JWT_SECRET`).
@@ -36,7 +37,7 @@ pub struct AppOptions {
     /// Any other setting, changed last.
     pub tweak: fn(&mut Config),
     /// How host names resolve (the system's resolver when `None`).
-    pub lookup: Option<kaanha_gateway::targets::Lookup>,
+    pub lookup: Option<kaanha_gateway::infra::targets::Lookup>,
 }
 
 impl Default for AppOptions {
@@ -88,7 +89,7 @@ async fn start_on(database: TestDatabase, options: AppOptions) -> TestApp {
     (options.tweak)(&mut config);
     let lookup = options
         .lookup
-        .unwrap_or_else(kaanha_gateway::targets::system_lookup);
+        .unwrap_or_else(kaanha_gateway::infra::targets::system_lookup);
     let app = Application::build_with_lookup(config, lookup)
         .await
         .expect("the gateway builds");

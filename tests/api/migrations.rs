@@ -4,9 +4,11 @@
 use entity::{delivery, event};
 use kaanha_gateway::{
     config::Config,
-    events::{self, NewEvent},
-    org::OrgId,
-    webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
+    domain::{
+        org::OrgId,
+        publish::{self, NewEvent},
+        webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
+    },
 };
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ColumnTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter};
@@ -18,7 +20,7 @@ fn event_with_id(id: &str) -> NewEvent {
     NewEvent {
         id: Some(id.to_owned()),
         event_type: "message.received",
-        timestamp: kaanha_gateway::time::now(),
+        timestamp: kaanha_gateway::infra::time::now(),
         data: json!({"messageId": id}),
         except_webhook: None,
     }
@@ -27,7 +29,7 @@ fn event_with_id(id: &str) -> NewEvent {
 #[tokio::test]
 async fn a_database_from_before_keeps_its_data_and_takes_the_same_id_in_two_organizations() {
     let database = TestDatabase::new().await;
-    let db = kaanha_gateway::db::connect(&Config::for_database(&database.url))
+    let db = kaanha_gateway::infra::db::connect(&Config::for_database(&database.url))
         .await
         .unwrap();
     // The schema as it was before event ids were per organization, with data in it.
@@ -54,7 +56,7 @@ async fn a_database_from_before_keeps_its_data_and_takes_the_same_id_in_two_orga
         .unwrap();
     let ids: Vec<String> = (0..50).map(|n| format!("wamid.{n}")).collect();
     let batch = ids.iter().map(|id| event_with_id(id)).collect();
-    events::publish(&db, &org_a, batch, None).await.unwrap();
+    publish::publish(&db, &org_a, batch, None).await.unwrap();
     let (events_before, deliveries_before) = (
         event::Entity::find().count(&db).await.unwrap(),
         delivery::Entity::find().count(&db).await.unwrap(),
@@ -82,11 +84,11 @@ async fn a_database_from_before_keeps_its_data_and_takes_the_same_id_in_two_orga
     assert!(stored.payload.contains(r#""messageId":"wamid.7""#));
 
     // The same id in another organization is a new event; in the same one, a duplicate.
-    let (theirs, _) = events::publish(&db, &org_b, vec![event_with_id("wamid.7")], None)
+    let (theirs, _) = publish::publish(&db, &org_b, vec![event_with_id("wamid.7")], None)
         .await
         .unwrap();
     assert!(!theirs[0].duplicate && theirs[0].deliveries == 1);
-    let (again, _) = events::publish(&db, &org_a, vec![event_with_id("wamid.7")], None)
+    let (again, _) = publish::publish(&db, &org_a, vec![event_with_id("wamid.7")], None)
         .await
         .unwrap();
     assert!(again[0].duplicate);

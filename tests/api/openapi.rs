@@ -5,7 +5,7 @@ fn the_committed_spec_is_what_the_code_generates() {
     let committed =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json"))
             .unwrap_or_default();
-    let generated = kaanha_gateway::api::spec_json();
+    let generated = kaanha_gateway::http::routes::spec_json();
     assert!(
         committed == generated,
         "openapi/openapi.json is stale; regenerate it with \
@@ -25,7 +25,7 @@ async fn the_spec_and_its_browsable_ui_are_served() {
     assert_eq!(served.status(), 200);
     let served: serde_json::Value = served.json().await.unwrap();
     let generated: serde_json::Value =
-        serde_json::from_str(&kaanha_gateway::api::spec_json()).unwrap();
+        serde_json::from_str(&kaanha_gateway::http::routes::spec_json()).unwrap();
     assert_eq!(served, generated);
     assert!(served["openapi"].as_str().unwrap().starts_with("3."));
 
@@ -44,7 +44,8 @@ async fn the_spec_and_its_browsable_ui_are_served() {
 
 #[test]
 fn every_operation_that_takes_a_credential_names_the_scope_it_needs() {
-    let spec: serde_json::Value = serde_json::from_str(&kaanha_gateway::api::spec_json()).unwrap();
+    let spec: serde_json::Value =
+        serde_json::from_str(&kaanha_gateway::http::routes::spec_json()).unwrap();
     let mut checked = 0;
     for (path, operations) in spec["paths"].as_object().unwrap() {
         for (method, operation) in operations.as_object().unwrap() {

@@ -5,25 +5,37 @@ use serde_json::Value;
 
 #[test]
 fn the_committed_platform_apps_are_what_the_generator_writes_now() {
-    use kaanha_gateway::integrations::{self, Platform};
+    use kaanha_gateway::{
+        apps,
+        domain::{named::Named, platform::Platform},
+    };
 
-    let config = kaanha_gateway::config::Config::for_database("sqlite::memory:");
-    let describe = integrations::describe(&config, integrations::DEFAULT_BASE_URL);
-    for platform in Platform::ALL {
+    let describe = describe_for_apps(apps::DEFAULT_BASE_URL);
+    for &platform in Platform::ALL {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("integrations")
-            .join(platform.dir_name());
-        for file in integrations::generate(platform, &describe) {
+            .join(platform.as_str());
+        for file in apps::generate(platform, &describe) {
             let committed = std::fs::read_to_string(dir.join(&file.path)).unwrap_or_default();
             assert!(
                 committed == file.contents,
                 "integrations/{dir}/{path} is stale; regenerate with `cargo run -- integrations \
                  export --platform {dir} --out integrations/{dir}` and commit it",
-                dir = platform.dir_name(),
+                dir = platform.as_str(),
                 path = file.path,
             );
         }
     }
+}
+
+/// The discovery document the apps are generated from, as `integrations export` builds it.
+fn describe_for_apps(base_url: &str) -> Value {
+    let config = kaanha_gateway::config::Config::for_database("sqlite::memory:");
+    kaanha_gateway::apps::describe(
+        base_url,
+        &config.retry_schedule,
+        kaanha_gateway::http::routes::describe::routes(),
+    )
 }
 
 /// Whether `openapi/openapi.json` has a route for this method and path (`{{...}}` segments and
@@ -53,9 +65,8 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
         let text = std::fs::read_to_string(dir.join(path)).unwrap_or_else(|_| panic!("{path}"));
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
     };
-    let spec: Value = serde_json::from_str(&kaanha_gateway::api::spec_json()).unwrap();
-    let config = kaanha_gateway::config::Config::for_database("sqlite::memory:");
-    let describe = kaanha_gateway::integrations::describe(&config, "https://gateway.example.com");
+    let spec: Value = serde_json::from_str(&kaanha_gateway::http::routes::spec_json()).unwrap();
+    let describe = describe_for_apps("https://gateway.example.com");
 
     let base = read("base.imljson");
     assert_eq!(

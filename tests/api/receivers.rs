@@ -5,16 +5,17 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::signing::WAIT;
 use crate::{
     helpers::{AppOptions, expect_json, spawn_app, spawn_app_with},
     receiver::{Answer, Receiver},
+    signing::WAIT,
 };
 
 #[tokio::test]
 async fn gone_removes_a_rest_hook_subscription_but_only_fails_an_ordinary_webhook() {
-    use kaanha_gateway::{
+    use kaanha_gateway::domain::{
         org::OrgId,
+        platform::Platform,
         webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
     };
 
@@ -32,7 +33,7 @@ async fn gone_removes_a_rest_hook_subscription_but_only_fails_an_ordinary_webhoo
             events: vec!["contact.updated"],
             secret: None,
             status: WebhookStatus::Active,
-            source: WebhookSource::Zapier,
+            source: WebhookSource::Platform(Platform::Zapier),
             filters: None,
         },
         (u64::MAX, &Default::default()),
@@ -149,7 +150,7 @@ async fn a_dead_receiver_does_not_slow_a_healthy_one() {
 
 #[tokio::test]
 async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() {
-    use kaanha_gateway::{
+    use kaanha_gateway::domain::{
         org::OrgId,
         webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
     };

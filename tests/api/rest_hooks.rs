@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::discovery::WAIT;
 use crate::{
+    discovery::WAIT,
     helpers::{AppOptions, expect_json, expect_problem, invalid_fields, spawn_app, spawn_app_with},
     receiver::{Answer, Receiver},
 };

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::signing::WAIT;
 use crate::{
     helpers::{AppOptions, expect_json, expect_problem, spawn_app, spawn_app_with},
     receiver::{Answer, Receiver},
+    signing::WAIT,
 };
 
 #[tokio::test]

@@ -12,9 +12,11 @@ use std::{
 };
 
 use kaanha_gateway::{
-    org::OrgId,
-    targets::Lookup,
-    webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
+    domain::{
+        org::OrgId,
+        webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
+    },
+    infra::targets::Lookup,
 };
 use serde_json::json;
 use tokio::net::TcpListener;

@@ -4,10 +4,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::signing::WAIT;
 use crate::{
     helpers::{expect_json, spawn_app},
     receiver::Receiver,
+    signing::WAIT,
 };
 
 #[tokio::test]

@@ -1,0 +1,83 @@
+//! The command line: subcommands, with every setting of [`Config`] as a flag.
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    config::Config,
+    domain::{named::Named, platform::Platform},
+};
+
+/// kaanha-gateway: delivers Kaanha AI events to webhooks and to Zapier, Make and n8n — signed,
+/// retried and logged — and tells no-code platforms which triggers and actions exist.
+#[derive(Debug, Parser)]
+#[command(name = "kaanha-gateway", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    /// What to do; without one the gateway serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the migrations, then serve the API (the default).
+    Serve,
+    /// Run the database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI 3 document of the HTTP API.
+    Openapi,
+    /// Create, list and revoke organization API keys.
+    #[command(subcommand)]
+    ApiKey(ApiKeyCommand),
+    /// Ready-made Zapier, Make and n8n apps, generated from the discovery document.
+    #[command(subcommand)]
+    Integrations(IntegrationsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IntegrationsCommand {
+    /// Write one platform's app into a directory, from the same catalog that
+    /// `GET /api/integrations/describe` serves.
+    Export {
+        #[arg(long, value_parser = parse_platform)]
+        platform: Platform,
+        /// Where to write the app (created if missing; files the generator owns are replaced).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// The gateway's public URL, built into the app as the default `Gateway URL` (default:
+        /// `KAANHA_PUBLIC_URL`, else `https://gateway.example.com`).
+        #[arg(long)]
+        base_url: Option<url::Url>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it once; only its SHA-256 hash is stored.
+    Create {
+        /// The organization the key acts for (the platform's id, e.g. `clx...`).
+        #[arg(long)]
+        org: String,
+        /// A name to recognise the key by, e.g. "Zapier connection".
+        #[arg(long)]
+        name: String,
+        /// Scopes to grant, space- or comma-separated (default: `webhooks integrations`).
+        #[arg(long, num_args = 1.., value_delimiter = ',')]
+        scopes: Vec<String>,
+    },
+    /// List an organization's keys (never the keys themselves).
+    List {
+        #[arg(long)]
+        org: String,
+    },
+    /// Revoke a key by its id; it stops working at once.
+    Revoke { id: String },
+}
+
+fn parse_platform(name: &str) -> Result<Platform, String> {
+    Platform::parse(name).ok_or_else(|| {
+        let known: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
+        format!("one of {}", known.join(", "))
+    })
+}

@@ -1,0 +1,121 @@
+//! Reading a webhook's deliveries and their log, and retrying one by hand. Every query is
+//! scoped to the organization and the webhook.
+
+use entity::{delivery, delivery_attempt};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
+};
+
+use crate::{
+    delivery::{FAILED, PENDING},
+    domain::org::OrgId,
+    infra::time,
+};
+
+/// Filters of the log.
+#[derive(Debug, Default)]
+pub struct LogFilter<'a> {
+    pub status: Option<&'a str>,
+    pub event_type: Option<&'a str>,
+    pub cursor: Option<&'a str>,
+}
+
+/// One page of a webhook's attempts, newest first.
+pub async fn log_page(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    webhook_id: &str,
+    filter: LogFilter<'_>,
+    limit: u64,
+) -> Result<Vec<delivery_attempt::Model>, DbErr> {
+    let mut query = delivery_attempt::Entity::find()
+        .filter(delivery_attempt::Column::OrgId.eq(org.as_str()))
+        .filter(delivery_attempt::Column::WebhookId.eq(webhook_id));
+    if let Some(status) = filter.status {
+        query = query.filter(delivery_attempt::Column::Status.eq(status));
+    }
+    if let Some(event_type) = filter.event_type {
+        query = query.filter(delivery_attempt::Column::EventType.eq(event_type));
+    }
+    if let Some(cursor) = filter.cursor {
+        query = query.filter(delivery_attempt::Column::Id.lt(cursor));
+    }
+    query
+        .order_by_desc(delivery_attempt::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+/// One page of a webhook's deliveries, newest first.
+pub async fn delivery_page(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    webhook_id: &str,
+    status: Option<&str>,
+    cursor: Option<&str>,
+    limit: u64,
+) -> Result<Vec<delivery::Model>, DbErr> {
+    let mut query = delivery::Entity::find()
+        .filter(delivery::Column::OrgId.eq(org.as_str()))
+        .filter(delivery::Column::WebhookId.eq(webhook_id));
+    if let Some(status) = status {
+        query = query.filter(delivery::Column::Status.eq(status));
+    }
+    if let Some(cursor) = cursor {
+        query = query.filter(delivery::Column::Id.lt(cursor));
+    }
+    query
+        .order_by_desc(delivery::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
+pub async fn find(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    webhook_id: &str,
+    delivery_id: &str,
+) -> Result<Option<delivery::Model>, DbErr> {
+    delivery::Entity::find_by_id(delivery_id)
+        .filter(delivery::Column::OrgId.eq(org.as_str()))
+        .filter(delivery::Column::WebhookId.eq(webhook_id))
+        .one(db)
+        .await
+}
+
+/// Makes a failed delivery due now, for one more attempt, and returns it as it now is; `None`
+/// when it was not failed (someone else retried it first, or it never failed).
+pub async fn retry_now(
+    db: &impl ConnectionTrait,
+    delivery: &delivery::Model,
+) -> Result<Option<delivery::Model>, DbErr> {
+    let now = time::now();
+    let updated = delivery::Entity::update_many()
+        .col_expr(delivery::Column::Status, Expr::value(PENDING))
+        .col_expr(delivery::Column::DueAt, Expr::value(now.timestamp_millis()))
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(delivery.id.as_str()))
+        .filter(delivery::Column::Status.eq(FAILED))
+        .exec_with_returning(db)
+        .await?
+        .pop();
+    if updated.is_some() {
+        crate::infra::db::notify_deliveries(db).await?;
+    }
+    Ok(updated)
+}
+
+/// Deliveries waiting for an attempt, across all instances (index: status, due_at).
+pub async fn count_pending(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
+    delivery::Entity::find()
+        .filter(delivery::Column::Status.eq(PENDING))
+        .count(db)
+        .await
+}

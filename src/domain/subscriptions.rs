@@ -1,0 +1,98 @@
+//! REST-hook subscriptions for Zapier, Make and n8n. A subscription is a webhook whose source
+//! is the platform: one delivery path, one log, and a 410 from its URL removes it.
+
+use entity::webhook;
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+
+use crate::{
+    domain::{
+        named::Named,
+        org::OrgId,
+        platform::Platform,
+        quota::QuotaError,
+        webhooks::{self, NewWebhook, Webhook, WebhookSource, WebhookStatus},
+    },
+    infra::cipher::SecretBox,
+};
+
+/// Most subscriptions one list call returns.
+pub const LIST_LIMIT: u64 = 100;
+
+/// A validated subscribe request.
+pub struct Subscription {
+    pub target_url: String,
+    pub events: Vec<&'static str>,
+    pub filters: Option<serde_json::Value>,
+    pub secret: Option<String>,
+}
+
+/// Subscribes, or returns the identical subscription that already exists (a platform retrying
+/// its subscribe call must not double deliveries). The flag says whether one was created.
+pub async fn subscribe(
+    db: &(impl TransactionTrait + sea_orm::ConnectionTrait),
+    org: &OrgId,
+    platform: Platform,
+    wanted: Subscription,
+    (quota, secrets): (u64, &SecretBox),
+) -> Result<(Webhook, bool), QuotaError> {
+    let source = WebhookSource::Platform(platform);
+    let existing =
+        webhooks::list_by_source(db, org, source, Some(&wanted.target_url), LIST_LIMIT).await?;
+    if let Some(same) = existing.into_iter().find(|hook| {
+        hook.events
+            .iter()
+            .map(String::as_str)
+            .eq(wanted.events.iter().copied())
+            && hook.row.filters == wanted.filters
+    }) {
+        return Ok((same, false));
+    }
+    let name = format!("{}: {}", source.display_name(), wanted.events.join(", "));
+    let created = webhooks::insert(
+        db,
+        org,
+        NewWebhook {
+            name: name.chars().take(100).collect(),
+            url: wanted.target_url,
+            events: wanted.events,
+            secret: wanted.secret,
+            status: WebhookStatus::Active,
+            source,
+            filters: wanted.filters,
+        },
+        (quota, secrets),
+    )
+    .await?;
+    Ok((created, true))
+}
+
+/// The platform's subscription with this id in the organization.
+pub async fn find(
+    db: &impl sea_orm::ConnectionTrait,
+    org: &OrgId,
+    platform: Platform,
+    id: &str,
+) -> Result<Option<Webhook>, DbErr> {
+    let source = WebhookSource::Platform(platform);
+    Ok(webhooks::find(db, org, id)
+        .await?
+        .filter(|hook| hook.row.source == source.as_str()))
+}
+
+/// Removes a subscription; `false` when there was none (already removed, or not this
+/// platform's or organization's).
+pub async fn unsubscribe(
+    db: &impl sea_orm::ConnectionTrait,
+    org: &OrgId,
+    platform: Platform,
+    id: &str,
+) -> Result<bool, DbErr> {
+    let source = WebhookSource::Platform(platform);
+    let removed = webhook::Entity::delete_many()
+        .filter(webhook::Column::Id.eq(id))
+        .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .filter(webhook::Column::Source.eq(source.as_str()))
+        .exec(db)
+        .await?;
+    Ok(removed.rows_affected > 0)
+}

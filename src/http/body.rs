@@ -1,0 +1,155 @@
+//! `JsonBody<T>`: a JSON request body parsed with serde, so that every error names the field it
+//! is about (`events[2]`, `url`) — poem-openapi's own `Json` does not — and read with the
+//! configured size limit even when the client streams it without a `Content-Length`.
+
+use std::sync::Arc;
+
+use poem::{Request, RequestBody};
+use poem_openapi::{
+    ApiExtractor, ApiExtractorType, ExtractParamOptions,
+    registry::{MetaMediaType, MetaRequest, Registry},
+    types::Type,
+};
+use serde::de::DeserializeOwned;
+
+use crate::{
+    config::Config,
+    http::{
+        error::{ApiError, FieldError},
+        state::AppState,
+    },
+};
+
+pub struct JsonBody<T>(pub T);
+
+/// How large a body of this type may be; most use `KAANHA_MAX_BODY_BYTES`.
+pub trait BodyLimit {
+    fn body_limit(config: &Config) -> usize {
+        config.max_body_bytes
+    }
+}
+
+impl<'a, T: Type + DeserializeOwned + BodyLimit> ApiExtractor<'a> for JsonBody<T> {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![MetaMediaType {
+                content_type: "application/json",
+                schema: T::schema_ref(),
+            }],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        Ok(Self(parse(request, body).await?))
+    }
+}
+
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence[..essence.len() - 5].contains('/')
+            && essence.to_ascii_lowercase().ends_with("+json"))
+}
+
+async fn parse<T: DeserializeOwned + BodyLimit>(
+    request: &Request,
+    body: &mut RequestBody,
+) -> Result<T, ApiError> {
+    match request.content_type() {
+        Some(content_type) if is_json(content_type) => {}
+        Some(content_type) => {
+            return Err(ApiError::unsupported_media_type(format!(
+                "The body must be `application/json`, not `{content_type}`."
+            )));
+        }
+        None => {
+            return Err(ApiError::unsupported_media_type(
+                "Send the body with `Content-Type: application/json`.",
+            ));
+        }
+    }
+    let limit = request
+        .data::<Arc<AppState>>()
+        .map_or(256 * 1024, |state| T::body_limit(&state.config));
+    let bytes = body
+        .take()
+        .map_err(|_| ApiError::bad_request("The request body was already read."))?
+        .into_bytes_limit(limit)
+        .await
+        .map_err(|err| match err {
+            poem::error::ReadBodyError::PayloadTooLarge => ApiError::payload_too_large(limit),
+            other => ApiError::bad_request(format!("The request body could not be read: {other}.")),
+        })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("The request needs a JSON body."));
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        // A shape error in a body that is not even JSON is reported as the syntax error it is.
+        match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+            Err(syntax) => ApiError::bad_request(format!(
+                "The body is not valid JSON: {}.",
+                without_position(&syntax)
+            )),
+            Ok(_) => describe_error(err),
+        }
+    })?;
+    deserializer.end().map_err(|err| {
+        ApiError::bad_request(format!(
+            "The body is not valid JSON: {}.",
+            without_position(&err)
+        ))
+    })?;
+    Ok(value)
+}
+
+/// serde_json's message without its " at line 1 column 40" suffix.
+fn without_position(err: &serde_json::Error) -> String {
+    let message = err.to_string();
+    match message.rsplit_once(" at line ") {
+        Some((head, _)) => head.to_owned(),
+        None => message,
+    }
+}
+
+/// Syntax errors are 400; a body that is JSON but not the expected shape is 422 naming the field.
+fn describe_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = err.path().to_string();
+    let inner = err.into_inner();
+    let message = without_position(&inner);
+    if !inner.is_data() {
+        return ApiError::bad_request(format!("The body is not valid JSON: {message}."));
+    }
+    // serde reports missing/unknown/duplicate fields at the parent; name the field itself.
+    let named = ["missing field", "unknown field", "duplicate field"]
+        .iter()
+        .any(|p| message.starts_with(p))
+        .then(|| message.split('`').nth(1))
+        .flatten();
+    let field = match (named, path.as_str()) {
+        (Some(name), ".") => name.to_owned(),
+        (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => {
+            path.to_owned()
+        }
+        (Some(name), parent) => format!("{parent}.{name}"),
+        (None, ".") => "body".to_owned(),
+        (None, path) => path.to_owned(),
+    };
+    ApiError::validation(vec![FieldError::new(field, message)])
+}

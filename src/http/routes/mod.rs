@@ -1,0 +1,107 @@
+//! The HTTP API: one `#[OpenApi]` impl per resource, gathered into one OpenAPI service.
+
+mod api_keys;
+mod attempts;
+mod deliveries;
+pub mod describe;
+mod events;
+mod integrations;
+mod probes;
+mod stats;
+mod subscriptions;
+mod webhooks;
+
+use poem_openapi::{OpenApiService, Tags};
+
+#[derive(Tags)]
+pub enum ApiTags {
+    /// Endpoints that receive an organization's events, and their settings.
+    Webhooks,
+    /// Publishing events: the platform's back end tells the gateway what happened.
+    Events,
+    /// Each webhook's deliveries and their log: what was sent, when, and what came back.
+    Deliveries,
+    /// For Zapier, Make and n8n: discovery, REST-hook subscriptions, samples and actions.
+    Integrations,
+    /// Organization API keys: created once, listed without the key, revoked.
+    ApiKeys,
+    /// Liveness and readiness, for load balancers and orchestrators.
+    Operations,
+}
+
+/// Page sizes: the default when a list call names none, and the most one page may hold.
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+pub type Apis = (
+    probes::HealthApi,
+    webhooks::WebhooksApi,
+    events::EventsApi,
+    deliveries::DeliveriesApi,
+    attempts::AttemptsApi,
+    stats::StatsApi,
+    describe::DescribeApi,
+    subscriptions::HooksApi,
+    integrations::IntegrationsApi,
+    api_keys::ApiKeysApi,
+);
+
+/// The OpenAPI service: routes, the spec at `/api/openapi.json` and the UI at `/docs` are all
+/// generated from it.
+pub fn service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (
+            probes::HealthApi,
+            webhooks::WebhooksApi,
+            events::EventsApi,
+            deliveries::DeliveriesApi,
+            attempts::AttemptsApi,
+            stats::StatsApi,
+            describe::DescribeApi,
+            subscriptions::HooksApi,
+            integrations::IntegrationsApi,
+            api_keys::ApiKeysApi,
+        ),
+        "kaanha-gateway",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Delivers Kaanha AI events (message.received, contact.created, payment.completed, ...) \
+         to customers' webhooks — signed with `X-Kaanha-Signature`, retried after 5 s, 25 s and \
+         2 min, and logged — and to Zapier, Make and n8n subscriptions.\n\n\
+         Authenticate with `Authorization: Bearer <API key>` (organization keys start with \
+         `kgw_`) or a service JWT (HS256, claims `org`, `scope`, `exp`). Every error is \
+         `application/problem+json`.",
+    )
+}
+
+/// What a `worker` instance serves: health, readiness and metrics.
+pub fn operations_service() -> OpenApiService<probes::HealthApi, ()> {
+    OpenApiService::new(
+        probes::HealthApi,
+        "kaanha-gateway worker",
+        env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// The spec as the `openapi` command prints it and `openapi/openapi.json` holds it.
+pub fn spec_json() -> String {
+    let mut spec = service().spec();
+    spec.push('\n');
+    spec
+}
+
+/// The OpenAPI document as a JSON value.
+pub fn spec_value() -> serde_json::Value {
+    serde_json::from_str(&service().spec()).expect("poem-openapi writes JSON")
+}
+
+/// Lists fetch one row more than a page: if it came, trim it and point the cursor at the last
+/// row kept.
+pub fn next_cursor<T>(rows: &mut Vec<T>, limit: u32, id: impl Fn(&T) -> String) -> Option<String> {
+    if rows.len() <= limit as usize {
+        return None;
+    }
+    rows.truncate(limit as usize);
+    rows.last().map(id)
+}

@@ -1,0 +1,69 @@
+use std::sync::Arc;
+
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    payload::{Json, PlainText},
+};
+
+use super::ApiTags;
+use crate::http::{error::ApiError, state::AppState};
+
+pub struct HealthApi;
+
+#[derive(Object)]
+struct Health {
+    /// `ok` when healthy.
+    status: String,
+}
+
+#[derive(ApiResponse)]
+enum HealthResponse {
+    /// The gateway is up (and, for readiness, its database answers).
+    #[oai(status = 200)]
+    Ok(Json<Health>),
+}
+
+#[derive(ApiResponse)]
+enum MetricsResponse {
+    /// Prometheus text exposition.
+    #[oai(status = 200)]
+    Ok(PlainText<String>),
+}
+
+#[OpenApi(tag = "ApiTags::Operations")]
+impl HealthApi {
+    /// Metrics
+    ///
+    /// Prometheus text: events published, delivery attempts by outcome and deliveries in flight
+    /// on this instance, and deliveries pending across all instances.
+    #[oai(path = "/metrics", method = "get")]
+    async fn metrics(&self, state: Data<&Arc<AppState>>) -> MetricsResponse {
+        let pending = crate::domain::logs::count_pending(&state.db).await.ok();
+        MetricsResponse::Ok(PlainText(state.metrics.render(pending)))
+    }
+
+    /// Liveness
+    ///
+    /// Answers as long as the process serves HTTP; it does not touch the database.
+    #[oai(path = "/healthz", method = "get")]
+    async fn healthz(&self) -> HealthResponse {
+        HealthResponse::Ok(Json(Health {
+            status: "ok".into(),
+        }))
+    }
+
+    /// Readiness
+    ///
+    /// Answers 200 when the database is reachable, 503 otherwise.
+    #[oai(path = "/readyz", method = "get")]
+    async fn readyz(&self, state: Data<&Arc<AppState>>) -> Result<HealthResponse, ApiError> {
+        state.db.ping().await.map_err(|err| {
+            tracing::warn!(error = %err, "readiness check: database unreachable");
+            ApiError::unavailable("The database is not reachable.")
+        })?;
+        Ok(HealthResponse::Ok(Json(Health {
+            status: "ok".into(),
+        })))
+    }
+}

@@ -1,0 +1,105 @@
+//! What every request handler can reach.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+
+use crate::{
+    config::Config,
+    delivery::Engine,
+    domain::{actions::Upstream, group_commit::Publisher, org::OrgId, quota::ManualSends},
+    http::{auth::Authenticator, error::ApiError, routes::describe::DescribeCache},
+    infra::{
+        cipher::SecretBox,
+        metrics::Metrics,
+        targets::{Lookup, TargetPolicy},
+    },
+};
+
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Config,
+    pub auth: Authenticator,
+    pub targets: TargetPolicy,
+    /// Wakes this instance's delivery workers when a publish has written new deliveries.
+    pub wake: Arc<Notify>,
+    /// Where actions are forwarded; `None` when `KAANHA_UPSTREAM_URL` is not set.
+    pub upstream: Option<Upstream>,
+    /// The discovery document by base URL, with its ETag.
+    pub describe_cache: DescribeCache,
+    pub metrics: Arc<Metrics>,
+    /// Writes publishes, several requests per transaction when they arrive together.
+    pub publisher: Publisher,
+    /// Test events and manual retries per organization.
+    pub manual_sends: ManualSends,
+    /// Seals webhook secrets before they are stored, and opens them to show a request as sent.
+    pub secrets: Arc<SecretBox>,
+}
+
+impl AppState {
+    /// `engine` is this instance's delivery engine (`None` for the `api` role) with the wake
+    /// and metrics it shares with the API.
+    pub fn new(
+        db: DatabaseConnection,
+        config: Config,
+        lookup: Lookup,
+        engine: (Option<&Engine>, Arc<Notify>, Arc<Metrics>),
+        secrets: Arc<SecretBox>,
+    ) -> anyhow::Result<Self> {
+        let (engine, wake, metrics) = engine;
+        let upstream = match (&config.upstream_url, &config.security.upstream_jwt_secret) {
+            (Some(url), Some(_)) => Some(Upstream::new(url.clone(), &config)?),
+            (Some(_), None) => anyhow::bail!(
+                "KAANHA_UPSTREAM_URL is set but KAANHA_UPSTREAM_JWT_SECRET is not: forwarded actions are signed with it"
+            ),
+            (None, _) => None,
+        };
+        Ok(Self {
+            upstream,
+            describe_cache: crate::http::routes::describe::new_cache(),
+            metrics,
+            publisher: Publisher::start(
+                db.clone(),
+                publish_writers(&db, &config),
+                engine.map(Engine::handoff),
+            ),
+            wake,
+            manual_sends: ManualSends::new(config.limits.manual_sends_per_minute),
+            secrets,
+            auth: Authenticator::new(db.clone(), &config.security),
+            targets: TargetPolicy {
+                allow_private: config.allow_private_targets,
+                allowed_ports: config.security.allowed_ports.clone(),
+                lookup,
+            },
+            db,
+            config,
+        })
+    }
+}
+
+impl AppState {
+    /// Takes one of the organization's requests sent by hand this minute, or answers 429.
+    pub fn manual_sends(&self, org: &OrgId) -> Result<(), ApiError> {
+        match self.manual_sends.take(org) {
+            None => Ok(()),
+            Some(wait) => Err(ApiError::too_many_requests(
+                format!(
+                    "This organization has sent {} test events and retries in the last minute, the most allowed (KAANHA_MANUAL_SENDS_PER_MINUTE); wait before sending more.",
+                    self.config.limits.manual_sends_per_minute
+                ),
+                wait.as_secs_f64().ceil().max(1.0) as u64,
+            )),
+        }
+    }
+}
+
+/// How many publish groups are written at once: one on SQLite (one connection), a quarter of
+/// the pool elsewhere, leaving the rest to the engine and to reads.
+fn publish_writers(db: &DatabaseConnection, config: &Config) -> usize {
+    match db.get_database_backend() {
+        sea_orm::DbBackend::Sqlite => 1,
+        _ => (config.db_max_connections as usize / 4).max(1),
+    }
+}

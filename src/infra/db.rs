@@ -1,0 +1,101 @@
+//! Connecting to the database and bringing its schema up to date.
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+};
+
+use crate::config::Config;
+
+/// Opens the pool. On SQLite: WAL, a busy timeout (for other processes, such as the CLI), and
+/// one connection.
+///
+/// SQLite lets one connection write at a time, and a connection that finds the lock taken
+/// sleeps (1 ms, 2 ms, 5 ms, ... up to 100 ms) before it tries again. With a pool of several,
+/// publishes, claims and the recorder took turns that way: under a steady 1,000 publishes/s the
+/// delivery engine lost the race for the lock for up to a second at a time. On one connection
+/// they queue in the pool instead (fairly, without sleeping), and its page cache stays warm:
+/// SQLite empties a connection's cache whenever another connection has written.
+pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    let sqlite = config.database_url.starts_with("sqlite:");
+    let connections = if sqlite {
+        1
+    } else {
+        config.db_max_connections.max(1)
+    };
+    let mut options = ConnectOptions::new(&config.database_url);
+    options
+        .max_connections(connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                // Freed space on a page is zeroed, so a webhook secret sealed in place (or a
+                // deleted row) leaves no readable copy behind in the file.
+                .pragma("secure_delete", "FAST")
+        })
+        .map_sqlx_postgres_pool_opts(|pool| {
+            pool.after_connect(|conn, _| Box::pin(crate::infra::tcp_nodelay::set_on(conn)))
+        });
+    Database::connect(options).await
+}
+
+/// Any constant: the advisory lock that makes instances starting together migrate one by one.
+const MIGRATION_LOCK: i64 = 0x6b61_616e_6861; // "kaanha"
+
+/// Applies every pending migration. On PostgreSQL, instances that start at once take turns
+/// under an advisory lock, held by a transaction for as long as the migrations run.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let lock = db.begin().await?;
+    lock.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        .await?;
+    let migrated = Migrator::up(db, None).await;
+    lock.commit().await?;
+    migrated
+}
+
+/// On SQLite, moves the write-ahead log into the database file and empties it, so rows just
+/// rewritten (secrets sealed at start) leave no older copy in the log. Elsewhere a no-op.
+pub async fn checkpoint(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
+    }
+    Ok(())
+}
+
+/// The channel a publish notifies so every instance's workers wake at once.
+pub const DELIVERIES_CHANNEL: &str = "kaanha_deliveries";
+
+/// Tells workers on every instance that new deliveries are due (PostgreSQL `NOTIFY`, sent on
+/// commit when inside a transaction). Elsewhere a no-op: this instance is woken in memory and
+/// others poll.
+pub async fn notify_deliveries(db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    if db.get_database_backend() == DbBackend::Postgres {
+        db.execute_unprepared(&format!("NOTIFY {DELIVERIES_CHANNEL}"))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`
+/// (`IMMEDIATE`): a deferred transaction that reads first and writes later fails with
+/// `SQLITE_BUSY_SNAPSHOT` when another writer committed in between, and no busy timeout helps.
+/// Other databases ignore the mode.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..TransactionOptions::default()
+    })
+    .await
+}

@@ -1,0 +1,10 @@
+//! Infrastructure: what the floors above use and know nothing of the product.
+
+pub mod cipher;
+pub mod db;
+pub mod ids;
+pub mod metrics;
+pub mod targets;
+pub mod tcp_nodelay;
+pub mod throttle;
+pub mod time;
