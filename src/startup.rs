@@ -7,11 +7,12 @@ use poem::{
     middleware::{CatchPanic, SetHeader},
     web::Redirect,
 };
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 use crate::{
     config::Config,
-    delivery::Engine,
+    delivery::{Engine, Shared},
+    domain::store::{Quotas, Store},
     http::{
         problems::{AllowedMethods, problem_errors},
         state::AppState,
@@ -21,6 +22,7 @@ use crate::{
         db,
         metrics::Metrics,
         targets::{Lookup, system_lookup},
+        wake::Wake,
     },
 };
 
@@ -52,24 +54,29 @@ impl Application {
             );
         }
         let listener = tokio::net::TcpListener::bind(config.bind).await?;
-        let (wake, metrics) = (Arc::new(Notify::new()), Arc::<Metrics>::default());
+        let (wake, metrics) = (Wake::new(), Arc::<Metrics>::default());
         let engine = if config.role.delivers() {
-            Some(Engine::new(
-                db.clone(),
-                &config,
-                (wake.clone(), metrics.clone()),
-                (lookup.clone(), secrets.clone()),
-            )?)
+            let shared = Shared {
+                wake: wake.clone(),
+                metrics: metrics.clone(),
+                lookup: lookup.clone(),
+                secrets: secrets.clone(),
+            };
+            Some(Engine::new(db.clone(), &config, shared)?)
         } else {
             None
         };
-        let state = Arc::new(AppState::new(
+        let store = Store {
             db,
-            config,
-            lookup,
-            (engine.as_ref(), wake, metrics),
+            wake,
             secrets,
-        )?);
+            quotas: Quotas {
+                webhooks: config.limits.max_webhooks_per_org,
+                api_keys: config.limits.max_api_keys_per_org,
+            },
+        };
+        let handoff = engine.as_ref().map(Engine::handoff);
+        let state = Arc::new(AppState::new(store, config, lookup, handoff, metrics)?);
         Ok(Self {
             listener,
             state,

@@ -13,11 +13,11 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Order, Query},
 };
 
-use super::PENDING;
+use crate::domain::{delivery_status::DeliveryStatus, named::Named};
 
 fn claimable(now_ms: i64) -> Condition {
     Condition::all()
-        .add(delivery::Column::Status.eq(PENDING))
+        .add(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .add(delivery::Column::DueAt.lte(now_ms))
         .add(
             Condition::any()
@@ -190,7 +190,7 @@ pub async fn claim_due(
 /// `pg_stat_activity`, at 9 ms a claim instead of 2 ms.
 fn claimable_by_key_only(now_ms: i64) -> Condition {
     Condition::all()
-        .add(Func::lower(Expr::col(delivery::Column::Status)).eq(PENDING))
+        .add(Func::lower(Expr::col(delivery::Column::Status)).eq(DeliveryStatus::Pending.as_str()))
         .add(Expr::col(delivery::Column::DueAt).add(0).lte(now_ms))
         .add(
             Condition::any()
@@ -240,7 +240,7 @@ pub async fn release(db: &impl ConnectionTrait, ids: &[String]) -> Result<(), Db
                 Expr::value(Option::<i64>::None),
             )
             .filter(delivery::Column::Id.is_in(chunk.iter().map(String::as_str)))
-            .filter(delivery::Column::Status.eq(PENDING))
+            .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
             .exec(db)
             .await?;
     }
@@ -263,7 +263,7 @@ pub async fn next_due(
     let mut query = delivery::Entity::find()
         .select_only()
         .column_as(delivery::Column::DueAt.min(), "next")
-        .filter(delivery::Column::Status.eq(PENDING))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .filter(delivery::Column::DueAt.gt(now_ms))
         .filter(
             Condition::any()

@@ -9,10 +9,10 @@ use std::{
 };
 
 use entity::delivery;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{claim::Full, handoff::Reserved};
-use crate::infra::metrics::Metrics;
+use crate::infra::{metrics::Metrics, wake::Wake};
 
 /// Per webhook, how many deliveries this instance holds beyond those it is sending: as many
 /// again as the webhook's request limit, so when a request is answered the next one goes out at
@@ -141,7 +141,7 @@ pub struct InFlightSlot {
     _permit: OwnedSemaphorePermit,
     in_flight: Arc<Mutex<InFlight>>,
     metrics: Arc<Metrics>,
-    wake: Arc<Notify>,
+    wake: Wake,
 }
 
 impl InFlightSlot {
@@ -179,7 +179,7 @@ impl Drop for InFlightSlot {
         if let Ok(mut in_flight) = self.in_flight.lock() {
             in_flight.recorded(&self.delivery_id);
         }
-        self.wake.notify_one();
+        self.wake.here();
     }
 }
 
@@ -190,7 +190,7 @@ pub(super) struct Lanes {
     pub(super) slots: Arc<Semaphore>,
     pub(super) in_flight: Arc<Mutex<InFlight>>,
     pub(super) metrics: Arc<Metrics>,
-    pub(super) wake: Arc<Notify>,
+    pub(super) wake: Wake,
     pub(super) per_webhook: usize,
     /// Most deliveries one organization may hold and not have answered: its share of the
     /// engine, so a backlog or slow receivers of one never take every slot.

@@ -2,14 +2,14 @@
 //! `NOTIFY`s, so a delivery written through one instance is picked up at once by any. Polling
 //! stays as the fallback while the listening connection is down.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use sea_orm::{DatabaseConnection, DbBackend, sqlx::postgres::PgListener};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
-use crate::infra::db::DELIVERIES_CHANNEL;
+use crate::infra::wake::{DELIVERIES_CHANNEL, Wake};
 
-pub async fn run(db: DatabaseConnection, wake: Arc<Notify>, mut stop: watch::Receiver<bool>) {
+pub async fn run(db: DatabaseConnection, wake: Wake, mut stop: watch::Receiver<bool>) {
     if db.get_database_backend() != DbBackend::Postgres {
         return;
     }
@@ -29,11 +29,11 @@ pub async fn run(db: DatabaseConnection, wake: Arc<Notify>, mut stop: watch::Rec
             continue;
         }
         // Anything written while we were not listening is found by the wake-up itself.
-        wake.notify_one();
+        wake.here();
         loop {
             tokio::select! {
                 received = listener.recv() => match received {
-                    Ok(_) => wake.notify_one(),
+                    Ok(_) => wake.here(),
                     Err(err) => {
                         tracing::warn!(error = %err, "LISTEN connection lost; reconnecting");
                         break;

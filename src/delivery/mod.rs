@@ -13,12 +13,7 @@ pub mod request;
 pub mod sign;
 mod worker;
 
-pub use worker::{Engine, EngineSettings};
-
-/// Delivery states, as stored and shown.
-pub const PENDING: &str = "pending";
-pub const DELIVERED: &str = "delivered";
-pub const FAILED: &str = "failed";
+pub use worker::{Engine, EngineSettings, Shared};
 
 /// Header names of a delivery (the document's, then Standard Webhooks'). HTTP names are
 /// case-insensitive; `display` writes one as the document does (`X-Kaanha-Signature`).

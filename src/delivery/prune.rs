@@ -10,8 +10,10 @@ use sea_orm::{
 };
 use tokio::sync::watch;
 
-use super::PENDING;
-use crate::infra::time;
+use crate::{
+    domain::{delivery_status::DeliveryStatus, named::Named},
+    infra::time,
+};
 
 const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
 const PRUNE_BATCH: u64 = 1000;
@@ -68,7 +70,10 @@ pub async fn prune(db: &DatabaseConnection, retention: Duration) -> Result<(u64,
                 Expr::col((delivery::Entity, delivery::Column::EventId))
                     .equals((event::Entity, event::Column::Id)),
             )
-            .and_where(Expr::col((delivery::Entity, delivery::Column::Status)).eq(PENDING))
+            .and_where(
+                Expr::col((delivery::Entity, delivery::Column::Status))
+                    .eq(DeliveryStatus::Pending.as_str()),
+            )
             .to_owned();
         let batch = event::Entity::find()
             .select_only()

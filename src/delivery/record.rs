@@ -11,11 +11,12 @@ use sea_orm::{
     TransactionSession, TransactionTrait, sea_query::Expr,
 };
 
-use super::{DELIVERED, FAILED, PENDING, client::AttemptResult, lanes::InFlightSlot};
+use super::{client::AttemptResult, lanes::InFlightSlot};
 use crate::{
     config::RetrySchedule,
     domain::{
         auto_disable::{HealthPolicy, Streaks},
+        delivery_status::DeliveryStatus,
         named::Named,
         webhooks::WebhookSource,
     },
@@ -40,18 +41,18 @@ pub struct Outcome {
 
 /// The delivery's state after an outcome, and when it is next due.
 struct Transition {
-    status: &'static str,
+    status: DeliveryStatus,
     due_at: i64,
     unsubscribe: bool,
 }
 
 /// What one grouped `UPDATE` writes: status, due time (pending only), answer code, attempts.
-type NewState = (&'static str, Option<i64>, Option<i32>, i32);
+type NewState = (DeliveryStatus, Option<i64>, Option<i32>, i32);
 
 impl Transition {
     /// Only a delivery that waits for a retry needs its due time written.
     fn due_at_if_pending(&self) -> Option<i64> {
-        (self.status == PENDING).then_some(self.due_at)
+        (self.status == DeliveryStatus::Pending).then_some(self.due_at)
     }
 }
 
@@ -61,14 +62,14 @@ fn transition(outcome: &Outcome, schedule: &RetrySchedule) -> Transition {
     let now_ms = outcome.at.timestamp_millis() + outcome.result.duration_ms;
     if outcome.result.succeeded() {
         return Transition {
-            status: DELIVERED,
+            status: DeliveryStatus::Delivered,
             due_at: now_ms,
             unsubscribe: false,
         };
     }
     if outcome.result.status == Some(410) && outcome.source != WebhookSource::Api {
         return Transition {
-            status: FAILED,
+            status: DeliveryStatus::Failed,
             due_at: now_ms,
             unsubscribe: true,
         };
@@ -78,12 +79,12 @@ fn transition(outcome: &Outcome, schedule: &RetrySchedule) -> Transition {
         .filter(|_| !outcome.terminal)
     {
         Some(delay) => Transition {
-            status: PENDING,
+            status: DeliveryStatus::Pending,
             due_at: now_ms + delay.as_millis() as i64,
             unsubscribe: false,
         },
         None => Transition {
-            status: FAILED,
+            status: DeliveryStatus::Failed,
             due_at: now_ms,
             unsubscribe: false,
         },
@@ -99,11 +100,11 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    fn count(&mut self, status: &str) {
+    fn count(&mut self, status: DeliveryStatus) {
         match status {
-            DELIVERED => self.delivered += 1,
-            PENDING => self.pending += 1,
-            _ => self.failed += 1,
+            DeliveryStatus::Delivered => self.delivered += 1,
+            DeliveryStatus::Pending => self.pending += 1,
+            DeliveryStatus::Failed => self.failed += 1,
         }
     }
 
@@ -114,24 +115,30 @@ impl Recorded {
     }
 }
 
+/// What decides a delivery's next state: when to retry, and when a webhook is disabled.
+pub struct Policy {
+    pub schedule: RetrySchedule,
+    pub health: HealthPolicy,
+}
+
 /// Writes a batch of outcomes. If the batch fails (say a webhook was deleted mid-flight, so
 /// its delivery is gone), each outcome is written on its own so one cannot sink the others.
 pub async fn record(
     db: &impl TransactionTrait,
-    (schedule, health): (&RetrySchedule, &HealthPolicy),
+    policy: &Policy,
     outcomes: &[Outcome],
 ) -> Result<Recorded, DbErr> {
     if outcomes.is_empty() {
         return Ok(Recorded::default());
     }
-    match record_batch(db, (schedule, health), outcomes).await {
+    match record_batch(db, policy, outcomes).await {
         Ok(recorded) => Ok(recorded),
         Err(err) if outcomes.len() == 1 => Err(err),
         Err(err) => {
             tracing::warn!(error = %err, "batch of outcomes failed; recording one by one");
             let mut recorded = Recorded::default();
             for outcome in outcomes {
-                match record_batch(db, (schedule, health), std::slice::from_ref(outcome)).await {
+                match record_batch(db, policy, std::slice::from_ref(outcome)).await {
                     Ok(one) => recorded.add(one),
                     Err(err) => {
                         tracing::warn!(delivery = %outcome.delivery.id, error = %err, "outcome not recorded");
@@ -145,10 +152,13 @@ pub async fn record(
 
 async fn record_batch(
     db: &impl TransactionTrait,
-    (schedule, health): (&RetrySchedule, &HealthPolicy),
+    policy: &Policy,
     outcomes: &[Outcome],
 ) -> Result<Recorded, DbErr> {
-    let transitions: Vec<Transition> = outcomes.iter().map(|o| transition(o, schedule)).collect();
+    let transitions: Vec<Transition> = outcomes
+        .iter()
+        .map(|o| transition(o, &policy.schedule))
+        .collect();
     // Outcomes that leave their deliveries in the same state are written by one UPDATE (in
     // steady state: every delivered one with the same answer code).
     let mut groups: HashMap<NewState, Vec<&str>> = HashMap::new();
@@ -169,7 +179,7 @@ async fn record_batch(
     for ((status, due_at, code, attempt), ids) in groups {
         for chunk in ids.chunks(500) {
             let mut update = delivery::Entity::update_many()
-                .col_expr(delivery::Column::Status, Expr::value(status))
+                .col_expr(delivery::Column::Status, Expr::value(status.as_str()))
                 .col_expr(delivery::Column::Attempts, Expr::value(attempt))
                 .col_expr(
                     delivery::Column::LeaseUntil,
@@ -202,9 +212,9 @@ async fn record_batch(
         let webhook_id = &outcome.delivery.webhook_id;
         if next.unsubscribe {
             unsubscribed.push(webhook_id.clone());
-        } else if next.status == DELIVERED {
+        } else if next.status == DeliveryStatus::Delivered {
             streaks.delivered(webhook_id);
-        } else if next.status == FAILED && !outcome.terminal {
+        } else if next.status == DeliveryStatus::Failed && !outcome.terminal {
             // Not sent because the webhook was already disabled: not the endpoint's failure.
             streaks.failed(webhook_id, outcome.at);
         }
@@ -214,7 +224,7 @@ async fn record_batch(
             .exec_without_returning(&txn)
             .await?;
     }
-    streaks.write(&txn, health).await?;
+    streaks.write(&txn, &policy.health).await?;
     if !unsubscribed.is_empty() {
         // REST Hooks: 410 means the subscriber is gone. Removing the webhook ends its pending
         // deliveries (they cascade) so nothing more is sent to a dead hook URL.
@@ -241,7 +251,7 @@ fn attempt_row(outcome: &Outcome, next: &Transition) -> delivery_attempt::Active
         event_id: Set(d.event_id.clone()),
         event_type: Set(d.event_type.clone()),
         attempt: Set(d.attempts + 1),
-        status: Set(next.status.to_owned()),
+        status: Set(next.status.as_str().to_owned()),
         response_code: Set(r.status.map(i32::from)),
         duration_ms: Set(r.duration_ms),
         error: Set(r.error.clone()),
@@ -263,7 +273,7 @@ mod tests {
                 event_id: "evt_1".into(),
                 webhook_id: "wh_1".into(),
                 event_type: "message.received".into(),
-                status: PENDING.into(),
+                status: DeliveryStatus::Pending.as_str().into(),
                 attempts,
                 due_at: 0,
                 lease_until: None,
@@ -292,7 +302,7 @@ mod tests {
         let schedule: RetrySchedule = "5s,25s,2m".parse().unwrap();
         let failed = outcome(0, Some(500), WebhookSource::Api);
         let first = transition(&failed, &schedule);
-        assert_eq!(first.status, PENDING);
+        assert_eq!(first.status, DeliveryStatus::Pending);
         let ended = failed.at.timestamp_millis() + failed.result.duration_ms;
         assert_eq!(
             first.due_at - ended,
@@ -301,15 +311,15 @@ mod tests {
         );
         assert_eq!(
             transition(&outcome(3, Some(500), WebhookSource::Api), &schedule).status,
-            FAILED
+            DeliveryStatus::Failed
         );
         assert_eq!(
             transition(&outcome(3, Some(204), WebhookSource::Api), &schedule).status,
-            DELIVERED
+            DeliveryStatus::Delivered
         );
         assert_eq!(
             transition(&outcome(0, None, WebhookSource::Api), &schedule).status,
-            PENDING
+            DeliveryStatus::Pending
         );
     }
 
@@ -324,8 +334,8 @@ mod tests {
             ),
             &schedule,
         );
-        assert!(hook.unsubscribe && hook.status == FAILED);
+        assert!(hook.unsubscribe && hook.status == DeliveryStatus::Failed);
         let webhook = transition(&outcome(0, Some(410), WebhookSource::Api), &schedule);
-        assert!(!webhook.unsubscribe && webhook.status == PENDING);
+        assert!(!webhook.unsubscribe && webhook.status == DeliveryStatus::Pending);
     }
 }

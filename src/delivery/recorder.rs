@@ -7,10 +7,10 @@ use std::{
 };
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
-use super::record::{Outcome, record};
-use crate::{config::RetrySchedule, domain::auto_disable::HealthPolicy, infra::metrics::Metrics};
+use super::record::{Outcome, Policy, record};
+use crate::infra::{metrics::Metrics, wake::Wake};
 
 /// Most outcomes written per transaction.
 const RECORD_BATCH: usize = 500;
@@ -21,10 +21,9 @@ const RECORD_LINGER: Duration = Duration::from_millis(1);
 /// What the recorder needs from its engine.
 pub(super) struct Recorder {
     pub db: DatabaseConnection,
-    pub schedule: RetrySchedule,
-    pub health: HealthPolicy,
+    pub policy: Policy,
     /// The run loop's wake.
-    pub wake: Arc<Notify>,
+    pub wake: Wake,
     pub metrics: Arc<Metrics>,
     /// Outcomes waiting to be written, at most.
     pub capacity: usize,
@@ -35,8 +34,7 @@ pub(super) struct Recorder {
 pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::JoinHandle<()>) {
     let Recorder {
         db,
-        schedule,
-        health,
+        policy,
         wake,
         metrics,
         capacity,
@@ -55,7 +53,7 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
                 }
             }
             let started = std::time::Instant::now();
-            let written = record(&db, (&schedule, &health), &batch).await;
+            let written = record(&db, &policy, &batch).await;
             tracing::debug!(outcomes = batch.len(), took = ?started.elapsed(), "recorded");
             match written {
                 Ok(recorded) => {
@@ -73,7 +71,7 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
                 }
             }
             batch.clear();
-            wake.notify_one();
+            wake.here();
         }
     });
     (tx, handle)

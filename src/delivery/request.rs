@@ -21,7 +21,8 @@ pub fn headers(
     delivery: &delivery::Model,
     webhook: &webhook::Model,
     payload: &str,
-    (at, secrets): (chrono::DateTime<chrono::Utc>, &SecretBox),
+    at: chrono::DateTime<chrono::Utc>,
+    secrets: &SecretBox,
 ) -> Result<HeaderMap, OpenError> {
     let unix_seconds = at.timestamp();
     let mut map = HeaderMap::new();

@@ -10,17 +10,17 @@ use std::{
 use entity::{delivery, webhook};
 use sea_orm::DatabaseConnection;
 use tokio::{
-    sync::{Notify, Semaphore, mpsc, watch},
+    sync::{Semaphore, mpsc, watch},
     task::JoinSet,
 };
 
 use super::{
     claim::{Claimed, Reach, Room, claim_due, load_targets, next_due, release},
     client::{AttemptResult, Sender},
-    handoff::{Handed, Handoff, Reserved},
+    handoff::{EngineHandoff, Reserved},
     lanes::{Lanes, Place},
     listen, prune,
-    record::Outcome,
+    record::{Outcome, Policy},
     recorder::{self, Recorder},
     request,
 };
@@ -28,9 +28,10 @@ use crate::{
     config::{Config, RetrySchedule},
     domain::{
         auto_disable::HealthPolicy,
+        handoff::{Handed, Handoff},
         webhooks::{WebhookSource, WebhookStatus},
     },
-    infra::{cipher::SecretBox, metrics::Metrics, targets::Lookup, time},
+    infra::{cipher::SecretBox, metrics::Metrics, targets::Lookup, time, wake::Wake},
 };
 
 /// Most deliveries claimed per round trip.
@@ -78,6 +79,23 @@ struct Sending {
     handed: mpsc::UnboundedReceiver<Vec<Handed>>,
 }
 
+/// What the engine shares with the rest of this instance.
+pub struct Shared {
+    /// Woken by publishes, retries and other instances' `NOTIFY`.
+    pub wake: Wake,
+    pub metrics: Arc<Metrics>,
+    /// Resolves webhook hosts at delivery (the outbound policy checks the address used).
+    pub lookup: Lookup,
+    /// Opens webhook secrets to sign.
+    pub secrets: Arc<SecretBox>,
+}
+
+/// Where one delivery goes and what it carries, both already in memory.
+struct Target {
+    payload: Arc<str>,
+    webhook: Arc<webhook::Model>,
+}
+
 pub struct Engine {
     db: DatabaseConnection,
     sender: Arc<Sender>,
@@ -86,18 +104,19 @@ pub struct Engine {
     settings: EngineSettings,
     lanes: Lanes,
     last_deep_claim: Mutex<std::time::Instant>,
-    handoff: Handoff,
+    handoff: EngineHandoff,
     /// Deliveries handed over by the publisher; taken by `run`.
     handed: Mutex<Option<mpsc::UnboundedReceiver<Vec<Handed>>>>,
 }
 
 impl Engine {
-    pub fn new(
-        db: DatabaseConnection,
-        config: &Config,
-        (wake, metrics): (Arc<Notify>, Arc<Metrics>),
-        (lookup, secrets): (Lookup, Arc<SecretBox>),
-    ) -> anyhow::Result<Self> {
+    pub fn new(db: DatabaseConnection, config: &Config, shared: Shared) -> anyhow::Result<Self> {
+        let Shared {
+            wake,
+            metrics,
+            lookup,
+            secrets,
+        } = shared;
         let settings = EngineSettings::from_config(config);
         let lanes = Lanes {
             slots: Arc::new(Semaphore::new(settings.concurrency)),
@@ -116,7 +135,7 @@ impl Engine {
             )?),
             secrets,
             last_deep_claim: Mutex::new(std::time::Instant::now()),
-            handoff: Handoff {
+            handoff: EngineHandoff {
                 lanes: lanes.clone(),
                 lease_ms: settings.lease.as_millis() as i64,
                 handed: handed_tx,
@@ -129,8 +148,8 @@ impl Engine {
     }
 
     /// The publisher's way to hand this engine fresh deliveries.
-    pub fn handoff(&self) -> Handoff {
-        self.handoff.clone()
+    pub fn handoff(&self) -> Arc<dyn Handoff> {
+        Arc::new(self.handoff.clone())
     }
 
     /// Runs until `stop` turns true, then finishes or gives back what is in flight.
@@ -305,7 +324,7 @@ impl Engine {
             };
             let (payload, webhook) = (payload.clone(), webhook.clone());
             self.lanes.metrics.taken_claimed.fetch_add(1, Relaxed);
-            self.send(delivery, reserved, (payload, webhook), sending);
+            self.send(delivery, reserved, Target { payload, webhook }, sending);
         }
         if !over_limit.is_empty()
             && let Err(err) = release(&self.db, &over_limit).await
@@ -320,8 +339,14 @@ impl Engine {
         let count = handed.len() as u64;
         self.lanes.metrics.taken_handed.fetch_add(count, Relaxed);
         for one in handed {
-            let target = (one.payload, one.webhook);
-            self.send(one.delivery, one.reserved, target, sending);
+            let Some(reserved) = one.reservation.into_inner::<Reserved>() else {
+                continue;
+            };
+            let target = Target {
+                payload: one.payload,
+                webhook: one.webhook,
+            };
+            self.send(one.delivery, reserved, target, sending);
         }
     }
 
@@ -330,7 +355,7 @@ impl Engine {
         &self,
         delivery: delivery::Model,
         reserved: Reserved,
-        (payload, webhook): (Arc<str>, Arc<webhook::Model>),
+        Target { payload, webhook }: Target,
         sending: &mut Sending,
     ) {
         let Reserved { mut slot, gate } = reserved;
@@ -342,7 +367,7 @@ impl Engine {
                 return;
             };
             slot.sending();
-            let mut outcome = attempt((&sender, &secrets), delivery, &webhook, &payload).await;
+            let mut outcome = attempt(&sender, &secrets, delivery, &webhook, &payload).await;
             slot.answered();
             outcome.slot = Some(slot);
             let _ = outcomes.send(outcome).await;
@@ -353,8 +378,10 @@ impl Engine {
     fn start_recorder(&self) -> (mpsc::Sender<Outcome>, tokio::task::JoinHandle<()>) {
         recorder::start(Recorder {
             db: self.db.clone(),
-            schedule: self.settings.schedule.clone(),
-            health: self.settings.health,
+            policy: Policy {
+                schedule: self.settings.schedule.clone(),
+                health: self.settings.health,
+            },
             wake: self.lanes.wake.clone(),
             metrics: self.lanes.metrics.clone(),
             capacity: self.settings.concurrency * 2,
@@ -400,7 +427,8 @@ fn not_sent(why: String) -> AttemptResult {
 
 /// One HTTP attempt of one delivery.
 async fn attempt(
-    (sender, secrets): (&Sender, &SecretBox),
+    sender: &Sender,
+    secrets: &SecretBox,
     delivery: delivery::Model,
     webhook: &webhook::Model,
     payload: &str,
@@ -412,7 +440,7 @@ async fn attempt(
             true,
         )
     } else {
-        match request::headers(&delivery, webhook, payload, (at, secrets)) {
+        match request::headers(&delivery, webhook, payload, at, secrets) {
             Ok(headers) => (
                 sender.post(&webhook.url, headers, payload.to_owned()).await,
                 false,

@@ -20,10 +20,10 @@ use crate::{
     domain::{
         named::Named,
         org::OrgId,
-        publish::{self, NewEvent},
+        publish::{Batch, NewEvent},
         webhooks::WebhookStatus,
     },
-    infra::time,
+    infra::{time, wake::notify_other_instances},
 };
 
 /// When a failing webhook is disabled: both must hold.
@@ -230,7 +230,9 @@ async fn announce(
         data,
         except_webhook: Some(webhook.id.clone()),
     };
-    publish::publish_in(txn, &org, vec![event]).await?;
-    // Other instances' workers wake when this commits (PostgreSQL `NOTIFY`).
-    crate::infra::db::notify_deliveries(txn).await
+    Batch::new(None).publish(txn, &org, vec![event]).await?;
+    // Other instances' workers wake when the caller commits; the caller wakes this one's
+    // (the engine's recorder wakes its loop after each batch, a handler commits through
+    // `Wake::commit`).
+    notify_other_instances(txn).await
 }

@@ -13,11 +13,12 @@ use sea_orm::{DatabaseConnection, DbErr, SqlErr};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{
-    delivery::handoff::Handoff,
     domain::{
+        handoff::Handoff,
         org::OrgId,
-        publish::{self, FanOut, NewEvent, Published},
+        publish::{self, Batch, NewEvent, Published},
     },
+    infra::wake::Wake,
 };
 
 /// Most requests written in one transaction.
@@ -36,9 +37,15 @@ pub struct Publisher {
     jobs: mpsc::Sender<Job>,
 }
 
-/// Where committed deliveries go when this instance's engine had room for them: `None` on an
-/// `api` instance, which never sends.
-type Handing = Option<Handoff>;
+/// The delivery workers as the writers see them: woken, or handed deliveries directly.
+#[derive(Clone)]
+pub struct Workers {
+    /// Wakes the workers (here and elsewhere) when deliveries wait for a claim.
+    pub wake: Wake,
+    /// Takes deliveries it has room for straight from a publish: `None` on an `api` instance,
+    /// which never sends.
+    pub handoff: Option<Arc<dyn Handoff>>,
+}
 
 impl Publisher {
     /// Starts `writers` writer tasks, each writing one group at a time; they end when the last
@@ -48,11 +55,11 @@ impl Publisher {
     /// for its WAL flush (10–20 ms on this machine), and one writer held every publish behind
     /// the previous group's (p50 of 2 s at 1,000 publishes/s in the benchmark); without groups,
     /// a transaction per publish starved the pool (p50 of 8 s).
-    pub fn start(db: DatabaseConnection, writers: usize, handoff: Handing) -> Self {
+    pub fn start(db: DatabaseConnection, writers: usize, workers: Workers) -> Self {
         let (jobs, queue) = mpsc::channel(MAX_GROUP * 4);
         let queue = Arc::new(Mutex::new(queue));
         for _ in 0..writers.max(1) {
-            tokio::spawn(write_groups(db.clone(), queue.clone(), handoff.clone()));
+            tokio::spawn(write_groups(db.clone(), queue.clone(), workers.clone()));
         }
         Self { jobs }
     }
@@ -78,13 +85,13 @@ impl Publisher {
 async fn write_groups(
     db: DatabaseConnection,
     queue: Arc<Mutex<mpsc::Receiver<Job>>>,
-    handoff: Handing,
+    workers: Workers,
 ) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     // The queue is held only while taking a group, so other writers take the next ones.
     while queue.lock().await.recv_many(&mut group, MAX_GROUP).await > 0 {
         if group.len() > 1 {
-            match write_together(&db, &group, handoff.as_ref()).await {
+            match write_together(&db, &group, &workers).await {
                 Ok(results) => {
                     for (job, published) in group.drain(..).zip(results) {
                         let _ = job.reply.send(Ok(published));
@@ -97,40 +104,27 @@ async fn write_groups(
             }
         }
         for job in group.drain(..) {
-            let result = write_alone(&db, &job.org, job.events, handoff.as_ref()).await;
+            let result = write_alone(&db, &job.org, job.events, &workers).await;
             let _ = job.reply.send(result);
         }
     }
 }
 
 /// One transaction for the whole group; any database error rolls back the whole group, to be
-/// written one by one. Deliveries reserved in the engine are
-/// handed over once the group is committed.
+/// written one by one. Deliveries reserved in the engine are handed over once the group is
+/// committed.
 async fn write_together(
     db: &DatabaseConnection,
     group: &[Job],
-    handoff: Option<&Handoff>,
+    workers: &Workers,
 ) -> Result<Vec<Vec<Published>>, DbErr> {
     let txn = crate::infra::db::begin_write(db).await?;
+    let mut batch = Batch::new(workers.handoff.as_deref());
     let mut results = Vec::with_capacity(group.len());
-    let mut handed = Vec::new();
-    let mut to_claim = false;
-    let fan_out = &mut FanOut::default();
     for job in group {
-        let events = job.events.clone();
-        let (published, mut reserved) =
-            publish::publish_handing(&txn, &job.org, events, (handoff, fan_out)).await?;
-        to_claim |= published.iter().any(|p| p.to_claim() > 0);
-        handed.append(&mut reserved);
-        results.push(published);
+        results.push(batch.publish(&txn, &job.org, job.events.clone()).await?);
     }
-    if to_claim {
-        crate::infra::db::notify_deliveries(&txn).await?;
-    }
-    txn.commit().await?;
-    if let Some(handoff) = handoff {
-        handoff.hand(handed);
-    }
+    batch.commit(txn, &workers.wake).await?;
     Ok(results)
 }
 
@@ -140,17 +134,14 @@ async fn write_alone(
     db: &DatabaseConnection,
     org: &OrgId,
     events: Vec<NewEvent>,
-    handoff: Option<&Handoff>,
+    workers: &Workers,
 ) -> Result<Vec<Published>, DbErr> {
-    let mut result = publish::publish(db, org, events.clone(), handoff).await;
-    if let Err(err) = &result
-        && matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
-    {
-        result = publish::publish(db, org, events, handoff).await;
+    let handoff = workers.handoff.as_deref();
+    let result = publish::publish(db, &workers.wake, handoff, org, events.clone()).await;
+    match result {
+        Err(err) if matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            publish::publish(db, &workers.wake, handoff, org, events).await
+        }
+        other => other,
     }
-    let (published, handed) = result?;
-    if let Some(handoff) = handoff {
-        handoff.hand(handed);
-    }
-    Ok(published)
 }

@@ -8,8 +8,7 @@ use sea_orm::{
 };
 
 use crate::{
-    delivery::{FAILED, PENDING},
-    domain::org::OrgId,
+    domain::{delivery_status::DeliveryStatus, named::Named, org::OrgId, store::Store},
     infra::time,
 };
 
@@ -89,12 +88,16 @@ pub async fn find(
 /// Makes a failed delivery due now, for one more attempt, and returns it as it now is; `None`
 /// when it was not failed (someone else retried it first, or it never failed).
 pub async fn retry_now(
-    db: &impl ConnectionTrait,
+    store: &Store,
     delivery: &delivery::Model,
 ) -> Result<Option<delivery::Model>, DbErr> {
+    let db = &store.db;
     let now = time::now();
     let updated = delivery::Entity::update_many()
-        .col_expr(delivery::Column::Status, Expr::value(PENDING))
+        .col_expr(
+            delivery::Column::Status,
+            Expr::value(DeliveryStatus::Pending.as_str()),
+        )
         .col_expr(delivery::Column::DueAt, Expr::value(now.timestamp_millis()))
         .col_expr(
             delivery::Column::LeaseUntil,
@@ -102,12 +105,12 @@ pub async fn retry_now(
         )
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
         .filter(delivery::Column::Id.eq(delivery.id.as_str()))
-        .filter(delivery::Column::Status.eq(FAILED))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Failed.as_str()))
         .exec_with_returning(db)
         .await?
         .pop();
     if updated.is_some() {
-        crate::infra::db::notify_deliveries(db).await?;
+        store.wake.committed(db).await?;
     }
     Ok(updated)
 }
@@ -115,7 +118,7 @@ pub async fn retry_now(
 /// Deliveries waiting for an attempt, across all instances (index: status, due_at).
 pub async fn count_pending(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
     delivery::Entity::find()
-        .filter(delivery::Column::Status.eq(PENDING))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .count(db)
         .await
 }

@@ -10,8 +10,7 @@ use sea_orm::{
 };
 
 use crate::{
-    delivery::{DELIVERED, FAILED, PENDING},
-    domain::org::OrgId,
+    domain::{delivery_status::DeliveryStatus, named::Named, org::OrgId},
     infra::ids::first_id_at,
 };
 
@@ -72,11 +71,11 @@ pub async fn last_day(
         };
         for (status, n) in counts {
             let n = n.max(0) as u64;
-            match status.as_str() {
-                DELIVERED => hour.delivered += n,
-                PENDING => hour.pending += n,
-                FAILED => hour.failed += n,
-                _ => {}
+            match DeliveryStatus::parse(&status) {
+                Some(DeliveryStatus::Delivered) => hour.delivered += n,
+                Some(DeliveryStatus::Pending) => hour.pending += n,
+                Some(DeliveryStatus::Failed) => hour.failed += n,
+                None => {}
             }
         }
         hours.push(hour);

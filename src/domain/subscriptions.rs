@@ -2,17 +2,15 @@
 //! is the platform: one delivery path, one log, and a 410 from its URL removes it.
 
 use entity::webhook;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::{
-    domain::{
-        named::Named,
-        org::OrgId,
-        platform::Platform,
-        quota::QuotaError,
-        webhooks::{self, NewWebhook, Webhook, WebhookSource, WebhookStatus},
-    },
-    infra::cipher::SecretBox,
+use crate::domain::{
+    named::Named,
+    org::OrgId,
+    platform::Platform,
+    quota::QuotaError,
+    store::Store,
+    webhooks::{self, NewWebhook, Webhook, WebhookSource, WebhookStatus},
 };
 
 /// Most subscriptions one list call returns.
@@ -29,12 +27,12 @@ pub struct Subscription {
 /// Subscribes, or returns the identical subscription that already exists (a platform retrying
 /// its subscribe call must not double deliveries). The flag says whether one was created.
 pub async fn subscribe(
-    db: &(impl TransactionTrait + sea_orm::ConnectionTrait),
+    store: &Store,
     org: &OrgId,
     platform: Platform,
     wanted: Subscription,
-    (quota, secrets): (u64, &SecretBox),
 ) -> Result<(Webhook, bool), QuotaError> {
+    let db = &store.db;
     let source = WebhookSource::Platform(platform);
     let existing =
         webhooks::list_by_source(db, org, source, Some(&wanted.target_url), LIST_LIMIT).await?;
@@ -49,7 +47,7 @@ pub async fn subscribe(
     }
     let name = format!("{}: {}", source.display_name(), wanted.events.join(", "));
     let created = webhooks::insert(
-        db,
+        store,
         org,
         NewWebhook {
             name: name.chars().take(100).collect(),
@@ -60,7 +58,6 @@ pub async fn subscribe(
             source,
             filters: wanted.filters,
         },
-        (quota, secrets),
     )
     .await?;
     Ok((created, true))

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use entity::{webhook, webhook_event};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{named::Named, platform::Platform};
 use crate::{
     catalog,
-    domain::{field_error::FieldError, org::OrgId, quota::QuotaError},
+    domain::{field_error::FieldError, org::OrgId, quota::QuotaError, store::Store},
     infra::{cipher::SecretBox, ids::new_id},
 };
 
@@ -215,17 +215,13 @@ impl NewWebhook {
 
 /// Stores a webhook (its secret sealed by `secrets`), unless the organization already has
 /// `quota` of them.
-pub async fn insert(
-    db: &impl TransactionTrait,
-    org: &OrgId,
-    new: NewWebhook,
-    (quota, secrets): (u64, &SecretBox),
-) -> Result<Webhook, QuotaError> {
+pub async fn insert(store: &Store, org: &OrgId, new: NewWebhook) -> Result<Webhook, QuotaError> {
+    let secrets = &store.secrets;
     let now = crate::infra::time::now();
     let id = new_id("wh");
     let sends_test = new.gets_test_event();
-    let txn = crate::infra::db::begin_write(db).await?;
-    crate::domain::quota::room_for_webhook(&txn, org, quota).await?;
+    let txn = crate::infra::db::begin_write(&store.db).await?;
+    crate::domain::quota::room_for_webhook(&txn, org, store.quotas.webhooks).await?;
     let row = webhook::ActiveModel {
         id: Set(id.clone()),
         org_id: Set(org.to_string()),
@@ -255,8 +251,10 @@ pub async fn insert(
     // here get one.
     if sends_test {
         crate::domain::publish::insert_test_event(&txn, org, &id).await?;
+        store.wake.commit(txn).await?;
+    } else {
+        txn.commit().await?;
     }
-    txn.commit().await?;
     Ok(Webhook {
         row,
         events: new.events.iter().map(|e| (*e).to_owned()).collect(),
@@ -358,12 +356,12 @@ async fn attach_events(
 
 /// Applies validated changes in one transaction; `None` when the webhook is not the org's.
 pub async fn update(
-    db: &impl TransactionTrait,
+    store: &Store,
     org: &OrgId,
     id: &str,
-    (changes, secrets): (WebhookChanges, &SecretBox),
+    changes: WebhookChanges,
 ) -> Result<Option<Webhook>, DbErr> {
-    let txn = crate::infra::db::begin_write(db).await?;
+    let txn = crate::infra::db::begin_write(&store.db).await?;
     let Some(current) = webhook::Entity::find_by_id(id)
         .filter(webhook::Column::OrgId.eq(org.as_str()))
         .one(&txn)
@@ -382,7 +380,7 @@ pub async fn update(
     }
     if let Some(secret) = changes.secret {
         let overlap = changes.secret_overlap;
-        rotate_secret(&mut row, &current, secret, (now, overlap), secrets);
+        rotate_secret(&mut row, &current, secret, now, overlap, &store.secrets);
     }
     let transition = changes.status.filter(|status| *status != was);
     match transition {
@@ -422,7 +420,12 @@ pub async fn update(
             .await?;
     }
     let updated = find(&txn, org, id).await?;
-    txn.commit().await?;
+    if transition.is_some() {
+        // Disabling or enabling published `webhook.disabled` / `webhook.enabled`.
+        store.wake.commit(txn).await?;
+    } else {
+        txn.commit().await?;
+    }
     Ok(updated)
 }
 
@@ -432,7 +435,8 @@ fn rotate_secret(
     row: &mut webhook::ActiveModel,
     current: &webhook::Model,
     secret: Option<String>,
-    (now, overlap): (chrono::DateTime<chrono::Utc>, std::time::Duration),
+    now: chrono::DateTime<chrono::Utc>,
+    overlap: std::time::Duration,
     secrets: &SecretBox,
 ) {
     // Compared as the secrets themselves: sealing the same one twice gives different bytes.

@@ -3,15 +3,19 @@
 use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::Notify;
 
 use crate::{
     config::Config,
-    delivery::Engine,
-    domain::{actions::Upstream, group_commit::Publisher, org::OrgId, quota::ManualSends},
+    domain::{
+        actions::Upstream,
+        group_commit::{Publisher, Workers},
+        handoff::Handoff,
+        org::OrgId,
+        quota::ManualSends,
+        store::Store,
+    },
     http::{auth::Authenticator, error::ApiError, routes::describe::DescribeCache},
     infra::{
-        cipher::SecretBox,
         metrics::Metrics,
         targets::{Lookup, TargetPolicy},
     },
@@ -22,8 +26,9 @@ pub struct AppState {
     pub config: Config,
     pub auth: Authenticator,
     pub targets: TargetPolicy,
-    /// Wakes this instance's delivery workers when a publish has written new deliveries.
-    pub wake: Arc<Notify>,
+    /// What the domain's writes go through: the database with the wake, the secret box and
+    /// the quotas.
+    pub store: Store,
     /// Where actions are forwarded; `None` when `KAANHA_UPSTREAM_URL` is not set.
     pub upstream: Option<Upstream>,
     /// The discovery document by base URL, with its ETag.
@@ -33,21 +38,18 @@ pub struct AppState {
     pub publisher: Publisher,
     /// Test events and manual retries per organization.
     pub manual_sends: ManualSends,
-    /// Seals webhook secrets before they are stored, and opens them to show a request as sent.
-    pub secrets: Arc<SecretBox>,
 }
 
 impl AppState {
-    /// `engine` is this instance's delivery engine (`None` for the `api` role) with the wake
-    /// and metrics it shares with the API.
+    /// `handoff` is this instance's delivery engine (`None` for the `api` role).
     pub fn new(
-        db: DatabaseConnection,
+        store: Store,
         config: Config,
         lookup: Lookup,
-        engine: (Option<&Engine>, Arc<Notify>, Arc<Metrics>),
-        secrets: Arc<SecretBox>,
+        handoff: Option<Arc<dyn Handoff>>,
+        metrics: Arc<Metrics>,
     ) -> anyhow::Result<Self> {
-        let (engine, wake, metrics) = engine;
+        let db = store.db.clone();
         let upstream = match (&config.upstream_url, &config.security.upstream_jwt_secret) {
             (Some(url), Some(_)) => Some(Upstream::new(url.clone(), &config)?),
             (Some(_), None) => anyhow::bail!(
@@ -62,11 +64,13 @@ impl AppState {
             publisher: Publisher::start(
                 db.clone(),
                 publish_writers(&db, &config),
-                engine.map(Engine::handoff),
+                Workers {
+                    wake: store.wake.clone(),
+                    handoff,
+                },
             ),
-            wake,
             manual_sends: ManualSends::new(config.limits.manual_sends_per_minute),
-            secrets,
+            store,
             auth: Authenticator::new(db.clone(), &config.security),
             targets: TargetPolicy {
                 allow_private: config.allow_private_targets,

@@ -74,20 +74,6 @@ pub async fn checkpoint(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// The channel a publish notifies so every instance's workers wake at once.
-pub const DELIVERIES_CHANNEL: &str = "kaanha_deliveries";
-
-/// Tells workers on every instance that new deliveries are due (PostgreSQL `NOTIFY`, sent on
-/// commit when inside a transaction). Elsewhere a no-op: this instance is woken in memory and
-/// others poll.
-pub async fn notify_deliveries(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    if db.get_database_backend() == DbBackend::Postgres {
-        db.execute_unprepared(&format!("NOTIFY {DELIVERIES_CHANNEL}"))
-            .await?;
-    }
-    Ok(())
-}
-
 /// Begins a transaction that will write. On SQLite it takes the write lock at `BEGIN`
 /// (`IMMEDIATE`): a deferred transaction that reads first and writes later fails with
 /// `SQLITE_BUSY_SNAPSHOT` when another writer committed in between, and no busy timeout helps.

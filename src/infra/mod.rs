@@ -8,3 +8,4 @@ pub mod targets;
 pub mod tcp_nodelay;
 pub mod throttle;
 pub mod time;
+pub mod wake;

@@ -329,3 +329,17 @@ pub fn invalid_fields(problem: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// The domain's store over `db`, for tests that write rows the API would refuse or could not
+/// make (a platform's subscription with a private URL): no quotas, secrets stored plain.
+pub fn store_over(db: sea_orm::DatabaseConnection) -> kaanha_gateway::domain::store::Store {
+    kaanha_gateway::domain::store::Store {
+        db,
+        wake: Default::default(),
+        secrets: Default::default(),
+        quotas: kaanha_gateway::domain::store::Quotas {
+            webhooks: u64::MAX,
+            api_keys: u64::MAX,
+        },
+    }
+}

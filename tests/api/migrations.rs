@@ -47,16 +47,18 @@ async fn a_database_from_before_keeps_its_data_and_takes_the_same_id_in_two_orga
         source: WebhookSource::Api,
         filters: None,
     };
-    let store = (u64::MAX, &Default::default());
-    let hook_a = webhooks::insert(&db, &org_a, new_webhook("a"), store)
+    let store = crate::helpers::store_over(db.clone());
+    let hook_a = webhooks::insert(&store, &org_a, new_webhook("a"))
         .await
         .unwrap();
-    webhooks::insert(&db, &org_b, new_webhook("b"), store)
+    webhooks::insert(&store, &org_b, new_webhook("b"))
         .await
         .unwrap();
     let ids: Vec<String> = (0..50).map(|n| format!("wamid.{n}")).collect();
     let batch = ids.iter().map(|id| event_with_id(id)).collect();
-    publish::publish(&db, &org_a, batch, None).await.unwrap();
+    publish::publish(&db, &store.wake, None, &org_a, batch)
+        .await
+        .unwrap();
     let (events_before, deliveries_before) = (
         event::Entity::find().count(&db).await.unwrap(),
         delivery::Entity::find().count(&db).await.unwrap(),
@@ -84,13 +86,11 @@ async fn a_database_from_before_keeps_its_data_and_takes_the_same_id_in_two_orga
     assert!(stored.payload.contains(r#""messageId":"wamid.7""#));
 
     // The same id in another organization is a new event; in the same one, a duplicate.
-    let (theirs, _) = publish::publish(&db, &org_b, vec![event_with_id("wamid.7")], None)
-        .await
-        .unwrap();
+    let publish_one =
+        |org, id| publish::publish(&db, &store.wake, None, org, vec![event_with_id(id)]);
+    let theirs = publish_one(&org_b, "wamid.7").await.unwrap();
     assert!(!theirs[0].duplicate && theirs[0].deliveries == 1);
-    let (again, _) = publish::publish(&db, &org_a, vec![event_with_id("wamid.7")], None)
-        .await
-        .unwrap();
+    let again = publish_one(&org_a, "wamid.7").await.unwrap();
     assert!(again[0].duplicate);
 
     // Deleting an event still takes its deliveries with it, and only its own organization's.

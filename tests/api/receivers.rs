@@ -25,7 +25,7 @@ async fn gone_removes_a_rest_hook_subscription_but_only_fails_an_ordinary_webhoo
     receiver.answer_with(Answer::status(410));
     let db = app.db().await;
     let zap = webhooks::insert(
-        &db,
+        &crate::helpers::store_over(db.clone()),
         &OrgId::parse("org_a").unwrap(),
         NewWebhook {
             name: "Zapier".into(),
@@ -36,7 +36,6 @@ async fn gone_removes_a_rest_hook_subscription_but_only_fails_an_ordinary_webhoo
             source: WebhookSource::Platform(Platform::Zapier),
             filters: None,
         },
-        (u64::MAX, &Default::default()),
     )
     .await
     .unwrap();
@@ -183,7 +182,7 @@ async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() 
             filters: None,
         };
         ids.push(
-            webhooks::insert(&db, &org, new, (u64::MAX, &Default::default()))
+            webhooks::insert(&crate::helpers::store_over(db.clone()), &org, new)
                 .await
                 .unwrap()
                 .row

@@ -163,7 +163,7 @@ async fn no_spelling_of_a_private_target_is_saved_or_ever_contacted() {
         };
         stored.push((
             url,
-            webhooks::insert(&db, &org, new, (u64::MAX, &Default::default()))
+            webhooks::insert(&crate::helpers::store_over(db.clone()), &org, new)
                 .await
                 .unwrap()
                 .row

@@ -92,9 +92,9 @@ impl AttemptsApi {
             .await?
             .ok_or_else(gone)?
             .payload;
-        let at = (attempt.created_at, state.secrets.as_ref());
+        let (at, secrets) = (attempt.created_at, &state.store.secrets);
         // Only a key missing from the configuration makes this fail: the operator's to fix.
-        let sent = request::headers(&delivery, &webhook.row, &payload, at)
+        let sent = request::headers(&delivery, &webhook.row, &payload, at, secrets)
             .map_err(|err| ApiError::internal(&err))?;
         let mut headers: Vec<HeaderOut> = sent
             .iter()

@@ -3,7 +3,7 @@ use std::sync::Arc;
 use entity::{delivery, delivery_attempt};
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    ApiResponse, Object, OpenApi,
     param::{Path, Query},
     payload::Json,
 };
@@ -11,7 +11,9 @@ use poem_openapi::{
 use super::{ApiTags, DEFAULT_PAGE_SIZE, next_cursor};
 use crate::{
     domain::{
+        delivery_status::DeliveryStatus,
         logs::{self, LogFilter},
+        named::Named,
         org::OrgId,
         publish,
         scope::Scope,
@@ -26,33 +28,6 @@ use crate::{
 };
 
 pub struct DeliveriesApi;
-
-/// A delivery's state: `pending` (waiting for its next attempt), `delivered` or `failed`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
-#[oai(rename_all = "lowercase")]
-enum DeliveryStatus {
-    Pending,
-    Delivered,
-    Failed,
-}
-
-impl DeliveryStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => crate::delivery::PENDING,
-            Self::Delivered => crate::delivery::DELIVERED,
-            Self::Failed => crate::delivery::FAILED,
-        }
-    }
-
-    fn from_db(value: &str) -> Self {
-        match value {
-            crate::delivery::DELIVERED => Self::Delivered,
-            crate::delivery::FAILED => Self::Failed,
-            _ => Self::Pending,
-        }
-    }
-}
 
 /// One row of a webhook's log: one attempt.
 #[derive(Debug, Object)]
@@ -221,9 +196,9 @@ impl DeliveriesApi {
         auth.0.require(Scope::Webhooks)?;
         require_webhook(&state, &auth.0.org, &id).await?;
         state.manual_sends(&auth.0.org)?;
+        let store = &state.store;
         let (event_id, delivery_id) =
-            publish::insert_test_event(&state.db, &auth.0.org, &id).await?;
-        state.wake.notify_one();
+            publish::send_test_event(&store.db, &store.wake, &auth.0.org, &id).await?;
         Ok(TestResponse::Accepted(Json(TestSent {
             event_id,
             delivery_id,
@@ -349,13 +324,12 @@ impl DeliveriesApi {
             .await?
             .ok_or_else(|| ApiError::not_found("delivery", &delivery_id))?;
         state.manual_sends(&auth.0.org)?;
-        let Some(updated) = logs::retry_now(&state.db, &found).await? else {
+        let Some(updated) = logs::retry_now(&state.store, &found).await? else {
             return Err(ApiError::conflict(format!(
                 "Only failed deliveries can be retried; this one is {}.",
                 found.status
             )));
         };
-        state.wake.notify_one();
         Ok(RetryResponse::Accepted(Json(updated.into())))
     }
 }

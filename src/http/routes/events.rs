@@ -205,7 +205,7 @@ impl EventsApi {
     }
 }
 
-/// Stores (in a group commit with publishes arriving at the same time), then wakes the workers.
+/// Stores, in a group commit with publishes arriving at the same time (which wakes the workers).
 async fn publish(
     state: &AppState,
     org: &OrgId,
@@ -217,10 +217,6 @@ async fn publish(
         .metrics
         .events_published
         .fetch_add(new, std::sync::atomic::Ordering::Relaxed);
-    // Deliveries handed straight to the engine need no claim; only the others wake it.
-    if published.iter().any(|p| p.to_claim() > 0) {
-        state.wake.notify_one();
-    }
     Ok(published)
 }
 

@@ -308,12 +308,8 @@ impl HooksApi {
     ) -> ApiResult<SubscribeResponse> {
         auth.0.require(Scope::Integrations)?;
         let wanted = parse_subscription(&state, body.0).await?;
-        let store = (
-            state.config.limits.max_webhooks_per_org,
-            state.secrets.as_ref(),
-        );
         let (hook, created) =
-            subscriptions::subscribe(&state.db, &auth.0.org, platform.0, wanted, store).await?;
+            subscriptions::subscribe(&state.store, &auth.0.org, platform.0, wanted).await?;
         let out = hook_out(hook, platform.0);
         Ok(if created {
             SubscribeResponse::Created(Json(out))

@@ -260,12 +260,7 @@ impl WebhooksApi {
         if new.gets_test_event() {
             state.manual_sends(&auth.0.org)?;
         }
-        let store = (
-            state.config.limits.max_webhooks_per_org,
-            state.secrets.as_ref(),
-        );
-        let webhook = webhooks::insert(&state.db, &auth.0.org, new, store).await?;
-        state.wake.notify_one();
+        let webhook = webhooks::insert(&state.store, &auth.0.org, new).await?;
         let location = format!("/api/webhooks/{}", webhook.row.id);
         Ok(CreatedWebhook::Created(Json(webhook.into()), location))
     }
@@ -348,15 +343,9 @@ impl WebhooksApi {
     ) -> ApiResult<OneWebhook> {
         auth.0.require(Scope::Webhooks)?;
         let changes = parse_changes(&state, body.0).await?;
-        let status_changes = changes.status.is_some();
-        let changes = (changes, state.secrets.as_ref());
-        let webhook = webhooks::update(&state.db, &auth.0.org, &id, changes)
+        let webhook = webhooks::update(&state.store, &auth.0.org, &id, changes)
             .await?
             .ok_or_else(|| ApiError::not_found("webhook", &id))?;
-        if status_changes {
-            // Disabling or enabling publishes `webhook.disabled` / `webhook.enabled`.
-            state.wake.notify_one();
-        }
         Ok(OneWebhook::Ok(Json(webhook.into())))
     }
 

@@ -1,0 +1,261 @@
+//! Publishing: an event and one delivery per subscribed active webhook, written in one
+//! transaction before the publish call answers (a transactional outbox: nothing accepted lives
+//! only in memory). [`Batch`] is the one way in: publish into a transaction, then commit.
+
+mod envelope;
+mod fan_out;
+mod rows;
+
+use std::{collections::HashMap, sync::Arc};
+
+use chrono::{DateTime, Utc};
+use entity::{delivery, event, webhook};
+pub use envelope::{ENVELOPE_FIELDS, envelope};
+use fan_out::FanOut;
+pub use rows::{insert_test_event, recent_payloads, send_test_event};
+use sea_orm::{
+    ConnectionTrait, DatabaseTransaction, DbErr, IntoActiveModel, Set, TransactionTrait,
+};
+use serde_json::Value;
+
+use crate::{
+    catalog,
+    domain::{
+        handoff::{Handed, Handoff, Reservation},
+        org::OrgId,
+    },
+    infra::{ids::new_id, time, wake::Wake},
+};
+
+/// A validated event, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The producer's id (for idempotent retries), or `None` to have one made.
+    pub id: Option<String>,
+    pub event_type: &'static str,
+    pub timestamp: DateTime<Utc>,
+    pub data: Value,
+    /// A webhook that must not get it: the one a `webhook.enabled` event is about.
+    pub except_webhook: Option<String>,
+}
+
+/// What became of one published event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub id: String,
+    /// Deliveries the event has (for a duplicate: those made when it was first published).
+    pub deliveries: u64,
+    /// The id was already stored: nothing new was created.
+    pub duplicate: bool,
+    /// Of its deliveries, those handed straight to this instance's engine (sent without a
+    /// claim; no worker needs waking for them).
+    pub handed: u64,
+}
+
+impl Published {
+    /// Deliveries this publish created that a worker must claim.
+    pub fn to_claim(&self) -> u64 {
+        if self.duplicate {
+            0
+        } else {
+            self.deliveries - self.handed
+        }
+    }
+}
+
+/// The publishes of one transaction: what they read once (the webhooks subscribed), the
+/// deliveries they reserved in this instance's engine, and whether any is left for a claim.
+pub struct Batch<'h> {
+    fan_out: FanOut,
+    handoff: Option<&'h dyn Handoff>,
+    handed: Vec<Handed>,
+    to_claim: bool,
+}
+
+impl<'h> Batch<'h> {
+    /// `handoff` is this instance's engine, given the deliveries it has room for; with `None`
+    /// (an `api` instance, or a publish inside the engine's own transaction) every delivery
+    /// waits for a claim.
+    pub fn new(handoff: Option<&'h dyn Handoff>) -> Self {
+        Self {
+            fan_out: FanOut::default(),
+            handoff,
+            handed: Vec::new(),
+            to_claim: false,
+        }
+    }
+
+    /// Stores events with their deliveries in `txn`. Ids this organization already stored are
+    /// reported as duplicates and create nothing. Deliveries the engine has room for are
+    /// written leased to this instance, to be handed over by [`Batch::commit`] (dropped
+    /// instead, they give their places back).
+    pub async fn publish(
+        &mut self,
+        txn: &impl ConnectionTrait,
+        org: &OrgId,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Published>, DbErr> {
+        let given = events.iter().filter_map(|e| e.id.as_deref());
+        let stored = rows::stored_ids(txn, org, given).await?;
+        let duplicate_counts =
+            rows::count_deliveries(txn, org, stored.iter().map(String::as_str)).await?;
+
+        let mut event_rows = Vec::new();
+        let mut deliveries = Vec::new();
+        // For the deliveries handed to the engine: places, payloads, webhooks.
+        let mut reserved = Vec::new();
+        let mut payloads: HashMap<String, Arc<str>> = HashMap::new();
+        let mut results = Vec::with_capacity(events.len());
+        let mut seen_in_request: HashMap<String, usize> = HashMap::new();
+        let now = time::now();
+        for new in events {
+            let id = new.id.clone().unwrap_or_else(|| new_id("evt"));
+            if stored.contains(&id) || seen_in_request.contains_key(&id) {
+                let deliveries = match seen_in_request.get(&id) {
+                    Some(first) => results.get(*first).map_or(0, |r: &Published| r.deliveries),
+                    None => duplicate_counts.get(&id).copied().unwrap_or(0),
+                };
+                results.push(Published {
+                    id,
+                    deliveries,
+                    duplicate: true,
+                    handed: 0,
+                });
+                continue;
+            }
+            let catalog_type =
+                catalog::find(new.event_type).expect("published types come from the catalog");
+            let targets: Vec<&str> = self
+                .fan_out
+                .subscribed(txn, org, new.event_type)
+                .await?
+                .iter()
+                .filter(|t| new.except_webhook.as_deref() != Some(t.webhook_id.as_str()))
+                .filter(|t| {
+                    t.filters
+                        .as_ref()
+                        .is_none_or(|f| catalog_type.passes(f, &new.data))
+                })
+                .map(|t| t.webhook_id.as_str())
+                .collect();
+            let payload = envelope(&id, new.event_type, org, new.timestamp, &new.data);
+            let first = deliveries.len();
+            deliveries.extend(
+                targets.iter().map(|webhook_id| {
+                    rows::new_delivery(org, &id, webhook_id, new.event_type, now)
+                }),
+            );
+            if let Some(handoff) = self.handoff {
+                let before = reserved.len();
+                reserve(handoff, &mut deliveries, first, now, &mut reserved);
+                if reserved.len() > before {
+                    payloads.insert(id.clone(), Arc::from(payload.as_str()));
+                }
+            }
+            event_rows.push(event::ActiveModel {
+                id: Set(id.clone()),
+                org_id: Set(org.to_string()),
+                event_type: Set(new.event_type.to_owned()),
+                payload: Set(payload),
+                created_at: Set(now),
+            });
+            seen_in_request.insert(id.clone(), results.len());
+            results.push(Published {
+                id,
+                deliveries: targets.len() as u64,
+                duplicate: false,
+                handed: 0,
+            });
+        }
+        let rows = deliveries.iter().map(|d| d.clone().into_active_model());
+        rows::insert_rows(txn, event_rows, rows.collect()).await?;
+        if reserved.is_empty() {
+            self.to_claim |= results.iter().any(|r| r.to_claim() > 0);
+            return Ok(results);
+        }
+        let reserved_webhooks = reserved
+            .iter()
+            .map(|(i, _)| deliveries[*i].webhook_id.as_str());
+        self.fan_out.load_webhooks(txn, reserved_webhooks).await?;
+        let handed = hand_over(reserved, &deliveries, &payloads, &self.fan_out.webhooks);
+        let mut per_event: HashMap<&str, u64> = HashMap::new();
+        for one in &handed {
+            *per_event.entry(one.delivery.event_id.as_str()).or_default() += 1;
+        }
+        for result in results.iter_mut().filter(|r| !r.duplicate) {
+            result.handed = per_event.get(result.id.as_str()).copied().unwrap_or(0);
+        }
+        self.to_claim |= results.iter().any(|r| r.to_claim() > 0);
+        self.handed.extend(handed);
+        Ok(results)
+    }
+
+    /// Commits, waking the workers if a delivery waits for a claim, then hands the reserved
+    /// deliveries to the engine.
+    pub async fn commit(self, txn: DatabaseTransaction, wake: &Wake) -> Result<(), DbErr> {
+        if self.to_claim {
+            wake.commit(txn).await?;
+        } else {
+            txn.commit().await?;
+        }
+        if let Some(handoff) = self.handoff {
+            handoff.hand(self.handed);
+        }
+        Ok(())
+    }
+}
+
+/// Publishes in a transaction of their own.
+pub async fn publish(
+    db: &impl TransactionTrait<Transaction = DatabaseTransaction>,
+    wake: &Wake,
+    handoff: Option<&dyn Handoff>,
+    org: &OrgId,
+    events: Vec<NewEvent>,
+) -> Result<Vec<Published>, DbErr> {
+    let txn = crate::infra::db::begin_write(db).await?;
+    let mut batch = Batch::new(handoff);
+    let published = batch.publish(&txn, org, events).await?;
+    batch.commit(txn, wake).await?;
+    Ok(published)
+}
+
+/// Takes a place in the engine for each delivery from `first` on that it has room for, and
+/// writes those leased.
+fn reserve(
+    handoff: &dyn Handoff,
+    deliveries: &mut [delivery::Model],
+    first: usize,
+    now: DateTime<Utc>,
+    reserved: &mut Vec<(usize, Reservation)>,
+) {
+    let lease_until = handoff.lease_until(now.timestamp_millis());
+    for (index, delivery) in deliveries.iter_mut().enumerate().skip(first) {
+        if let Some(place) = handoff.reserve(delivery) {
+            delivery.lease_until = Some(lease_until);
+            reserved.push((index, place));
+        }
+    }
+}
+
+/// The reserved deliveries with what the engine needs to send them: their payloads and their
+/// webhooks, both already in hand.
+fn hand_over(
+    reserved: Vec<(usize, Reservation)>,
+    deliveries: &[delivery::Model],
+    payloads: &HashMap<String, Arc<str>>,
+    webhooks: &HashMap<String, Arc<webhook::Model>>,
+) -> Vec<Handed> {
+    reserved
+        .into_iter()
+        .filter_map(|(index, place)| {
+            let delivery = deliveries[index].clone();
+            Some(Handed {
+                payload: payloads.get(&delivery.event_id)?.clone(),
+                webhook: webhooks.get(&delivery.webhook_id)?.clone(),
+                delivery,
+                reservation: place,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,173 @@
+//! The rows a publish writes and reads: events, their deliveries, and the counts and samples
+//! read back.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{delivery, event};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::envelope::envelope;
+use crate::{
+    catalog,
+    domain::{delivery_status::DeliveryStatus, named::Named, org::OrgId},
+    infra::{ids::new_id, time, wake::Wake},
+};
+
+/// Inserts a `webhook.test` event for one webhook only, inside the caller's transaction.
+pub async fn insert_test_event(
+    txn: &impl ConnectionTrait,
+    org: &OrgId,
+    webhook_id: &str,
+) -> Result<(String, String), DbErr> {
+    let now = time::now();
+    let id = new_id("evt");
+    let data = serde_json::json!({
+        "webhookId": webhook_id,
+        "message": "This is a test event from Kaanha AI. Your webhook is set up correctly.",
+    });
+    let delivery = new_delivery(org, &id, webhook_id, catalog::TEST_EVENT, now);
+    let delivery_id = delivery.id.clone();
+    let event = event::ActiveModel {
+        id: Set(id.clone()),
+        org_id: Set(org.to_string()),
+        event_type: Set(catalog::TEST_EVENT.to_owned()),
+        payload: Set(envelope(&id, catalog::TEST_EVENT, org, now, &data)),
+        created_at: Set(now),
+    };
+    insert_rows(txn, vec![event], vec![delivery.into_active_model()]).await?;
+    Ok((id, delivery_id))
+}
+
+/// Sends a webhook a `webhook.test` event now: its own transaction, and a wake.
+pub async fn send_test_event(
+    db: &DatabaseConnection,
+    wake: &Wake,
+    org: &OrgId,
+    webhook_id: &str,
+) -> Result<(String, String), DbErr> {
+    let txn = crate::infra::db::begin_write(db).await?;
+    let sent = insert_test_event(&txn, org, webhook_id).await?;
+    wake.commit(txn).await?;
+    Ok(sent)
+}
+
+/// The ids among `given` this organization has already stored (ids are the organization's
+/// own: only its events count as duplicates).
+pub(super) async fn stored_ids<'a>(
+    txn: &impl ConnectionTrait,
+    org: &OrgId,
+    given: impl Iterator<Item = &'a str>,
+) -> Result<HashSet<String>, DbErr> {
+    let given: Vec<&str> = given.collect();
+    let mut stored = HashSet::new();
+    for chunk in given.chunks(500) {
+        let ids: Vec<String> = event::Entity::find()
+            .select_only()
+            .column(event::Column::Id)
+            .filter(event::Column::OrgId.eq(org.as_str()))
+            .filter(event::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(txn)
+            .await?;
+        stored.extend(ids);
+    }
+    Ok(stored)
+}
+
+pub(super) fn new_delivery(
+    org: &OrgId,
+    event_id: &str,
+    webhook_id: &str,
+    event_type: &str,
+    now: DateTime<Utc>,
+) -> delivery::Model {
+    delivery::Model {
+        id: new_id("dlv"),
+        org_id: org.to_string(),
+        event_id: event_id.to_owned(),
+        webhook_id: webhook_id.to_owned(),
+        event_type: event_type.to_owned(),
+        status: DeliveryStatus::Pending.as_str().to_owned(),
+        attempts: 0,
+        due_at: now.timestamp_millis(),
+        lease_until: None,
+        last_response_code: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Multi-row inserts, chunked to stay under every database's bind-parameter limit.
+pub(super) async fn insert_rows(
+    txn: &impl ConnectionTrait,
+    events: Vec<event::ActiveModel>,
+    deliveries: Vec<delivery::ActiveModel>,
+) -> Result<(), DbErr> {
+    for chunk in events.chunks(500) {
+        event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for chunk in deliveries.chunks(500) {
+        delivery::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn count_deliveries<'a>(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    event_ids: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, u64>, DbErr> {
+    #[derive(FromQueryResult)]
+    struct Count {
+        event_id: String,
+        deliveries: i64,
+    }
+    let ids: HashSet<&str> = event_ids.collect();
+    let mut counts = HashMap::new();
+    if ids.is_empty() {
+        return Ok(counts);
+    }
+    let ids: Vec<&str> = ids.into_iter().collect();
+    for chunk in ids.chunks(500) {
+        let rows = delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::EventId)
+            .column_as(delivery::Column::Id.count(), "deliveries")
+            .filter(delivery::Column::OrgId.eq(org.as_str()))
+            .filter(delivery::Column::EventId.is_in(chunk.iter().copied()))
+            .group_by(delivery::Column::EventId)
+            .into_model::<Count>()
+            .all(db)
+            .await?;
+        counts.extend(rows.into_iter().map(|c| (c.event_id, c.deliveries as u64)));
+    }
+    Ok(counts)
+}
+
+/// The organization's latest events of a type, newest first, as delivered (index: org, event
+/// type, created_at), so a platform's test step shows real data.
+pub async fn recent_payloads(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    event_type: &str,
+    limit: u64,
+) -> Result<Vec<String>, DbErr> {
+    event::Entity::find()
+        .select_only()
+        .column(event::Column::Payload)
+        .filter(event::Column::OrgId.eq(org.as_str()))
+        .filter(event::Column::EventType.eq(event_type))
+        .order_by_desc(event::Column::CreatedAt)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await
+}
