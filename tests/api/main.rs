@@ -23,6 +23,7 @@ mod fairness;
 mod health;
 mod hostile_receivers;
 mod isolation;
+mod layers;
 mod migrations;
 mod openapi;
 mod platform_apps;
