@@ -223,13 +223,7 @@ async fn announce(
     data: serde_json::Value,
 ) -> Result<(), DbErr> {
     let org = OrgId::stored(webhook.org_id.clone());
-    let event = NewEvent {
-        id: None,
-        event_type,
-        timestamp: time::now(),
-        data,
-        except_webhook: Some(webhook.id.clone()),
-    };
+    let event = NewEvent::about_webhook(event_type, data, webhook.id.clone());
     Batch::new(None).publish(txn, &org, vec![event]).await?;
     // Other instances' workers wake when the caller commits; the caller wakes this one's
     // (the engine's recorder wakes its loop after each batch, a handler commits through

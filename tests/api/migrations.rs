@@ -6,9 +6,11 @@ use kaanha_gateway::{
     config::Config,
     domain::{
         org::OrgId,
-        publish::{self, NewEvent},
-        webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
+        publish::{self, EventRequest, NewEvent, Published},
+        store::Store,
+        webhooks::{self, NewWebhook, WebhookRequest},
     },
+    infra::targets::TargetPolicy,
 };
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ColumnTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter};
@@ -16,14 +18,39 @@ use serde_json::json;
 
 use crate::database::TestDatabase;
 
-fn event_with_id(id: &str) -> NewEvent {
-    NewEvent {
-        id: Some(id.to_owned()),
-        event_type: "message.received",
-        timestamp: kaanha_gateway::infra::time::now(),
+fn event_with_id(org: &OrgId, id: &str) -> NewEvent {
+    let request = EventRequest {
+        event: "message.received".into(),
         data: json!({"messageId": id}),
-        except_webhook: None,
-    }
+        id: Some(id.to_owned()),
+        timestamp: None,
+        organization_id: None,
+    };
+    NewEvent::parse(request, org, 1 << 20, "").unwrap()
+}
+
+async fn publish_one(store: &Store, org: &OrgId, id: &str) -> Vec<Published> {
+    let events = vec![event_with_id(org, id)];
+    publish::publish(&store.db, &store.wake, None, org, events)
+        .await
+        .unwrap()
+}
+
+/// Any https URL will do: nothing is delivered here.
+async fn new_webhook(name: &str) -> NewWebhook {
+    let request = WebhookRequest {
+        name: name.into(),
+        url: "https://example.com/hook".into(),
+        events: vec!["message.received".into()],
+        secret: None,
+        status: None,
+    };
+    let anything = TargetPolicy {
+        allow_private: true,
+        allowed_ports: Vec::new(),
+        lookup: kaanha_gateway::infra::targets::system_lookup(),
+    };
+    NewWebhook::parse(request, &anything).await.unwrap()
 }
 
 #[tokio::test]
@@ -38,24 +65,15 @@ async fn a_database_from_before_keeps_its_data_and_takes_the_same_id_in_two_orga
         OrgId::parse("org_a").unwrap(),
         OrgId::parse("org_b").unwrap(),
     );
-    let new_webhook = |name: &str| NewWebhook {
-        name: name.into(),
-        url: "https://example.com/hook".into(),
-        events: vec!["message.received"],
-        secret: None,
-        status: WebhookStatus::Active,
-        source: WebhookSource::Api,
-        filters: None,
-    };
     let store = crate::helpers::store_over(db.clone());
-    let hook_a = webhooks::insert(&store, &org_a, new_webhook("a"))
+    let hook_a = webhooks::insert(&store, &org_a, new_webhook("a").await)
         .await
         .unwrap();
-    webhooks::insert(&store, &org_b, new_webhook("b"))
+    webhooks::insert(&store, &org_b, new_webhook("b").await)
         .await
         .unwrap();
     let ids: Vec<String> = (0..50).map(|n| format!("wamid.{n}")).collect();
-    let batch = ids.iter().map(|id| event_with_id(id)).collect();
+    let batch = ids.iter().map(|id| event_with_id(&org_a, id)).collect();
     publish::publish(&db, &store.wake, None, &org_a, batch)
         .await
         .unwrap();
@@ -86,11 +104,9 @@ async fn a_database_from_before_keeps_its_data_and_takes_the_same_id_in_two_orga
     assert!(stored.payload.contains(r#""messageId":"wamid.7""#));
 
     // The same id in another organization is a new event; in the same one, a duplicate.
-    let publish_one =
-        |org, id| publish::publish(&db, &store.wake, None, org, vec![event_with_id(id)]);
-    let theirs = publish_one(&org_b, "wamid.7").await.unwrap();
+    let theirs = publish_one(&store, &org_b, "wamid.7").await;
     assert!(!theirs[0].duplicate && theirs[0].deliveries == 1);
-    let again = publish_one(&org_a, "wamid.7").await.unwrap();
+    let again = publish_one(&store, &org_a, "wamid.7").await;
     assert!(again[0].duplicate);
 
     // Deleting an event still takes its deliveries with it, and only its own organization's.

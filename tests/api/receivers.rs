@@ -13,32 +13,19 @@ use crate::{
 
 #[tokio::test]
 async fn gone_removes_a_rest_hook_subscription_but_only_fails_an_ordinary_webhook() {
-    use kaanha_gateway::domain::{
-        org::OrgId,
-        platform::Platform,
-        webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
-    };
-
     let app = spawn_app().await;
     let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
     let receiver = Receiver::start().await;
     receiver.answer_with(Answer::status(410));
     let db = app.db().await;
-    let zap = webhooks::insert(
-        &crate::helpers::store_over(db.clone()),
-        &OrgId::parse("org_a").unwrap(),
-        NewWebhook {
-            name: "Zapier".into(),
-            url: receiver.hook("zap"),
-            events: vec!["contact.updated"],
-            secret: None,
-            status: WebhookStatus::Active,
-            source: WebhookSource::Platform(Platform::Zapier),
-            filters: None,
-        },
+    let zap = crate::helpers::webhook_row(
+        &db,
+        "org_a",
+        &receiver.hook("zap"),
+        &["contact.updated"],
+        "zapier",
     )
-    .await
-    .unwrap();
+    .await;
     let plain = app
         .webhook_to(&key, &receiver.hook("plain"), &["contact.updated"], None)
         .await;
@@ -55,7 +42,7 @@ async fn gone_removes_a_rest_hook_subscription_but_only_fails_an_ordinary_webhoo
         4,
         "an ordinary webhook is retried on 410"
     );
-    let zap_path = format!("/api/webhooks/{}", zap.row.id);
+    let zap_path = format!("/api/webhooks/{zap}");
     app.wait_until_gone(&zap_path, &key).await;
     // The test event and the first event may both be in flight before the first 410 is
     // recorded; after the removal, nothing more goes to the hook.
@@ -149,11 +136,6 @@ async fn a_dead_receiver_does_not_slow_a_healthy_one() {
 
 #[tokio::test]
 async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() {
-    use kaanha_gateway::domain::{
-        org::OrgId,
-        webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
-    };
-
     let app = spawn_app_with(AppOptions {
         allow_private_targets: false,
         retry_schedule: "none",
@@ -164,7 +146,6 @@ async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() 
     let receiver = Receiver::start().await;
     let port = receiver.url.rsplit(':').next().unwrap().to_owned();
     let db = app.db().await;
-    let org = OrgId::parse("org_a").unwrap();
     // Rows as a since-changed policy or a rebinding name would leave them: the API refuses these.
     let mut ids = Vec::new();
     for url in [
@@ -172,21 +153,8 @@ async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() 
         format!("https://localhost:{port}/b"),
         format!("http://93.184.216.34:{port}/c"),
     ] {
-        let new = NewWebhook {
-            name: "sneaky".into(),
-            url,
-            events: vec!["broadcast.completed"],
-            secret: None,
-            status: WebhookStatus::Active,
-            source: WebhookSource::Api,
-            filters: None,
-        };
         ids.push(
-            webhooks::insert(&crate::helpers::store_over(db.clone()), &org, new)
-                .await
-                .unwrap()
-                .row
-                .id,
+            crate::helpers::webhook_row(&db, "org_a", &url, &["broadcast.completed"], "api").await,
         );
     }
     app.publish(&key, &json!({"event": "broadcast.completed", "data": {}}))

@@ -11,13 +11,7 @@ use std::{
     },
 };
 
-use kaanha_gateway::{
-    domain::{
-        org::OrgId,
-        webhooks::{self, NewWebhook, WebhookSource, WebhookStatus},
-    },
-    infra::targets::Lookup,
-};
+use kaanha_gateway::infra::targets::Lookup;
 use serde_json::json;
 use tokio::net::TcpListener;
 
@@ -149,26 +143,10 @@ async fn no_spelling_of_a_private_target_is_saved_or_ever_contacted() {
 
     // At delivery: the same URLs stored behind the API's back are refused, never connected to.
     let db = app.db().await;
-    let org = OrgId::parse("org_a").unwrap();
     let mut stored = Vec::new();
     for (url, _) in &targets {
-        let new = NewWebhook {
-            name: "stored".into(),
-            url: url.clone(),
-            events: vec!["contact.updated"],
-            secret: None,
-            status: WebhookStatus::Active,
-            source: WebhookSource::Api,
-            filters: None,
-        };
-        stored.push((
-            url,
-            webhooks::insert(&crate::helpers::store_over(db.clone()), &org, new)
-                .await
-                .unwrap()
-                .row
-                .id,
-        ));
+        let id = crate::helpers::webhook_row(&db, "org_a", url, &["contact.updated"], "api").await;
+        stored.push((url, id));
     }
     app.publish(&key, &json!({"event": "contact.updated", "data": {}}))
         .await;

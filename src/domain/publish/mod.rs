@@ -4,6 +4,7 @@
 
 mod envelope;
 mod fan_out;
+mod new_event;
 mod rows;
 
 use std::{collections::HashMap, sync::Arc};
@@ -12,11 +13,11 @@ use chrono::{DateTime, Utc};
 use entity::{delivery, event, webhook};
 pub use envelope::{ENVELOPE_FIELDS, envelope};
 use fan_out::FanOut;
+pub use new_event::{EventRequest, NewEvent};
 pub use rows::{insert_test_event, recent_payloads, send_test_event};
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbErr, IntoActiveModel, Set, TransactionTrait,
 };
-use serde_json::Value;
 
 use crate::{
     catalog,
@@ -26,18 +27,6 @@ use crate::{
     },
     infra::{ids::new_id, time, wake::Wake},
 };
-
-/// A validated event, ready to store.
-#[derive(Debug, Clone)]
-pub struct NewEvent {
-    /// The producer's id (for idempotent retries), or `None` to have one made.
-    pub id: Option<String>,
-    pub event_type: &'static str,
-    pub timestamp: DateTime<Utc>,
-    pub data: Value,
-    /// A webhook that must not get it: the one a `webhook.enabled` event is about.
-    pub except_webhook: Option<String>,
-}
 
 /// What became of one published event.
 #[derive(Debug, Clone, PartialEq, Eq)]

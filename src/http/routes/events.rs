@@ -1,6 +1,5 @@
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json, types::Example};
 use serde::Deserialize;
@@ -11,7 +10,7 @@ use crate::{
     config::Config,
     domain::{
         org::OrgId,
-        publish::{NewEvent, Published},
+        publish::{EventRequest, NewEvent, Published},
         scope::Scope,
     },
     http::{
@@ -21,7 +20,6 @@ use crate::{
         schema_types::*,
         state::AppState,
     },
-    infra::time,
 };
 
 pub struct EventsApi;
@@ -227,64 +225,12 @@ fn parse_event(
     input: EventIn,
     prefix: &str,
 ) -> Result<NewEvent, Vec<FieldError>> {
-    let field = |name: &str| format!("{prefix}{name}");
-    let mut errors = Vec::new();
-    let event_type = catalog::publishable_type(&input.event.0)
-        .map(|event| event.name)
-        .map_err(|why| errors.push(FieldError::new(field("event"), why)))
-        .ok();
-    if !input.data.0.is_object() {
-        errors.push(FieldError::new(field("data"), "must be a JSON object"));
-    } else {
-        let size = serde_json::to_vec(&input.data.0).map_or(usize::MAX, |v| v.len());
-        if size > config.max_body_bytes {
-            errors.push(FieldError::new(
-                field("data"),
-                format!(
-                    "is {size} bytes; the limit is {} bytes",
-                    config.max_body_bytes
-                ),
-            ));
-        }
-    }
-    if let Some(id) = &input.id
-        && (id.is_empty() || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_graphic()))
-    {
-        errors.push(FieldError::new(
-            field("id"),
-            "must be 1 to 128 visible ASCII characters",
-        ));
-    }
-    let timestamp = match input.timestamp.as_deref().map(DateTime::parse_from_rfc3339) {
-        None => Some(time::now()),
-        Some(Ok(at)) => Some(chrono::SubsecRound::trunc_subsecs(
-            at.with_timezone(&Utc),
-            3,
-        )),
-        Some(Err(_)) => {
-            errors.push(FieldError::new(
-                field("timestamp"),
-                "must be an RFC 3339 time, e.g. 2026-03-24T10:30:00.000Z",
-            ));
-            None
-        }
+    let request = EventRequest {
+        event: input.event.0,
+        data: input.data.0,
+        id: input.id,
+        timestamp: input.timestamp,
+        organization_id: input.organization_id,
     };
-    if let Some(claimed) = &input.organization_id
-        && claimed != org.as_str()
-    {
-        errors.push(FieldError::new(
-            field("organizationId"),
-            "does not match the organization of the credential",
-        ));
-    }
-    match (event_type, timestamp) {
-        (Some(event_type), Some(timestamp)) if errors.is_empty() => Ok(NewEvent {
-            id: input.id,
-            event_type,
-            timestamp,
-            data: input.data.0,
-            except_webhook: None,
-        }),
-        _ => Err(errors),
-    }
+    NewEvent::parse(request, org, config.max_body_bytes, prefix)
 }

@@ -11,21 +11,20 @@ use poem_openapi::{
     types::Example,
 };
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::ApiTags;
 use crate::{
-    catalog::{self, EventType},
     domain::{
         platform::Platform,
         scope::Scope,
-        subscriptions::{self, Subscription},
-        webhooks::{Webhook, WebhookSource, validate_secret},
+        subscriptions::{self, Subscription, SubscriptionRequest},
+        webhooks::{Webhook, WebhookSource},
     },
     http::{
         auth::BearerAuth,
         body::{BodyLimit, JsonBody},
-        error::{ApiError, ApiResult, FieldError},
+        error::{ApiError, ApiResult},
         state::AppState,
         timestamp::Timestamp,
     },
@@ -144,144 +143,23 @@ enum Unsubscribed {
     NoContent,
 }
 
-/// An event named by its wire name or its trigger key.
-fn trigger_event(name: &str) -> Result<&'static EventType, String> {
-    catalog::subscribable_type(name)
-        .or_else(|why| catalog::subscribable().find(|e| e.key() == name).ok_or(why))
-}
-
 async fn parse_subscription(state: &AppState, input: HookIn) -> ApiResult<Subscription> {
-    let mut errors = Vec::new();
-    let urls: Vec<&String> = [
-        &input.target_url,
-        &input.target_url_camel,
-        &input.hook_url,
-        &input.url,
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let target_url = match urls.as_slice() {
-        [] => {
-            errors.push(FieldError::new(
-                "target_url",
-                "is required (or targetUrl, hookUrl, url)",
-            ));
-            None
-        }
-        [first, rest @ ..] if rest.iter().all(|u| u == first) => {
-            match state.targets.check(first).await {
-                Ok(url) => Some(String::from(url)),
-                Err(why) => {
-                    errors.push(FieldError::new("target_url", why));
-                    None
-                }
-            }
-        }
-        _ => {
-            errors.push(FieldError::new(
-                "target_url",
-                "was given twice with different values",
-            ));
-            None
-        }
+    let target_urls = [
+        input.target_url,
+        input.target_url_camel,
+        input.hook_url,
+        input.url,
+    ];
+    let request = SubscriptionRequest {
+        target_urls: target_urls.into_iter().flatten().collect(),
+        event: input.event,
+        events: input.events,
+        filters: input.filters,
+        secret: input.secret,
     };
-    let names: Vec<String> = match (&input.event, &input.events) {
-        (Some(one), None) => vec![one.clone()],
-        (None, Some(many)) => many.clone(),
-        (Some(one), Some(many)) => std::iter::once(one.clone())
-            .chain(many.iter().cloned())
-            .collect(),
-        (None, None) => Vec::new(),
-    };
-    if names.is_empty() {
-        errors.push(FieldError::new("event", "is required (or events)"));
-    }
-    let mut events: Vec<&'static EventType> = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        match trigger_event(name) {
-            Ok(event) => events.push(event),
-            Err(why) => errors.push(FieldError::new(
-                if input.event.is_some() && i == 0 {
-                    "event".to_owned()
-                } else {
-                    format!("events[{i}]")
-                },
-                why,
-            )),
-        }
-    }
-    events.sort_by_key(|e| catalog::EVENT_TYPES.iter().position(|t| t.name == e.name));
-    events.dedup_by_key(|e| e.name);
-    let filters = parse_filters(input.filters.as_ref(), &events, &mut errors);
-    let secret = match input
-        .secret
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(validate_secret)
-    {
-        Some(Ok(secret)) => Some(secret),
-        Some(Err(e)) => {
-            errors.push(e);
-            None
-        }
-        None => None,
-    };
-    match target_url {
-        Some(target_url) if errors.is_empty() => Ok(Subscription {
-            target_url,
-            events: events.iter().map(|e| e.name).collect(),
-            filters,
-            secret,
-        }),
-        _ => Err(ApiError::validation(errors)),
-    }
-}
-
-/// Keeps non-blank string filters that one of the chosen events defines.
-fn parse_filters(
-    given: Option<&Value>,
-    events: &[&EventType],
-    errors: &mut Vec<FieldError>,
-) -> Option<Value> {
-    let given = match given {
-        None | Some(Value::Null) => return None,
-        Some(Value::Object(map)) => map,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "filters",
-                "must be an object of the trigger's input fields",
-            ));
-            return None;
-        }
-    };
-    let mut kept = Map::new();
-    for (key, value) in given {
-        let field = format!("filters.{key}");
-        let Some(filter) = events
-            .iter()
-            .flat_map(|e| e.filters)
-            .find(|f| f.field.key == key)
-        else {
-            errors.push(FieldError::new(
-                field,
-                "is not a filter of the events subscribed to",
-            ));
-            continue;
-        };
-        match value {
-            Value::Null => {}
-            Value::String(s) if s.is_empty() => {}
-            Value::String(_) => match filter.field.check(value) {
-                Ok(()) => {
-                    kept.insert(key.clone(), value.clone());
-                }
-                Err(why) => errors.push(FieldError::new(field, why)),
-            },
-            _ => errors.push(FieldError::new(field, "must be a string")),
-        }
-    }
-    (!kept.is_empty()).then_some(Value::Object(kept))
+    Subscription::parse(request, &state.targets)
+        .await
+        .map_err(ApiError::validation)
 }
 
 #[OpenApi(tag = "ApiTags::Integrations")]

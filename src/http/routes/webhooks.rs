@@ -14,14 +14,14 @@ use crate::{
     domain::{
         scope::Scope,
         webhooks::{
-            self, NewWebhook, Webhook, WebhookChanges, WebhookSource, WebhookStatus,
-            validate_events, validate_name, validate_secret,
+            self, NewWebhook, Webhook, WebhookChanges, WebhookPatchRequest, WebhookRequest,
+            WebhookSource, WebhookStatus,
         },
     },
     http::{
         auth::BearerAuth,
         body::{BodyLimit, JsonBody},
-        error::{ApiError, ApiResult, FieldError},
+        error::{ApiError, ApiResult},
         schema_types::*,
         state::AppState,
         timestamp::Timestamp,
@@ -376,85 +376,34 @@ impl WebhooksApi {
     }
 }
 
-async fn check_url(state: &AppState, url: &str) -> Result<String, FieldError> {
-    state
-        .targets
-        .check(url)
-        .await
-        .map(String::from)
-        .map_err(|why| FieldError::new("url", why))
-}
-
 async fn parse_new(state: &AppState, input: WebhookIn) -> ApiResult<NewWebhook> {
-    let mut errors = Vec::new();
-    let name = validate_name(&input.name).map_err(|e| errors.push(e)).ok();
-    let url = check_url(state, &input.url)
-        .await
-        .map_err(|e| errors.push(e))
-        .ok();
-    let events = validate_events(&input.events)
-        .map_err(|e| errors.extend(e))
-        .ok();
-    let secret = match input.secret.as_deref().map(validate_secret).transpose() {
-        Ok(secret) => secret,
-        Err(e) => {
-            errors.push(e);
-            None
-        }
+    let request = WebhookRequest {
+        name: input.name,
+        url: input.url,
+        events: input.events.into_iter().map(|e| e.0).collect(),
+        secret: input.secret,
+        status: input.status,
     };
-    match (name, url, events) {
-        (Some(name), Some(url), Some(events)) if errors.is_empty() => Ok(NewWebhook {
-            name,
-            url,
-            events,
-            secret,
-            status: input.status.unwrap_or(WebhookStatus::Active),
-            source: WebhookSource::Api,
-            filters: None,
-        }),
-        _ => Err(ApiError::validation(errors)),
-    }
+    NewWebhook::parse(request, &state.targets)
+        .await
+        .map_err(ApiError::validation)
 }
 
 async fn parse_changes(state: &AppState, patch: WebhookPatch) -> ApiResult<WebhookChanges> {
-    let mut errors = Vec::new();
-    let mut changes = WebhookChanges {
+    let request = WebhookPatchRequest {
+        name: patch.name,
+        url: patch.url,
+        events: patch
+            .events
+            .map(|events| events.into_iter().map(|e| e.0).collect()),
+        secret: match patch.secret {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(secret) => Some(Some(secret)),
+        },
         status: patch.status,
-        secret_overlap: state.config.secret_overlap,
-        ..WebhookChanges::default()
     };
-    if let Some(name) = &patch.name {
-        changes.name = validate_name(name).map_err(|e| errors.push(e)).ok();
-    }
-    if let Some(url) = &patch.url {
-        changes.url = check_url(state, url).await.map_err(|e| errors.push(e)).ok();
-    }
-    if let Some(events) = &patch.events {
-        changes.events = validate_events(events).map_err(|e| errors.extend(e)).ok();
-    }
-    match &patch.secret {
-        MaybeUndefined::Undefined => {}
-        MaybeUndefined::Null => changes.secret = Some(None),
-        MaybeUndefined::Value(secret) => {
-            changes.secret = validate_secret(secret)
-                .map(Some)
-                .map_err(|e| errors.push(e))
-                .ok();
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let nothing = changes.name.is_none()
-        && changes.url.is_none()
-        && changes.events.is_none()
-        && changes.secret.is_none()
-        && changes.status.is_none();
-    if nothing {
-        return Err(ApiError::field(
-            "body",
-            "name at least one of name, url, events, secret, status",
-        ));
-    }
-    Ok(changes)
+    WebhookChanges::parse(request, &state.targets, state.config.secret_overlap)
+        .await
+        .map_err(ApiError::validation)
 }

@@ -10,18 +10,22 @@ use crate::domain::{
     platform::Platform,
     quota::QuotaError,
     store::Store,
-    webhooks::{self, NewWebhook, Webhook, WebhookSource, WebhookStatus},
+    webhooks::{self, NewWebhook, Webhook, WebhookSource},
 };
+
+mod parse;
+
+pub use parse::SubscriptionRequest;
 
 /// Most subscriptions one list call returns.
 pub const LIST_LIMIT: u64 = 100;
 
-/// A validated subscribe request.
+/// A checked subscribe request: made only by [`Subscription::parse`].
 pub struct Subscription {
-    pub target_url: String,
-    pub events: Vec<&'static str>,
-    pub filters: Option<serde_json::Value>,
-    pub secret: Option<String>,
+    target_url: String,
+    events: Vec<&'static str>,
+    filters: Option<serde_json::Value>,
+    secret: Option<String>,
 }
 
 /// Subscribes, or returns the identical subscription that already exists (a platform retrying
@@ -49,15 +53,14 @@ pub async fn subscribe(
     let created = webhooks::insert(
         store,
         org,
-        NewWebhook {
-            name: name.chars().take(100).collect(),
-            url: wanted.target_url,
-            events: wanted.events,
-            secret: wanted.secret,
-            status: WebhookStatus::Active,
-            source,
-            filters: wanted.filters,
-        },
+        NewWebhook::subscription(
+            platform,
+            name.chars().take(100).collect(),
+            wanted.target_url,
+            wanted.events,
+            wanted.secret,
+            wanted.filters,
+        ),
     )
     .await?;
     Ok((created, true))

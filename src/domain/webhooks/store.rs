@@ -1,5 +1,4 @@
-//! Webhooks: where an organization's events go. Validation of what a client may set, and the
-//! tenant-scoped queries (every one filters by organization).
+//! The tenant-scoped queries of webhooks: every one filters by organization.
 
 use std::collections::HashMap;
 
@@ -9,184 +8,12 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
-use super::{named::Named, platform::Platform};
+use super::{NewWebhook, Webhook, WebhookChanges, WebhookSource, WebhookStatus};
 use crate::{
     catalog,
-    domain::{field_error::FieldError, org::OrgId, quota::QuotaError, store::Store},
+    domain::{named::Named, org::OrgId, quota::QuotaError, store::Store},
     infra::{cipher::SecretBox, ids::new_id},
 };
-
-const MAX_NAME_CHARS: usize = 100;
-const SECRET_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
-/// More names than the catalog has types is a mistake (or an attack on the parser's time).
-const MAX_EVENTS: usize = 64;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookStatus {
-    /// Receives deliveries.
-    Active,
-    /// Kept, but receives nothing until enabled again.
-    Disabled,
-}
-
-impl Named for WebhookStatus {
-    const ALL: &'static [Self] = &[Self::Active, Self::Disabled];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Disabled => "disabled",
-        }
-    }
-}
-
-impl WebhookStatus {
-    pub fn from_db(value: &str) -> Self {
-        Self::parse(value).unwrap_or(Self::Active)
-    }
-}
-
-/// Who created a webhook: the API (dashboard) or a no-code platform's REST-hook subscribe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookSource {
-    Api,
-    Platform(Platform),
-}
-
-impl Named for WebhookSource {
-    const ALL: &'static [Self] = &[
-        Self::Api,
-        Self::Platform(Platform::Zapier),
-        Self::Platform(Platform::Make),
-        Self::Platform(Platform::N8n),
-    ];
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Self::Api => "api",
-            Self::Platform(platform) => platform.as_str(),
-        }
-    }
-}
-
-impl WebhookSource {
-    pub fn from_db(value: &str) -> Self {
-        Self::parse(value).unwrap_or(Self::Api)
-    }
-
-    /// As a person writes it, in names and messages.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Self::Api => "API",
-            Self::Platform(platform) => platform.display_name(),
-        }
-    }
-}
-
-/// A webhook row with the event types it subscribes to.
-#[derive(Debug, Clone)]
-pub struct Webhook {
-    pub row: webhook::Model,
-    pub events: Vec<String>,
-}
-
-pub fn validate_name(name: &str) -> Result<String, FieldError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(FieldError::new(
-            "name",
-            format!("must be 1 to {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            "name",
-            "must not contain control characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-/// Known, subscribable event types, de-duplicated, in catalog order.
-pub fn validate_events<S: AsRef<str>>(events: &[S]) -> Result<Vec<&'static str>, Vec<FieldError>> {
-    if events.is_empty() {
-        return Err(vec![FieldError::new(
-            "events",
-            "must name at least one event type",
-        )]);
-    }
-    if events.len() > MAX_EVENTS {
-        return Err(vec![FieldError::new(
-            "events",
-            format!("must name at most {MAX_EVENTS} event types"),
-        )]);
-    }
-    let mut errors = Vec::new();
-    let mut chosen = Vec::new();
-    for (i, name) in events.iter().enumerate() {
-        match catalog::subscribable_type(name.as_ref()) {
-            Ok(event) => chosen.push(event.name),
-            Err(why) => errors.push(FieldError::new(format!("events[{i}]"), why)),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    chosen.sort_by_key(|name| catalog::EVENT_TYPES.iter().position(|e| e.name == *name));
-    chosen.dedup();
-    Ok(chosen)
-}
-
-pub fn validate_secret(secret: &str) -> Result<String, FieldError> {
-    let chars = secret.chars().count();
-    if !SECRET_CHARS.contains(&chars) {
-        return Err(FieldError::new(
-            "secret",
-            format!(
-                "must be {} to {} characters",
-                SECRET_CHARS.start(),
-                SECRET_CHARS.end()
-            ),
-        ));
-    }
-    if crate::infra::cipher::looks_sealed(secret) {
-        return Err(FieldError::new(
-            "secret",
-            "must not start with `enc:v1:`, which marks encrypted secrets",
-        ));
-    }
-    if secret.chars().any(char::is_control) {
-        return Err(FieldError::new(
-            "secret",
-            "must not contain control characters",
-        ));
-    }
-    Ok(secret.to_owned())
-}
-
-/// A webhook whose fields have all been validated.
-pub struct NewWebhook {
-    pub name: String,
-    pub url: String,
-    pub events: Vec<&'static str>,
-    pub secret: Option<String>,
-    pub status: WebhookStatus,
-    pub source: WebhookSource,
-    /// Trigger filters (`{"message_type": "text"}`), already checked against the catalog.
-    pub filters: Option<serde_json::Value>,
-}
-
-/// Validated changes; `None` leaves a field alone, `secret: Some(None)` removes the secret.
-#[derive(Default)]
-pub struct WebhookChanges {
-    pub name: Option<String>,
-    pub url: Option<String>,
-    pub events: Option<Vec<&'static str>>,
-    pub secret: Option<Option<String>>,
-    pub status: Option<WebhookStatus>,
-    /// When the secret is replaced, how long the old one keeps signing too.
-    pub secret_overlap: std::time::Duration,
-}
 
 /// Why a webhook disabled by a `PATCH` is disabled.
 const DISABLED_BY_HAND: &str = "disabled through the API";
@@ -204,13 +31,6 @@ fn subscription_rows(
             org_id: Set(org.to_string()),
         })
         .collect()
-}
-
-impl NewWebhook {
-    /// Whether saving it sends a `webhook.test` event.
-    pub fn gets_test_event(&self) -> bool {
-        self.status == WebhookStatus::Active && self.source == WebhookSource::Api
-    }
 }
 
 /// Stores a webhook (its secret sealed by `secrets`), unless the organization already has
