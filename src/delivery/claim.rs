@@ -71,6 +71,18 @@ pub struct Room {
     pub org: usize,
 }
 
+/// What one claim asks for.
+pub struct Ask<'a> {
+    pub now_ms: i64,
+    /// How long the claimed deliveries stay leased to this instance.
+    pub lease_ms: i64,
+    /// Most deliveries to claim.
+    pub limit: usize,
+    /// Webhooks and organizations with no room now: their due deliveries are skipped.
+    pub full: &'a Full,
+    pub reach: Reach,
+}
+
 /// Leases due deliveries, oldest due first: at most `limit` in all and, per webhook and per
 /// organization, only as many as `room` says they can take now (those in `full` have none) — so
 /// a slow receiver's backlog is never claimed only to wait (or be handed back) while other
@@ -87,12 +99,16 @@ pub struct Room {
 /// read past the whole backlog.
 pub async fn claim_due(
     db: &impl ConnectionTrait,
-    now_ms: i64,
-    lease_ms: i64,
-    limit: usize,
-    (full, reach): (&Full, Reach),
+    ask: Ask<'_>,
     room: impl Fn(&str, &str) -> Room,
 ) -> Result<Claimed, DbErr> {
+    let Ask {
+        now_ms,
+        lease_ms,
+        limit,
+        full,
+        reach,
+    } = ask;
     let window = (limit as u64 * CANDIDATES_PER_SLOT).clamp(64, CANDIDATES);
     let columns = [
         delivery::Column::Id,

@@ -1,6 +1,7 @@
 //! The delivery engine: workers claim due deliveries from the database, POST them signed, and
 //! a recorder writes each attempt and the delivery's new state in batches.
 
+mod attempt;
 mod claim;
 pub mod client;
 pub mod handoff;
@@ -10,10 +11,12 @@ pub mod prune;
 mod record;
 mod recorder;
 pub mod request;
+mod settings;
 pub mod sign;
 mod worker;
 
-pub use worker::{Engine, EngineSettings, Shared};
+pub use settings::EngineSettings;
+pub use worker::{Engine, Shared};
 
 /// Header names of a delivery (the document's, then Standard Webhooks'). HTTP names are
 /// case-insensitive; `display` writes one as the document does (`X-Kaanha-Signature`).

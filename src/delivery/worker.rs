@@ -15,22 +15,19 @@ use tokio::{
 };
 
 use super::{
-    claim::{Claimed, Reach, Room, claim_due, load_targets, next_due, release},
-    client::{AttemptResult, Sender},
+    attempt::attempt,
+    claim::{Ask, Claimed, Reach, Room, claim_due, load_targets, next_due, release},
+    client::Sender,
     handoff::{EngineHandoff, Reserved},
     lanes::{Lanes, Place},
     listen, prune,
     record::{Outcome, Policy},
     recorder::{self, Recorder},
-    request,
+    settings::EngineSettings,
 };
 use crate::{
-    config::{Config, RetrySchedule},
-    domain::{
-        auto_disable::HealthPolicy,
-        handoff::{Handed, Handoff},
-        webhooks::{WebhookSource, WebhookStatus},
-    },
+    config::Config,
+    domain::handoff::{Handed, Handoff},
     infra::{cipher::SecretBox, metrics::Metrics, targets::Lookup, time, wake::Wake},
 };
 
@@ -43,33 +40,6 @@ const DEEP_CLAIM_EVERY: Duration = Duration::from_millis(200);
 const MIN_WAIT: Duration = Duration::from_millis(20);
 /// How long shutdown waits for deliveries in flight before giving the rest back.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-#[derive(Debug, Clone)]
-pub struct EngineSettings {
-    pub schedule: RetrySchedule,
-    pub lease: Duration,
-    pub concurrency: usize,
-    pub per_webhook: usize,
-    pub per_org: usize,
-    pub poll_interval: Duration,
-    pub retention: Duration,
-    pub health: HealthPolicy,
-}
-
-impl EngineSettings {
-    pub fn from_config(config: &Config) -> Self {
-        Self {
-            schedule: config.retry_schedule.clone(),
-            lease: config.lease(),
-            concurrency: config.worker_concurrency.max(1),
-            per_webhook: config.webhook_concurrency.max(1),
-            per_org: config.limits.org_concurrency.max(1),
-            poll_interval: config.poll_interval.max(Duration::from_millis(10)),
-            retention: config.log_retention,
-            health: HealthPolicy::from_config(config),
-        }
-    }
-}
 
 /// What the run loop sends with: the recorder's channel, the tasks sending, and the deliveries
 /// the publisher hands over.
@@ -239,20 +209,20 @@ impl Engine {
                 Reach::Shallow
             }
         };
-        claim_due(
-            &self.db,
-            now,
-            self.settings.lease.as_millis() as i64,
+        let ask = Ask {
+            now_ms: now,
+            lease_ms: self.settings.lease.as_millis() as i64,
             limit,
-            (&full, reach),
-            move |webhook_id, org_id| {
-                let in_flight = in_flight.lock().unwrap();
-                Room {
-                    webhook: held.saturating_sub(in_flight.count(webhook_id)),
-                    org: per_org.saturating_sub(in_flight.org_count(org_id)),
-                }
-            },
-        )
+            full: &full,
+            reach,
+        };
+        claim_due(&self.db, ask, move |webhook_id, org_id| {
+            let in_flight = in_flight.lock().unwrap();
+            Room {
+                webhook: held.saturating_sub(in_flight.count(webhook_id)),
+                org: per_org.saturating_sub(in_flight.org_count(org_id)),
+            }
+        })
         .await
     }
 
@@ -411,53 +381,5 @@ impl Engine {
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
         unfinished
-    }
-}
-
-/// An attempt that sent nothing, with the reason.
-fn not_sent(why: String) -> AttemptResult {
-    AttemptResult {
-        status: None,
-        error: Some(why),
-        response_excerpt: None,
-        retry_after: None,
-        duration_ms: 0,
-    }
-}
-
-/// One HTTP attempt of one delivery.
-async fn attempt(
-    sender: &Sender,
-    secrets: &SecretBox,
-    delivery: delivery::Model,
-    webhook: &webhook::Model,
-    payload: &str,
-) -> Outcome {
-    let at = time::now();
-    let (result, terminal) = if WebhookStatus::from_db(&webhook.status) != WebhookStatus::Active {
-        (
-            not_sent("not sent: the webhook is disabled".to_owned()),
-            true,
-        )
-    } else {
-        match request::headers(&delivery, webhook, payload, at, secrets) {
-            Ok(headers) => (
-                sender.post(&webhook.url, headers, payload.to_owned()).await,
-                false,
-            ),
-            // A missing key is the operator's to fix: retried, so a corrected restart sends it.
-            Err(err) => (
-                not_sent(format!("not sent: the webhook's secret {err}")),
-                false,
-            ),
-        }
-    };
-    Outcome {
-        source: WebhookSource::from_db(&webhook.source),
-        delivery,
-        result,
-        at,
-        terminal,
-        slot: None,
     }
 }

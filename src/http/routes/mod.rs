@@ -41,7 +41,7 @@ pub type Apis = (
     attempts::AttemptsApi,
     stats::StatsApi,
     describe::DescribeApi,
-    subscriptions::HooksApi,
+    subscriptions::SubscriptionsApi,
     integrations::IntegrationsApi,
     api_keys::ApiKeysApi,
 );
@@ -58,7 +58,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             attempts::AttemptsApi,
             stats::StatsApi,
             describe::DescribeApi,
-            subscriptions::HooksApi,
+            subscriptions::SubscriptionsApi,
             integrations::IntegrationsApi,
             api_keys::ApiKeysApi,
         ),

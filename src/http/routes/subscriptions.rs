@@ -30,7 +30,7 @@ use crate::{
     },
 };
 
-pub struct HooksApi;
+pub struct SubscriptionsApi;
 
 /// A subscribe request. The URL may come under any of the names platforms use; extra fields
 /// (such as Zapier's `platform`) are ignored.
@@ -163,7 +163,7 @@ async fn parse_subscription(state: &AppState, input: HookIn) -> ApiResult<Subscr
 }
 
 #[OpenApi(tag = "ApiTags::Integrations")]
-impl HooksApi {
+impl SubscriptionsApi {
     /// Subscribe (REST hook)
     ///
     /// Zapier's `performSubscribe`, Make's attach, n8n's `create`. Deliveries to the target
