@@ -1,19 +1,11 @@
 //! The engine's side of [`crate::domain::handoff`]: a publish reserves a place in the lanes,
 //! and hands the committed delivery to the run loop.
 
-use std::sync::Arc;
-
 use entity::delivery;
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 
-use super::lanes::{InFlightSlot, Lanes, Place};
+use super::lanes::{Lanes, Place};
 use crate::domain::handoff::{Handed, Handoff, Reservation};
-
-/// The engine's place for one delivery: its in-flight slot and its webhook's gate.
-pub struct Reserved {
-    pub(super) slot: InFlightSlot,
-    pub(super) gate: Arc<Semaphore>,
-}
 
 /// The publisher's way into this instance's engine. Cheap to clone.
 #[derive(Clone)]

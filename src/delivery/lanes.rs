@@ -11,7 +11,7 @@ use std::{
 use entity::delivery;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::{claim::Full, handoff::Reserved};
+use super::claim::Full;
 use crate::infra::{metrics::Metrics, wake::Wake};
 
 /// Per webhook, how many deliveries this instance holds beyond those it is sending: as many
@@ -230,4 +230,10 @@ impl Lanes {
         };
         Some(Reserved { slot, gate })
     }
+}
+
+/// The engine's place for one delivery: its in-flight slot and its webhook's gate.
+pub struct Reserved {
+    pub(super) slot: InFlightSlot,
+    pub(super) gate: Arc<Semaphore>,
 }

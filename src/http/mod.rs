@@ -5,6 +5,7 @@ pub mod auth;
 pub mod body;
 pub mod client_ip;
 pub mod console;
+pub mod credentials;
 mod enums;
 pub mod error;
 pub mod problems;

@@ -1,7 +1,8 @@
 //! What every request handler can reach.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
+use moka::future::Cache;
 use sea_orm::DatabaseConnection;
 
 use crate::{
@@ -14,7 +15,7 @@ use crate::{
         quota::ManualSends,
         store::Store,
     },
-    http::{auth::Authenticator, error::ApiError, routes::describe::DescribeCache},
+    http::{credentials::Authenticator, error::ApiError},
     infra::{
         metrics::Metrics,
         targets::{Lookup, TargetPolicy},
@@ -59,7 +60,7 @@ impl AppState {
         };
         Ok(Self {
             upstream,
-            describe_cache: crate::http::routes::describe::new_cache(),
+            describe_cache: new_describe_cache(),
             metrics,
             publisher: Publisher::start(
                 db.clone(),
@@ -106,4 +107,14 @@ fn publish_writers(db: &DatabaseConnection, config: &Config) -> usize {
         sea_orm::DbBackend::Sqlite => 1,
         _ => (config.db_max_connections as usize / 4).max(1),
     }
+}
+
+/// Discovery documents by base URL; they change only with the gateway's version and settings.
+pub type DescribeCache = Cache<String, Arc<(crate::apps::describe::Describe, String)>>;
+
+pub fn new_describe_cache() -> DescribeCache {
+    Cache::builder()
+        .max_capacity(64)
+        .time_to_live(Duration::from_secs(300))
+        .build()
 }

@@ -46,23 +46,37 @@ fn imports(source: &str) -> Vec<(String, String)> {
     let mut rest = code.as_str();
     while let Some(at) = rest.find("crate::") {
         let after = &rest[at + "crate::".len()..];
-        if let Some(group) = after.strip_prefix('{') {
-            // `use crate::{a::b, c::{d, e}}`: every item at the group's top level.
-            let end = closing_brace(group);
-            for item in top_level_items(&group[..end]) {
-                found.push((first_segment(&item), format!("crate::{item}")));
-            }
-            rest = &group[end..];
-        } else {
-            let path: String = after
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
-                .collect();
+        // The path up to its end, taking a `{...}` group whole: `a::{b, c::{d, e}}`.
+        let prefix_len = after
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(after.len());
+        let end = match after[prefix_len..].strip_prefix('{') {
+            Some(group) => prefix_len + 1 + closing_brace(group) + 1,
+            None => prefix_len,
+        };
+        let item: String = after[..end.min(after.len())].split_whitespace().collect();
+        for path in expand(&item) {
             found.push((first_segment(&path), format!("crate::{path}")));
-            rest = after;
         }
+        rest = &after[end.min(after.len())..];
     }
     found
+}
+
+/// Every full path a use item names: `a::{b, c::{d, e}}` → `a::b`, `a::c::d`, `a::c::e`.
+fn expand(item: &str) -> Vec<String> {
+    match item.find('{') {
+        None => vec![item.to_owned()],
+        Some(open) => {
+            let (head, group) = (&item[..open], &item[open + 1..]);
+            let inner = &group[..closing_brace(group)];
+            top_level_items(inner)
+                .iter()
+                .flat_map(|part| expand(part))
+                .map(|tail| format!("{head}{tail}"))
+                .collect()
+        }
+    }
 }
 
 fn first_segment(path: &str) -> String {
@@ -188,6 +202,120 @@ fn the_web_framework_stays_in_the_http_layer_and_the_root() {
     );
 }
 
+/// The module a file defines, as a path: `src/domain/webhooks/mod.rs` → `domain::webhooks`.
+fn module_path(relative: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| {
+            c.as_os_str()
+                .to_string_lossy()
+                .trim_end_matches(".rs")
+                .to_owned()
+        })
+        .collect();
+    if parts.last().is_some_and(|last| last == "mod") {
+        parts.pop();
+    }
+    parts
+}
+
+/// The files each file imports (through `crate::` and `super::`), outside `#[cfg(test)]`.
+fn file_imports(files: &[(PathBuf, String)]) -> Vec<Vec<usize>> {
+    let paths: Vec<Vec<String>> = files.iter().map(|(p, _)| module_path(p)).collect();
+    let file_of = |path: &[String]| {
+        (1..=path.len())
+            .rev()
+            .find_map(|n| paths.iter().position(|p| p.as_slice() == &path[..n]))
+    };
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, (_, text))| {
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            let mut targets: Vec<usize> = imports(code)
+                .into_iter()
+                .filter_map(|(_, written)| {
+                    let segments: Vec<String> = written
+                        .trim_start_matches("crate::")
+                        .split("::")
+                        .map(str::to_owned)
+                        .collect();
+                    file_of(&segments)
+                })
+                .chain(super_imports(code).into_iter().filter_map(|relative| {
+                    let parent = &paths[i][..paths[i].len().saturating_sub(1)];
+                    let mut path = parent.to_vec();
+                    path.extend(relative.split("::").map(str::to_owned));
+                    file_of(&path)
+                }))
+                .filter(|&target| target != i)
+                .collect();
+            targets.sort_unstable();
+            targets.dedup();
+            targets
+        })
+        .collect()
+}
+
+/// What `use super::...` lines name, relative to the parent module.
+fn super_imports(code: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for statement in code.split(';') {
+        let Some(at) = statement.find("use super::") else {
+            continue;
+        };
+        let after = &statement[at + "use super::".len()..];
+        let item: String = after.split_whitespace().collect();
+        found.extend(expand(&item));
+    }
+    found
+}
+
+#[test]
+fn no_source_files_import_each_other_in_a_circle() {
+    let files = sources();
+    let edges = file_imports(&files);
+    // Depth-first search; a file met again while still open closes a circle.
+    fn visit(
+        at: usize,
+        edges: &[Vec<usize>],
+        state: &mut [u8],
+        trail: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        state[at] = 1;
+        trail.push(at);
+        for &next in &edges[at] {
+            if state[next] == 1 {
+                let start = trail.iter().position(|&f| f == next).unwrap_or(0);
+                return Some(trail[start..].to_vec());
+            }
+            if state[next] == 0
+                && let Some(circle) = visit(next, edges, state, trail)
+            {
+                return Some(circle);
+            }
+        }
+        state[at] = 2;
+        trail.pop();
+        None
+    }
+    let mut state = vec![0u8; files.len()];
+    for start in 0..files.len() {
+        if state[start] == 0
+            && let Some(circle) = visit(start, &edges, &mut state, &mut Vec::new())
+        {
+            let names: Vec<String> = circle
+                .iter()
+                .map(|&f| format!("src/{}", files[f].0.display()))
+                .collect();
+            panic!(
+                "these files import each other in a circle: {}",
+                names.join(" → ")
+            );
+        }
+    }
+}
+
 #[test]
 fn the_check_fails_on_an_import_against_the_floors() {
     let domain_reaching_up = "use crate::{\n    http::state::AppState,\n    infra::db,\n};";
@@ -195,6 +323,9 @@ fn the_check_fails_on_an_import_against_the_floors() {
         violations("domain", domain_reaching_up),
         ["crate::http::state::AppState (floor of `http` is not below `domain`)"]
     );
+    let nested =
+        "use crate::domain::{org::OrgId, publish::Batch};\nuse crate::http::{state::AppState};";
+    assert_eq!(violations("delivery", nested).len(), 1);
     let inline = "fn f() { crate::startup::Application::build; }";
     assert_eq!(violations("delivery", inline).len(), 1);
     let config_reaching_up = "use crate::delivery::Engine;";

@@ -4,12 +4,8 @@
 //! The document is built in [`crate::apps::describe`]; here it is served, cached per base URL,
 //! with an ETag.
 
-use std::{
-    sync::{Arc, LazyLock},
-    time::Duration,
-};
+use std::sync::{Arc, LazyLock};
 
-use moka::future::Cache;
 use poem::{Request, web::Data};
 use poem_openapi::{ApiResponse, OpenApi, param::Header, payload::Json};
 use sha2::{Digest, Sha256};
@@ -20,16 +16,6 @@ use crate::{
     domain::scope::Scope,
     http::{auth::BearerAuth, error::ApiResult, state::AppState},
 };
-
-/// Discovery documents by base URL; they change only with the gateway's version and settings.
-pub type DescribeCache = Cache<String, Arc<(Describe, String)>>;
-
-pub fn new_cache() -> DescribeCache {
-    Cache::builder()
-        .max_capacity(64)
-        .time_to_live(Duration::from_secs(300))
-        .build()
-}
 
 /// The API's routes, read once from its own OpenAPI document.
 pub fn routes() -> &'static Routes {
