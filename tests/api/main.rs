@@ -36,4 +36,5 @@ mod signing;
 mod ssrf;
 mod stats;
 mod tenants;
+mod test_steps;
 mod webhooks;

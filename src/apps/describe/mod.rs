@@ -180,8 +180,19 @@ pub fn document(gateway: &Gateway) -> Describe {
                 text(
                     "secret",
                     "Secret",
-                    "If set, deliveries carry X-Kaanha-Signature made with it.",
+                    "If set, deliveries carry X-Kaanha-Signature made with it. Subscribing again \
+                     with a new secret replaces it.",
                 ),
+                FieldOut {
+                    kind: "boolean".into(),
+                    default: json!(false),
+                    ..text(
+                        "sendSample",
+                        "Send a sample",
+                        "Deliver one realistic event at once (the newest real one that passes the \
+                         filters, else the catalog sample), for a platform's test step.",
+                    )
+                },
             ],
             response: [
                 "id",

@@ -6,6 +6,7 @@ mod envelope;
 mod fan_out;
 mod new_event;
 mod rows;
+pub mod samples;
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -14,7 +15,7 @@ use entity::{delivery, event, webhook};
 pub use envelope::{ENVELOPE_FIELDS, envelope};
 use fan_out::FanOut;
 pub use new_event::{EventRequest, NewEvent};
-pub use rows::{insert_test_event, recent_payloads, send_test_event};
+pub use rows::{insert_test_event, send_test_event};
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbErr, IntoActiveModel, Set, TransactionTrait,
 };

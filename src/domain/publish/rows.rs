@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use entity::{delivery, event};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    IntoActiveModel, QueryFilter, QuerySelect, Set,
 };
 
 use super::envelope::envelope;
@@ -150,24 +150,4 @@ pub(super) async fn count_deliveries<'a>(
         counts.extend(rows.into_iter().map(|c| (c.event_id, c.deliveries as u64)));
     }
     Ok(counts)
-}
-
-/// The organization's latest events of a type, newest first, as delivered (index: org, event
-/// type, created_at), so a platform's test step shows real data.
-pub async fn recent_payloads(
-    db: &impl ConnectionTrait,
-    org: &OrgId,
-    event_type: &str,
-    limit: u64,
-) -> Result<Vec<String>, DbErr> {
-    event::Entity::find()
-        .select_only()
-        .column(event::Column::Payload)
-        .filter(event::Column::OrgId.eq(org.as_str()))
-        .filter(event::Column::EventType.eq(event_type))
-        .order_by_desc(event::Column::CreatedAt)
-        .limit(limit)
-        .into_tuple()
-        .all(db)
-        .await
 }

@@ -10,12 +10,12 @@ use crate::domain::{
     platform::Platform,
     quota::QuotaError,
     store::Store,
-    webhooks::{self, NewWebhook, Webhook, WebhookSource},
+    webhooks::{self, NewWebhook, Webhook, WebhookChanges, WebhookSource},
 };
 
 mod parse;
 
-pub use parse::SubscriptionRequest;
+pub use parse::{SubscriptionRequest, trigger_filters};
 
 /// Most subscriptions one list call returns.
 pub const LIST_LIMIT: u64 = 100;
@@ -47,6 +47,16 @@ pub async fn subscribe(
             .eq(wanted.events.iter().copied())
             && hook.row.filters == wanted.filters
     }) {
+        // A platform that lost its copy of the secret (n8n's static data, say) subscribes
+        // again with a new one: from now on deliveries are signed with it.
+        let same = match wanted.secret {
+            Some(secret) if !holds_secret(store, &same, &secret) => {
+                replace_secret(store, org, &same.row.id, secret)
+                    .await?
+                    .unwrap_or(same)
+            }
+            _ => same,
+        };
         return Ok((same, false));
     }
     let name = format!("{}: {}", source.display_name(), wanted.events.join(", "));
@@ -64,6 +74,41 @@ pub async fn subscribe(
     )
     .await?;
     Ok((created, true))
+}
+
+/// Whether the subscription signs with this secret now.
+fn holds_secret(store: &Store, hook: &Webhook, secret: &str) -> bool {
+    let stored = hook.row.secret.as_deref();
+    stored
+        .and_then(|sealed| store.secrets.open(&hook.row.id, sealed).ok())
+        .as_deref()
+        == Some(secret)
+}
+
+/// Signs with `secret` from now on; the old one stops at once (its holder has lost it).
+async fn replace_secret(
+    store: &Store,
+    org: &OrgId,
+    id: &str,
+    secret: String,
+) -> Result<Option<Webhook>, DbErr> {
+    let changes = WebhookChanges {
+        secret: Some(Some(secret)),
+        secret_overlap: std::time::Duration::ZERO,
+        ..WebhookChanges::default()
+    };
+    webhooks::update(store, org, id, changes).await
+}
+
+/// The subscription's first event type and its filters: what a sample for it is made of.
+pub fn sample_of(
+    hook: &Webhook,
+) -> Option<(
+    &'static crate::catalog::EventType,
+    Option<&serde_json::Value>,
+)> {
+    let first = hook.events.first()?;
+    Some((crate::catalog::find(first)?, hook.row.filters.as_ref()))
 }
 
 /// The platform's subscription with this id in the organization.

@@ -114,6 +114,21 @@ impl Subscription {
     }
 }
 
+/// A trigger's filters as a platform's test step sends them (`{"message_type": "text"}`),
+/// checked as a subscription's are.
+pub fn trigger_filters(
+    event: &'static EventType,
+    given: &Value,
+) -> Result<Option<Value>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let kept = parse_filters(Some(given), &[event], &mut errors);
+    if errors.is_empty() {
+        Ok(kept)
+    } else {
+        Err(errors)
+    }
+}
+
 /// Keeps non-blank string filters that one of the chosen events defines.
 fn parse_filters(
     given: Option<&Value>,

@@ -3,16 +3,21 @@
 use std::sync::Arc;
 
 use poem::web::Data;
-use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
-use serde_json::{Value, json};
+use poem_openapi::{
+    ApiResponse, Object, OpenApi,
+    param::{Path, Query},
+    payload::Json,
+};
+use serde_json::Value;
 
 use super::ApiTags;
 use crate::{
     catalog::{self, actions as action_catalog},
     domain::{
         actions::{self, ActionError},
-        publish,
+        publish::samples,
         scope::Scope,
+        subscriptions::trigger_filters,
     },
     http::{
         auth::{BearerAuth, Credential},
@@ -24,7 +29,7 @@ use crate::{
 };
 
 /// How many real events a sample list holds at most.
-const SAMPLES: u64 = 3;
+const SAMPLES: usize = 3;
 
 pub struct IntegrationsApi;
 
@@ -119,25 +124,28 @@ impl IntegrationsApi {
         /// The event (`message.received`) or trigger key (`message_received`).
         #[oai(validator(max_length = 100))]
         event: Path<String>,
+        /// The trigger's filters as JSON, e.g. `{"message_type": "text"}`: only events that
+        /// pass them are shown, as only those would be delivered.
+        #[oai(validator(max_length = 2048))]
+        filters: Query<Option<String>>,
     ) -> ApiResult<SamplesResponse> {
         auth.0.require(Scope::Integrations)?;
         let event_type = catalog::subscribable()
             .find(|e| e.name == event.0 || e.key() == event.0)
             .ok_or_else(|| ApiError::not_found("trigger", &event))?;
-        let stored =
-            publish::recent_payloads(&state.db, &auth.0.org, event_type.name, SAMPLES).await?;
-        let mut samples: Vec<Value> = stored
-            .iter()
-            .filter_map(|p| serde_json::from_str(p).ok())
-            .collect();
+        let filters = match filters.0.as_deref() {
+            None | Some("") => None,
+            Some(text) => {
+                let given: Value = serde_json::from_str(text)
+                    .map_err(|_| ApiError::field("filters", "must be a JSON object"))?;
+                trigger_filters(event_type, &given).map_err(ApiError::validation)?
+            }
+        };
+        let org = &auth.0.org;
+        let found = samples::recent(&state.db, org, event_type, filters.as_ref(), SAMPLES).await?;
+        let mut samples: Vec<Value> = found.into_iter().map(|(_, body)| body).collect();
         if samples.is_empty() {
-            samples.push(json!({
-                "id": format!("evt_sample_{}", event_type.key()),
-                "event": event_type.name,
-                "organizationId": auth.0.org.as_str(),
-                "timestamp": "2026-03-24T10:30:00.000Z",
-                "data": event_type.sample(),
-            }));
+            samples.push(samples::catalog_sample(event_type, org));
         }
         Ok(SamplesResponse::Ok(Json(samples)))
     }

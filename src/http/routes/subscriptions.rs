@@ -16,7 +16,9 @@ use serde_json::Value;
 use super::ApiTags;
 use crate::{
     domain::{
+        org::OrgId,
         platform::Platform,
+        publish::samples,
         scope::Scope,
         subscriptions::{self, Subscription, SubscriptionRequest},
         webhooks::{Webhook, WebhookSource},
@@ -61,10 +63,17 @@ struct HookIn {
     /// The trigger's filters, e.g. `{"message_type": "text"}`; blank values are ignored.
     #[serde(default)]
     filters: Option<Value>,
-    /// If set, deliveries are signed with it (`X-Kaanha-Signature`). Write-only.
+    /// If set, deliveries are signed with it (`X-Kaanha-Signature`). Write-only. Subscribing
+    /// again with a new secret replaces the old one.
     #[oai(write_only)]
     #[serde(default)]
     secret: Option<String>,
+    /// Deliver one realistic event at once (the newest real one of the type that passes the
+    /// filters, else the catalog sample), for a platform's test step: n8n's "Listen for test
+    /// event". Counts toward the organization's test events and retries per minute.
+    #[oai(rename = "sendSample")]
+    #[serde(default, rename = "sendSample")]
+    send_sample: Option<bool>,
 }
 
 impl BodyLimit for HookIn {}
@@ -80,6 +89,7 @@ impl Example for HookIn {
             events: None,
             filters: None,
             secret: None,
+            send_sample: None,
         }
     }
 }
@@ -98,6 +108,24 @@ struct HookOut {
     #[oai(skip_serializing_if_is_none)]
     filters: Option<Value>,
     created_at: Timestamp,
+    /// Only when `sendSample` was asked: whether a sample was delivered (`false` when the
+    /// organization's rate of test events and retries was spent).
+    #[oai(skip_serializing_if_is_none)]
+    sample_sent: Option<bool>,
+}
+
+/// Delivers one realistic event to a new subscription, within the organization's rate of
+/// sends by hand; over it, nothing is sent (the subscription itself stands) and `false` says so.
+async fn send_sample_to(state: &AppState, org: &OrgId, hook: &Webhook) -> ApiResult<bool> {
+    let Some((event_type, filters)) = subscriptions::sample_of(hook) else {
+        return Ok(false);
+    };
+    if state.manual_sends(org).is_err() {
+        return Ok(false);
+    }
+    let store = &state.store;
+    samples::deliver_sample(store, org, &hook.row.id, event_type, filters).await?;
+    Ok(true)
 }
 
 fn hook_out(hook: Webhook, platform: Platform) -> HookOut {
@@ -109,6 +137,7 @@ fn hook_out(hook: Webhook, platform: Platform) -> HookOut {
         platform,
         filters: hook.row.filters,
         created_at: hook.row.created_at.into(),
+        sample_sent: None,
     }
 }
 
@@ -185,10 +214,19 @@ impl SubscriptionsApi {
         body: JsonBody<HookIn>,
     ) -> ApiResult<SubscribeResponse> {
         auth.0.require(Scope::Integrations)?;
+        let send_sample = body.0.send_sample == Some(true);
         let wanted = parse_subscription(&state, body.0).await?;
+        let org = &auth.0.org;
         let (hook, created) =
-            subscriptions::subscribe(&state.store, &auth.0.org, platform.0, wanted).await?;
-        let out = hook_out(hook, platform.0);
+            subscriptions::subscribe(&state.store, org, platform.0, wanted).await?;
+        let sample_sent = match send_sample {
+            true => Some(send_sample_to(&state, org, &hook).await?),
+            false => None,
+        };
+        let out = HookOut {
+            sample_sent,
+            ..hook_out(hook, platform.0)
+        };
         Ok(if created {
             SubscribeResponse::Created(Json(out))
         } else {
