@@ -17,6 +17,11 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// Whether its inputs travel in the query string of a `GET` (searches) or as a JSON body.
+    pub fn reads(self) -> bool {
+        self == Self::Search
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Create => "create",
@@ -39,7 +44,7 @@ pub struct Action {
     pub upstream_method: &'static str,
     pub upstream_path: &'static str,
     pub input_fields: &'static [InputField],
-    sample_json: &'static str,
+    pub(super) sample_json: &'static str,
 }
 
 impl Action {
@@ -63,7 +68,7 @@ impl Action {
     }
 }
 
-const fn field(
+pub(super) const fn field(
     key: &'static str,
     label: &'static str,
     kind: FieldKind,
@@ -79,6 +84,7 @@ const fn field(
         default,
         help,
         choices: &[],
+        list: None,
     }
 }
 
@@ -97,7 +103,8 @@ const CONTACT_ID: InputField = field(
     true,
     "\"\"",
     "The contact's id, e.g. from a Contact Created trigger.",
-);
+)
+.choices_from("contacts");
 const NAME: InputField = field(
     "name",
     "Name",
@@ -121,7 +128,8 @@ const TAGS: InputField = field(
     false,
     "[]",
     "Tags, e.g. vip.",
-);
+)
+.choices_from("tags");
 
 pub static ACTIONS: &[Action] = &[
     Action {
@@ -149,7 +157,8 @@ pub static ACTIONS: &[Action] = &[
                 false,
                 "\"\"",
                 "Reply inside this conversation.",
-            ),
+            )
+            .choices_from("conversations"),
         ],
         sample_json: r#"{"messageId": "wamid.yyy", "conversationId": "clx...", "status": "queued", "createdAt": "2026-03-24T10:31:12.000Z"}"#,
     },
@@ -198,7 +207,7 @@ pub static ACTIONS: &[Action] = &[
         upstream_path: "/api/contacts/{contactId}/tags",
         input_fields: &[
             CONTACT_ID,
-            field("tags", "Tags", FieldKind::Array, true, "[]", "The tags."),
+            field("tags", "Tags", FieldKind::Array, true, "[]", "The tags.").choices_from("tags"),
             InputField {
                 key: "mode",
                 label: "Mode",
@@ -207,6 +216,7 @@ pub static ACTIONS: &[Action] = &[
                 default: "\"add\"",
                 help: "add, remove or replace.",
                 choices: &["add", "remove", "replace"],
+                list: None,
             },
         ],
         sample_json: r#"{"id": "clx...", "tags": ["vip", "returning"]}"#,
@@ -264,6 +274,7 @@ pub static ACTIONS: &[Action] = &[
                 default: "\"INR\"",
                 help: "ISO 4217 code.",
                 choices: &["INR", "USD", "EUR", "GBP", "AED", "SGD"],
+                list: None,
             },
             field(
                 "description",
@@ -285,10 +296,6 @@ pub static ACTIONS: &[Action] = &[
         sample_json: r#"{"paymentLinkId": "plink_xxx", "url": "https://pay.kaanha.ai/plink_xxx", "amount": 1499.5, "currency": "INR", "status": "created"}"#,
     },
 ];
-
-pub fn find(key: &str) -> Option<&'static Action> {
-    ACTIONS.iter().find(|a| a.key == key)
-}
 
 #[cfg(test)]
 mod tests {

@@ -46,9 +46,19 @@ pub struct InputField {
     pub help: &'static str,
     /// For `Enum`: the allowed values.
     pub choices: &'static [&'static str],
+    /// The list whose items are its choices (`contacts`: a dropdown of the organization's
+    /// contacts), fetched through `GET /api/integrations/lists/{key}`; any value is still
+    /// accepted, so a mapped value works too.
+    pub list: Option<&'static str>,
 }
 
 impl InputField {
+    /// This field with its choices read from a list (see `catalog::lists`).
+    pub const fn choices_from(mut self, list: &'static str) -> Self {
+        self.list = Some(list);
+        self
+    }
+
     pub fn default_value(&self) -> Value {
         serde_json::from_str(self.default).unwrap_or(Value::Null)
     }

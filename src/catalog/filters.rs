@@ -45,6 +45,7 @@ pub(super) const fn text_filter(
             default: "\"\"",
             help,
             choices: &[],
+            list: None,
         },
         path,
     }
@@ -66,6 +67,7 @@ pub(super) const fn choice_filter(
             default: "\"\"",
             help,
             choices,
+            list: None,
         },
         path,
     }

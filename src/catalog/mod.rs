@@ -5,7 +5,10 @@ pub mod actions;
 mod event_types;
 pub mod fields;
 mod filters;
+pub mod lists;
+mod searches;
 
+use actions::Action;
 pub use event_types::EVENT_TYPES;
 pub use filters::Filter;
 use serde_json::Value;
@@ -104,6 +107,16 @@ pub const TEST_EVENT: &str = "webhook.test";
 /// Sent by the gateway when a webhook is disabled (automatically or by hand) and enabled again.
 pub const WEBHOOK_DISABLED: &str = "webhook.disabled";
 pub const WEBHOOK_ENABLED: &str = "webhook.enabled";
+
+/// Every action, searches included: what discovery lists and `runAction` runs.
+pub fn all_actions() -> impl Iterator<Item = &'static Action> {
+    actions::ACTIONS.iter().chain(searches::SEARCHES)
+}
+
+/// An action or search by its key.
+pub fn find_action(key: &str) -> Option<&'static Action> {
+    all_actions().find(|a| a.key == key)
+}
 
 /// Looks an event type up by its wire name.
 pub fn find(name: &str) -> Option<&'static EventType> {

@@ -147,6 +147,16 @@ pub struct Config {
     #[arg(long, env = "KAANHA_UPSTREAM_URL", global = true)]
     pub upstream_url: Option<url::Url>,
 
+    /// Where the generic API call ("Make an API call") may go: comma-separated path prefixes of
+    /// the platform's API. Empty: no generic calls.
+    #[arg(
+        long,
+        env = "KAANHA_UPSTREAM_CALL_PREFIXES",
+        default_value = "/api/contacts,/api/conversations,/api/messages,/api/tags,/api/payment-links,/api/broadcasts",
+        global = true
+    )]
+    pub upstream_call_prefixes: String,
+
     /// How long a forwarded action may take.
     #[arg(long, env = "KAANHA_UPSTREAM_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration, global = true)]
     pub upstream_timeout: Duration,

@@ -35,6 +35,14 @@ pub enum Credential {
 }
 
 impl Principal {
+    /// Who asked, as the platform's API is told: the key's id, or the service's subject.
+    pub fn caller(&self) -> String {
+        match &self.credential {
+            Credential::ApiKey { id, .. } => id.clone(),
+            Credential::Service { subject } => subject.clone().unwrap_or_else(|| "service".into()),
+        }
+    }
+
     /// 403 unless the credential carries `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         if self.scopes.contains(&scope) {

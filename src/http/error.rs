@@ -179,6 +179,13 @@ impl ApiError {
         Self::validation(vec![FieldError::new(field, message)])
     }
 
+    /// A 502 for a request the platform's API failed or refused (`what` names it); the
+    /// failure is logged.
+    pub fn upstream_failed(what: &str, err: &crate::domain::actions::ActionError) -> Self {
+        tracing::warn!(request = what, error = %err, "failed upstream");
+        Self::bad_gateway(format!("{what} failed: {err}."))
+    }
+
     pub fn bad_gateway(detail: impl Into<String>) -> Self {
         Self::BadGateway(problem(502, "about:blank", "Bad Gateway", detail))
     }

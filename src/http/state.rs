@@ -85,6 +85,15 @@ impl AppState {
 }
 
 impl AppState {
+    /// The platform's API, or a 503 saying it is not configured.
+    pub fn upstream(&self) -> Result<&Upstream, ApiError> {
+        self.upstream.as_ref().ok_or_else(|| {
+            ApiError::unavailable(
+                "Actions are not available: this gateway has no KAANHA_UPSTREAM_URL to forward them to.",
+            )
+        })
+    }
+
     /// Takes one of the organization's requests sent by hand this minute, or answers 429.
     pub fn manual_sends(&self, org: &OrgId) -> Result<(), ApiError> {
         match self.manual_sends.take(org) {

@@ -66,12 +66,7 @@ async fn actions_are_forwarded_upstream_with_a_short_lived_token_naming_org_and_
         body: r#"{"id": "clx9", "tags": ["vip"]}"#.into(),
         ..Answer::status(200)
     });
-    let app = spawn_app_with(AppOptions {
-        upstream_url: Some(upstream.url.clone()),
-        ..AppOptions::default()
-    })
-    .await;
-    let key = app.api_key("org_a", &[]).await;
+    let (app, key) = gateway_before(&upstream).await;
     let me = expect_json(
         app.get("/api/integrations/me", &key).send().await.unwrap(),
         200,
@@ -310,4 +305,189 @@ async fn the_upstream_token_ignores_proxy_variables_and_goes_straight_to_the_pla
     assert_eq!(status, 200);
     assert_eq!(upstream.received().len(), 1, "the platform got the action");
     assert!(proxy.received().is_empty(), "the proxy saw nothing");
+}
+
+/// A gateway forwarding to `upstream`, and a key of `org_a` (default scopes).
+async fn gateway_before(upstream: &Receiver) -> (crate::helpers::TestApp, String) {
+    let app = spawn_app_with(AppOptions {
+        upstream_url: Some(upstream.url.clone()),
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &[]).await;
+    (app, key)
+}
+
+/// The upstream's claims in a request's token.
+fn upstream_claims(call: &crate::receiver::Received) -> Value {
+    let token = call.header("authorization").trim_start_matches("Bearer ");
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_audience(&["kaanha-platform-api"]);
+    let key = jsonwebtoken::DecodingKey::from_secret(UPSTREAM_JWT_SECRET.as_bytes());
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .unwrap()
+        .claims
+}
+
+#[tokio::test]
+async fn searches_ask_the_platform_with_a_get_and_always_answer_a_list() {
+    let upstream = Receiver::start().await;
+    let (app, key) = gateway_before(&upstream).await;
+    let search = |input: Value| {
+        app.post("/api/integrations/actions/find_contact", &key, &input)
+            .send()
+    };
+    // The platform wraps its list: the gateway answers the list itself.
+    upstream.answer_with(Answer::body(
+        200,
+        r#"{"data": [{"id": "c1", "email": "jane@example.com"}]}"#,
+    ));
+    let found = expect_json(
+        search(json!({"email": "jane@example.com"})).await.unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(found, json!([{"id": "c1", "email": "jane@example.com"}]));
+    let call = upstream.wait_for(1, WAIT, |_| true).await.remove(0);
+    assert_eq!(
+        (call.method.as_str(), call.path.as_str()),
+        ("GET", "/api/contacts")
+    );
+    assert_eq!(call.query, "email=jane%40example.com");
+    assert!(call.body.is_empty());
+    assert_eq!(upstream_claims(&call)["action"], "find_contact");
+
+    // Nothing found is an empty list, not an error.
+    upstream.answer_with(Answer::body(200, "[]"));
+    let none = expect_json(search(json!({"phone": "+15550000"})).await.unwrap(), 200).await;
+    assert_eq!(none, json!([]));
+
+    let problem = expect_problem(search(json!({})).await.unwrap(), 422).await;
+    assert_eq!(invalid_fields(&problem), ["body"]);
+}
+
+#[tokio::test]
+async fn dropdowns_read_pages_of_choices_from_the_platform() {
+    let upstream = Receiver::start().await;
+    let (app, key) = gateway_before(&upstream).await;
+    upstream.answer_with(Answer::body(200, r#"{"data": [{"id": "c1", "name": "Jane"}, {"id": "c2", "phone": "+9199"}, {"name": "no id"}], "nextCursor": "p2"}"#));
+    let page = app.get("/api/integrations/lists/contacts?q=ja&limit=2", &key);
+    let page = expect_json(page.send().await.unwrap(), 200).await;
+    assert_eq!(
+        page,
+        json!({"items": [{"value": "c1", "label": "Jane"}, {"value": "c2", "label": "+9199"}], "nextCursor": "p2"})
+    );
+    let call = upstream.wait_for(1, WAIT, |_| true).await.remove(0);
+    assert_eq!(
+        (call.method.as_str(), call.path.as_str()),
+        ("GET", "/api/contacts")
+    );
+    assert_eq!(call.query, "q=ja&limit=2");
+    let claims = upstream_claims(&call);
+    assert_eq!(
+        (claims["org"].as_str(), claims["action"].as_str()),
+        (Some("org_a"), Some("list:contacts"))
+    );
+
+    // Tags are listed by name; the last page has no cursor.
+    upstream.answer_with(Answer::body(
+        200,
+        r#"[{"name": "vip"}, {"name": "wholesale"}]"#,
+    ));
+    let tags = app.get("/api/integrations/lists/tags?cursor=p2", &key);
+    let tags = expect_json(tags.send().await.unwrap(), 200).await;
+    assert_eq!(
+        tags,
+        json!({"items": [{"value": "vip", "label": "vip"}, {"value": "wholesale", "label": "wholesale"}]})
+    );
+
+    let missing = app
+        .get("/api/integrations/lists/passwords", &key)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(missing, 404).await;
+}
+
+#[tokio::test]
+async fn the_generic_call_reaches_only_allowed_paths_of_the_platform() {
+    let upstream = Receiver::start().await;
+    upstream.answer_with(Answer::body(201, r#"{"id": "c1", "name": "Jane"}"#));
+    let (app, key) = gateway_before(&upstream).await;
+    let call = |body: Value| app.post("/api/integrations/call", &key, &body).send();
+    let answer = expect_json(
+        call(json!({"method": "post", "path": "/api/contacts", "query": {"notify": true, "tags": ["a", "b"]}, "body": {"name": "Jane"}}))
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(
+        answer,
+        json!({"status": 201, "body": {"id": "c1", "name": "Jane"}})
+    );
+    let sent = upstream.wait_for(1, WAIT, |_| true).await.remove(0);
+    assert_eq!(
+        (sent.method.as_str(), sent.path.as_str()),
+        ("POST", "/api/contacts")
+    );
+    assert_eq!(sent.query, "notify=true&tags=a%2Cb");
+    assert_eq!(sent.json(), json!({"name": "Jane"}));
+    let claims = upstream_claims(&sent);
+    assert_eq!(
+        (claims["org"].as_str(), claims["action"].as_str()),
+        (Some("org_a"), Some("call"))
+    );
+
+    // The platform's refusal is an answer like any other, with its status.
+    upstream.answer_with(Answer::body(404, "no such contact"));
+    let missing = expect_json(
+        call(json!({"method": "GET", "path": "/api/contacts/zz"}))
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(missing, json!({"status": 404, "body": "no such contact"}));
+
+    // Nothing outside the allowed prefixes, and nothing that could walk out of them.
+    let before = upstream.received().len();
+    for path in [
+        "/api/admin/users",
+        "/api/contacts/../admin",
+        "/api/contacts/%2e%2e",
+        "//evil.example/api/contacts",
+        "http://evil.example/api/contacts",
+    ] {
+        let problem = expect_problem(
+            call(json!({"method": "GET", "path": path})).await.unwrap(),
+            422,
+        )
+        .await;
+        assert_eq!(invalid_fields(&problem), ["path"], "{path}");
+    }
+    let problem = expect_problem(
+        call(json!({"method": "TRACE", "path": "/api/contacts"}))
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(invalid_fields(&problem), ["method"]);
+    assert_eq!(
+        upstream.received().len(),
+        before,
+        "nothing refused reached the platform"
+    );
+
+    // Without a platform API: 503, as for actions.
+    let bare = spawn_app().await;
+    let bare_key = bare.api_key("org_a", &[]).await;
+    let body = json!({"method": "GET", "path": "/api/contacts"});
+    let unavailable = bare
+        .post("/api/integrations/call", &bare_key, &body)
+        .send()
+        .await
+        .unwrap();
+    expect_problem(unavailable, 503).await;
 }

@@ -83,9 +83,34 @@ async fn describe_tells_a_client_everything_and_every_name_suits_every_platform(
             "update_contact",
             "tag_contact",
             "resolve_conversation",
-            "create_payment_link"
+            "create_payment_link",
+            "find_contact",
+            "find_conversation"
         ]
     );
+    let kinds: Vec<&str> = actions
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds[6..], ["search", "search"]);
+    // Dropdowns: the fields that name a list, and where each list is read.
+    let lists: Vec<&str> = doc["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["route"]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "/api/integrations/lists/contacts",
+            "/api/integrations/lists/conversations",
+            "/api/integrations/lists/tags"
+        ]
+    );
+    let update = &actions[2]["inputFields"];
+    assert_eq!(update[0]["key"], "contactId");
+    assert_eq!(update[0]["list"], "contacts");
 
     for item in triggers.iter().chain(actions) {
         assert!(

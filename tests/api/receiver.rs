@@ -14,7 +14,10 @@ use tokio::sync::Notify;
 
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub method: String,
     pub path: String,
+    /// The query string as sent, without `?` (empty when none).
+    pub query: String,
     pub body: Vec<u8>,
     pub headers: HashMap<String, String>,
     pub at: Instant,
@@ -50,6 +53,14 @@ impl Answer {
             delay: Duration::ZERO,
             headers: Vec::new(),
             body: "ok".into(),
+        }
+    }
+
+    /// This status with this body.
+    pub fn body(status: u16, body: &str) -> Self {
+        Self {
+            body: body.into(),
+            ..Self::status(status)
         }
     }
 }
@@ -135,7 +146,9 @@ impl Receiver {
 }
 
 async fn answer(state: Arc<State>, req: Request) -> Response {
+    let method = req.method().to_string();
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
     let headers = req
         .headers()
         .iter()
@@ -144,7 +157,9 @@ async fn answer(state: Arc<State>, req: Request) -> Response {
     let at = Instant::now();
     let body = req.into_body().into_vec().await.unwrap_or_default();
     state.received.lock().unwrap().push(Received {
+        method,
         path,
+        query,
         body,
         headers,
         at,

@@ -12,10 +12,10 @@ mod triggers;
 use poem_openapi::Object;
 pub use routes::{Route, Routes};
 use serde_json::json;
-use triggers::{ActionOut, FieldOut, Trigger, action_out, trigger};
+use triggers::{ActionOut, FieldOut, ListOut, Trigger, action_out, list_out, trigger};
 
 use crate::{
-    catalog::{self, actions::ACTIONS},
+    catalog::{self, lists::LISTS},
     config::RetrySchedule,
     delivery::headers,
     domain::{named::Named, platform::Platform, publish::ENVELOPE_FIELDS},
@@ -46,7 +46,10 @@ pub struct Describe {
     /// Whether actions can run here (`KAANHA_UPSTREAM_URL` is set); if not, running one
     /// answers 503.
     actions_available: bool,
+    /// Creates, updates and searches (`kind`), forwarded to the platform's API.
     actions: Vec<ActionOut>,
+    /// Lists that fill the dropdowns of input fields naming them (`list`).
+    lists: Vec<ListOut>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -123,6 +126,7 @@ pub fn document(gateway: &Gateway) -> Describe {
         default: json!(""),
         help: help.into(),
         choices: Vec::new(),
+        list: None,
     };
     let required = |mut field: FieldOut| {
         field.required = true;
@@ -238,9 +242,12 @@ pub fn document(gateway: &Gateway) -> Describe {
             .map(|e| trigger(e, "clx...", gateway.routes))
             .collect(),
         actions_available: gateway.actions_available,
-        actions: ACTIONS
-            .iter()
+        actions: catalog::all_actions()
             .map(|action| action_out(action, gateway.routes))
+            .collect(),
+        lists: LISTS
+            .iter()
+            .map(|list| list_out(list, gateway.routes))
             .collect(),
     }
 }

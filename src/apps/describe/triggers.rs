@@ -9,6 +9,7 @@ use crate::catalog::{
     EventType, OutputField,
     actions::Action,
     fields::{FieldKind, InputField},
+    lists::ListSource,
 };
 
 #[derive(Debug, Clone, Object)]
@@ -26,6 +27,10 @@ pub(super) struct FieldOut {
     pub(super) help: String,
     /// For `enum`: the values allowed (empty for other types).
     pub(super) choices: Vec<Choice>,
+    /// A dropdown: the key of one of `lists`, whose route gives the choices page by page
+    /// (the user may still type or map any value).
+    #[oai(skip_serializing_if_is_none)]
+    pub(super) list: Option<String>,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -131,6 +136,28 @@ pub(super) fn field_out(field: &InputField) -> FieldOut {
         default: field.default_value(),
         help: field.help.into(),
         choices,
+        list: field.list.map(String::from),
+    }
+}
+
+/// A list that fills dropdowns, and where to read it.
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub(super) struct ListOut {
+    pub(super) key: String,
+    pub(super) label: String,
+    /// `GET` it with `q` (what the user typed), `cursor` (from the last page) and `limit`;
+    /// the answer is `{"items": [{"value", "label"}], "nextCursor"}`.
+    pub(super) route: Route,
+}
+
+pub(super) fn list_out(list: &ListSource, routes: &Routes) -> ListOut {
+    let mut route = routes.get("listChoices");
+    route.path = route.path.replace("{key}", list.key);
+    ListOut {
+        key: list.key.into(),
+        label: list.label.into(),
+        route,
     }
 }
 

@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use super::ApiTags;
 use crate::{
-    catalog::{self, actions as action_catalog},
+    catalog::{self},
     domain::{
-        actions::{self, ActionError},
+        actions::{self},
         publish::samples,
         scope::Scope,
         subscriptions::trigger_filters,
@@ -173,31 +173,14 @@ impl IntegrationsApi {
     ) -> ApiResult<ActionResponse> {
         auth.0.require(Scope::Integrations)?;
         let action =
-            action_catalog::find(&key).ok_or_else(|| ApiError::not_found("action", &key))?;
+            catalog::find_action(&key).ok_or_else(|| ApiError::not_found("action", &key))?;
         let input = actions::validate(action, &body.0.0).map_err(ApiError::validation)?;
-        let Some(upstream) = &state.upstream else {
-            return Err(ApiError::unavailable(
-                "Actions are not available: this gateway has no KAANHA_UPSTREAM_URL to forward them to.",
-            ));
-        };
-        let caller = match &auth.0.credential {
-            Credential::ApiKey { id, .. } => id.clone(),
-            Credential::Service { subject } => subject.clone().unwrap_or_else(|| "service".into()),
-        };
-        match upstream.run(action, &auth.0.org, &caller, input).await {
-            Ok(answer) => Ok(ActionResponse::Ok(Json(answer))),
-            Err(
-                err @ (ActionError::Unreachable(_)
-                | ActionError::Refused { .. }
-                | ActionError::NotJson
-                | ActionError::TooLarge(_)),
-            ) => {
-                tracing::warn!(action = action.key, error = %err, "action failed upstream");
-                Err(ApiError::bad_gateway(format!(
-                    "`{}` failed: {err}.",
-                    action.key
-                )))
-            }
-        }
+        let upstream = state.upstream()?;
+        let answer = upstream
+            .run(action, &auth.0.org, &auth.0.caller(), input)
+            .await;
+        Ok(ActionResponse::Ok(Json(answer.map_err(|err| {
+            ApiError::upstream_failed(&format!("`{}`", action.key), &err)
+        })?)))
     }
 }

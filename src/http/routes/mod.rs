@@ -9,6 +9,7 @@ mod integrations;
 mod probes;
 mod stats;
 mod subscriptions;
+mod upstream;
 mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};
@@ -43,6 +44,7 @@ pub type Apis = (
     describe::DescribeApi,
     subscriptions::SubscriptionsApi,
     integrations::IntegrationsApi,
+    upstream::UpstreamApi,
     api_keys::ApiKeysApi,
 );
 
@@ -60,6 +62,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             describe::DescribeApi,
             subscriptions::SubscriptionsApi,
             integrations::IntegrationsApi,
+            upstream::UpstreamApi,
             api_keys::ApiKeysApi,
         ),
         "kaanha-gateway",
