@@ -31,21 +31,35 @@ const freePort = () =>
 
 /** Stands in for hooks.zapier.com: records what arrives, answers 200 or, once told, 410. */
 const catcher = { received: [], status: 200 };
+/** Stands in for the platform's API behind the gateway: searches and lists ask it. */
+const platform = { asked: [] };
 
 let gateway;
 let base;
 let authData;
 let catcherUrl;
 let catcherServer;
+let platformServer;
 let workDir;
 
 before(async () => {
   if (skip) return;
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaanha-zapier-'));
+  platformServer = http.createServer((req, res) => {
+    platform.asked.push(req.url);
+    // A dropdown page asks with `limit`; a search with its criteria.
+    const answer = req.url.includes('limit=')
+      ? { data: [{ id: 'c1', name: 'Jane Smith' }, { id: 'c2', phone: '+919800000000' }] }
+      : [{ id: 'c1', name: 'Jane Smith', email: 'jane@example.com' }];
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+  });
+  await new Promise((r) => platformServer.listen(0, '127.0.0.1', r));
   const env = {
     ...process.env,
     KAANHA_DATABASE_URL: `sqlite://${path.join(workDir, 'gateway.db')}?mode=rwc`,
     KAANHA_ALLOW_PRIVATE_TARGETS: 'true',
+    KAANHA_UPSTREAM_URL: `http://127.0.0.1:${platformServer.address().port}`,
+    KAANHA_UPSTREAM_JWT_SECRET: 'a-test-upstream-secret-of-32-bytes-or-more',
     KAANHA_LOG: 'warn',
   };
   const key = execFileSync(
@@ -70,7 +84,7 @@ before(async () => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
-      catcher.received.push({ url: req.url, body: JSON.parse(body) });
+      catcher.received.push({ url: req.url, body: JSON.parse(body), raw: body, headers: req.headers });
       res.writeHead(catcher.status).end();
     });
   });
@@ -81,6 +95,7 @@ before(async () => {
 after(() => {
   if (gateway) gateway.kill();
   if (catcherServer) catcherServer.close();
+  if (platformServer) platformServer.close();
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -103,10 +118,33 @@ const arrival = async (hookPath, count) => {
   throw new Error(`nothing arrived at ${hookPath}`);
 };
 
-test('the app passes zapier-platform-schema validation', () => {
+/** A delivery as Zapier hands it to `perform`: the parsed body and the raw request. */
+const asZapierGotIt = (delivered) => ({
+  cleanedRequest: delivered.body,
+  rawRequest: {
+    content: delivered.raw,
+    headers: Object.fromEntries(
+      Object.entries(delivered.headers).map(([k, v]) => [`Http-${k.replace(/(^|-)(\w)/g, (m) => m.toUpperCase())}`, v]),
+    ),
+  },
+});
+
+test('the app passes zapier-platform-schema validation, with Zapier\'s names and types', () => {
   assert.deepEqual(validateApp(compileApp(App)), []);
   assert.ok(Object.keys(App.triggers).length >= 11, 'a trigger per event type');
   assert.ok(Object.keys(App.creates).length >= 1, 'a create per catalog action');
+  const received = App.triggers.message_received;
+  assert.equal(received.display.label, 'New Message Received');
+  assert.match(received.display.description, /^Triggers when [a-z]/);
+  const keys = received.operation.outputFields.map((f) => f.key);
+  assert.ok(keys.includes('data__contact__phone') && keys.every((k) => !k.includes('.')), 'nested keys use __');
+  const tags = received.operation.outputFields.find((f) => f.key === 'data__contact__tags');
+  assert.equal(tags.list, true, 'arrays are lists');
+  assert.deepEqual(Object.keys(App.searches), ['find_contact', 'find_conversation']);
+  assert.equal(App.searchOrCreates.find_contact.create, 'create_contact');
+  const contactId = App.creates.update_contact.operation.inputFields.find((f) => f.key === 'contactId');
+  assert.equal(contactId.dynamic, 'list_contacts.id.name', 'a dropdown of contacts');
+  assert.equal(App.triggers.list_contacts.display.hidden, true);
 });
 
 test('the connection test calls /api/integrations/me and labels the connection', { skip }, async () => {
@@ -127,16 +165,25 @@ test('a REST hook lives as Zapier runs it: subscribe, deliver, perform, samples,
   });
   assert.ok(subscribeData.id, 'the subscription has an id');
 
+  assert.ok(subscribeData.secret, 'the app keeps the secret it gave the gateway');
+
   const published = await publish('message.received', { text: 'Hi from the test' });
   const [delivered] = await arrival(hookPath, 1);
   assert.equal(delivered.body.id, published.id);
   const results = await appTester(App.triggers.message_received.operation.perform, {
     authData,
-    cleanedRequest: delivered.body,
+    subscribeData,
+    ...asZapierGotIt(delivered),
   });
   assert.equal(results.length, 1);
   assert.equal(results[0].id, published.id);
   assert.equal(results[0].data.text, 'Hi from the test');
+  // Anyone else POSTing to the hook URL is not the gateway.
+  const forged = asZapierGotIt({ ...delivered, raw: delivered.raw.replace('Hi from', 'Bye from') });
+  await assert.rejects(
+    appTester(App.triggers.message_received.operation.perform, { authData, subscribeData, ...forged }),
+    /not signed by the gateway/,
+  );
 
   const samples = await appTester(trigger.performList, { authData, inputData: {} });
   assert.ok(Array.isArray(samples) && samples.length > 0);
@@ -170,4 +217,38 @@ test('a REST hook lives as Zapier runs it: subscribe, deliver, perform, samples,
   }
   assert.equal(status, 404, 'a 410 removed the subscription');
   catcher.status = 200;
+});
+
+test('searches, find-or-create and dropdowns reach the platform through the gateway', { skip }, async () => {
+  const found = await appTester(App.searches.find_contact.operation.perform, {
+    authData,
+    inputData: { email: 'jane@example.com' },
+  });
+  assert.deepEqual(found, [{ id: 'c1', name: 'Jane Smith', email: 'jane@example.com' }]);
+  assert.ok(platform.asked.includes('/api/contacts?email=jane%40example.com'));
+
+  const choices = await appTester(App.triggers.list_contacts.operation.perform, { authData, meta: {} });
+  assert.deepEqual(choices, [
+    { id: 'c1', name: 'Jane Smith' },
+    { id: 'c2', name: '+919800000000' },
+  ]);
+
+  // A search without a criterion is the gateway's 422, shown with the field it names.
+  await assert.rejects(
+    appTester(App.searches.find_contact.operation.perform, { authData, inputData: {} }),
+    /body: a search needs at least one of email, phone/,
+  );
+});
+
+test('a samples step honours the trigger filters, and a revoked key asks for reconnection', { skip }, async () => {
+  await publish('message.received', { message: { type: 'image' } });
+  await publish('message.received', { message: { type: 'text' }, n: 1 });
+  await publish('message.received', { message: { type: 'image' } });
+  const trigger = App.triggers.message_received.operation;
+  const texts = await appTester(trigger.performList, { authData, inputData: { message_type: 'text' } });
+  assert.ok(texts.length > 0 && texts.every((s) => s.data.message.type === 'text'));
+  await assert.rejects(
+    appTester(App.authentication.test, { authData: { ...authData, apiKey: 'kgw_revoked' } }),
+    (err) => err.name === 'ExpiredAuthError',
+  );
 });
