@@ -55,28 +55,52 @@ const ZAPIER_FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The n8n package's fixed files, kept and built in the same way.
+/// The n8n package's fixed files, kept and built in the same way: TypeScript sources and icons
+/// that `npm run build` (n8n's own `n8n-node build`) compiles into `dist/`, which n8n loads.
 const N8N_FILES: &[(&str, &str)] = &[
     (
         "package.json",
         include_str!("../../integrations/n8n/package.json"),
     ),
-    ("index.js", include_str!("../../integrations/n8n/index.js")),
     (
-        "credentials/KaanhaApi.credentials.js",
-        include_str!("../../integrations/n8n/credentials/KaanhaApi.credentials.js"),
+        "tsconfig.json",
+        include_str!("../../integrations/n8n/tsconfig.json"),
     ),
     (
-        "nodes/shared.js",
-        include_str!("../../integrations/n8n/nodes/shared.js"),
+        "eslint.config.mjs",
+        include_str!("../../integrations/n8n/eslint.config.mjs"),
     ),
     (
-        "nodes/KaanhaTrigger/KaanhaTrigger.node.js",
-        include_str!("../../integrations/n8n/nodes/KaanhaTrigger/KaanhaTrigger.node.js"),
+        "credentials/KaanhaApi.credentials.ts",
+        include_str!("../../integrations/n8n/credentials/KaanhaApi.credentials.ts"),
     ),
     (
-        "nodes/Kaanha/Kaanha.node.js",
-        include_str!("../../integrations/n8n/nodes/Kaanha/Kaanha.node.js"),
+        "nodes/shared.ts",
+        include_str!("../../integrations/n8n/nodes/shared.ts"),
+    ),
+    (
+        "nodes/KaanhaTrigger/KaanhaTrigger.node.ts",
+        include_str!("../../integrations/n8n/nodes/KaanhaTrigger/KaanhaTrigger.node.ts"),
+    ),
+    (
+        "nodes/KaanhaTrigger/kaanha.svg",
+        include_str!("../../integrations/n8n/nodes/KaanhaTrigger/kaanha.svg"),
+    ),
+    (
+        "nodes/KaanhaTrigger/kaanha.dark.svg",
+        include_str!("../../integrations/n8n/nodes/KaanhaTrigger/kaanha.dark.svg"),
+    ),
+    (
+        "nodes/Kaanha/Kaanha.node.ts",
+        include_str!("../../integrations/n8n/nodes/Kaanha/Kaanha.node.ts"),
+    ),
+    (
+        "nodes/Kaanha/kaanha.svg",
+        include_str!("../../integrations/n8n/nodes/Kaanha/kaanha.svg"),
+    ),
+    (
+        "nodes/Kaanha/kaanha.dark.svg",
+        include_str!("../../integrations/n8n/nodes/Kaanha/kaanha.dark.svg"),
     ),
     (
         "test/nodes.test.js",

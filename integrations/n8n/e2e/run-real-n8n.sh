@@ -4,6 +4,8 @@
 # subscribes through the gateway), an event is published, and the workflow must have run.
 #
 # Usage: KAANHA_GATEWAY_BIN=target/debug/kaanha-gateway integrations/n8n/e2e/run-real-n8n.sh
+# after `npm ci --ignore-scripts && npm run build` in integrations/n8n (the package n8n loads is
+# dist/).
 # n8n is installed once into $N8N_E2E_CACHE (default target/n8n-e2e): ~8 minutes, 1.8 GB.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -44,7 +46,9 @@ for _ in $(seq 100); do curl -fs "http://127.0.0.1:$gw_port/readyz" >/dev/null &
 export N8N_USER_FOLDER="$work/n8n"
 nodes="$N8N_USER_FOLDER/.n8n/nodes/node_modules/n8n-nodes-kaanha"
 mkdir -p "$nodes"
-cp -r "$here/package.json" "$here/index.js" "$here/catalog.json" "$here/credentials" "$here/nodes" "$nodes/"
+cp -r "$here/package.json" "$here/dist" "$nodes/"
+# As an install from npm would: n8n-workflow, the package's peer dependency, is n8n's own.
+ln -s "$cache/node_modules/n8n-workflow" "$N8N_USER_FOLDER/.n8n/nodes/node_modules/n8n-workflow"
 n8n_port=$(free_port)
 export N8N_PORT="$n8n_port" N8N_LISTEN_ADDRESS=127.0.0.1 WEBHOOK_URL="http://127.0.0.1:$n8n_port/" \
   N8N_ENCRYPTION_KEY=kaanha-e2e-encryption-key N8N_DIAGNOSTICS_ENABLED=false \
@@ -63,7 +67,7 @@ cat > "$work/workflow.json" <<'JSON'
   "nodes": [{"id": "8a1c7d0e-0000-4000-8000-000000000001", "name": "Kaanha Trigger",
     "type": "n8n-nodes-kaanha.kaanhaTrigger", "typeVersion": 1, "position": [0, 0],
     "webhookId": "kaanha-e2e-hook",
-    "parameters": {"event": "message.received"},
+    "parameters": {"events": ["message.received"], "filters": {}},
     "credentials": {"kaanhaApi": {"id": "kaanhaE2eCred01", "name": "Kaanha e2e"}}}]}]
 JSON
 "$n8n" import:credentials --input="$work/credentials.json"
@@ -112,7 +116,8 @@ echo "n8n ran the workflow for $event_id ($ran successful execution)"
 
 # A request to the same URL that the gateway did not sign: n8n answers 401 and runs nothing.
 forged=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' \
-  -H 'x-kaanha-signature: sha256=0000' -d '{"id": "forged", "event": "message.received", "data": {}}' "$subscribed")
+  -H "webhook-id: forged" -H "webhook-timestamp: $(date +%s)" -H 'webhook-signature: v1,AAAA' \
+  -d '{"id": "forged", "event": "message.received", "data": {}}' "$subscribed")
 if [ "$forged" != 401 ]; then
   echo "a forged delivery was answered $forged, not 401"; exit 1
 fi

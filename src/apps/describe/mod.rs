@@ -50,6 +50,9 @@ pub struct Describe {
     actions: Vec<ActionOut>,
     /// Lists that fill the dropdowns of input fields naming them (`list`).
     lists: Vec<ListOut>,
+    /// The generic API call ("Make an API call"): `{"method", "path", "query"?, "body"?}`,
+    /// forwarded to the platform's API below the prefixes the gateway allows.
+    api_call: Route,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -249,5 +252,6 @@ pub fn document(gateway: &Gateway) -> Describe {
             .iter()
             .map(|list| list_out(list, gateway.routes))
             .collect(),
+        api_call: gateway.routes.get("callApi"),
     }
 }
