@@ -30,7 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A stand-in for the platform's API, so actions run (200) instead of answering 503.
+# A stand-in for the platform's API, so actions, searches, lists and API calls run (200) instead
+# of answering 503.
 upstream_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 python3 - "$upstream_port" <<'PY' &
 import http.server, sys
@@ -41,7 +42,7 @@ class Upstream(http.server.BaseHTTPRequestHandler):
         self.send_header("content-type", "application/json")
         self.end_headers()
         self.wfile.write(b'{"status": "ok"}')
-    do_POST = do_PATCH = answer
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = answer
     def log_message(self, *args):
         pass
 http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Upstream).serve_forever()
