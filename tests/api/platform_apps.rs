@@ -76,7 +76,7 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
     assert!(base["response"]["error"]["message"].is_string());
     let check = read("connections/kaanha/api.imljson");
     let check_url = check["url"].as_str().unwrap();
-    let check_path = check_url.trim_start_matches("{{parameters.baseUrl}}");
+    let check_path = &check_url[check_url.find("}}").unwrap() + 2..];
     assert!(spec_has_route(
         &spec,
         check["method"].as_str().unwrap(),
@@ -91,9 +91,48 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
         .collect();
     assert_eq!(names, ["apiKey", "baseUrl"]);
 
+    // Make's rule for component names: a letter, then 2 to 63 letters or digits.
+    let make_name = |name: &str| {
+        (3..=64).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric())
+    };
+    for kind in ["modules", "webhooks", "rpcs"] {
+        for entry in std::fs::read_dir(dir.join(kind)).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            assert!(make_name(&name), "{kind}/{name} is not a name Make accepts");
+        }
+    }
+    let camel = |key: &str| {
+        let mut out = String::new();
+        for (i, part) in key.split('_').enumerate() {
+            let mut chars = part.chars();
+            if let Some(first) = chars.next() {
+                match i {
+                    0 => out.push(first),
+                    _ => out.extend(first.to_uppercase()),
+                }
+                out.push_str(chars.as_str());
+            }
+        }
+        out
+    };
+    let pascal = |key: &str| {
+        let camel = camel(key);
+        let mut chars = camel.chars();
+        chars
+            .next()
+            .unwrap()
+            .to_uppercase()
+            .chain(chars)
+            .collect::<String>()
+    };
+
     let mut routes = 1;
     for trigger in describe["triggers"].as_array().unwrap() {
-        let key = trigger["key"].as_str().unwrap();
+        let trigger_key = trigger["key"].as_str().unwrap();
+        let hook = format!("{}Hook", camel(trigger_key));
+        let key = hook.as_str();
         let attach = read(&format!("webhooks/{key}/attach.imljson"));
         assert_eq!(attach["method"], "POST", "{key}");
         assert_eq!(attach["url"], "/api/integrations/make/hooks", "{key}");
@@ -120,9 +159,11 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
             assert!(spec_has_route(&spec, method, url), "{key}: {method} {url}");
             routes += 1;
         }
+        let key = format!("watch{}", pascal(trigger_key));
         let module = read(&format!("modules/{key}/module.json"));
-        assert_eq!(module["typeFunction"], "instant", "{key}");
-        assert_eq!(module["webhook"], key, "{key}");
+        assert_eq!(module["type"], "instant_trigger", "{key}");
+        assert_eq!(module["webhook"], hook, "{key}");
+        assert!(module["label"].as_str().unwrap().starts_with("Watch "));
         let interface = read(&format!("modules/{key}/interface.imljson"));
         assert!(
             interface
@@ -135,7 +176,7 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
         assert!(read(&format!("modules/{key}/samples.imljson")).is_object());
     }
     for action in describe["actions"].as_array().unwrap() {
-        let key = action["key"].as_str().unwrap();
+        let key = camel(action["key"].as_str().unwrap());
         let call = read(&format!("modules/{key}/api.imljson"));
         let (method, url) = (
             call["method"].as_str().unwrap(),
@@ -143,10 +184,16 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
         );
         assert!(spec_has_route(&spec, method, url), "{key}: {method} {url}");
         routes += 1;
-        assert_eq!(
-            read(&format!("modules/{key}/module.json"))["typeFunction"],
-            "action"
-        );
+        let module = read(&format!("modules/{key}/module.json"));
+        let search = action["kind"] == "search";
+        assert_eq!(module["type"], if search { "search" } else { "action" });
+        if search {
+            assert_eq!(
+                call["response"]["iterate"], "{{body}}",
+                "one bundle per result"
+            );
+            assert!(module["label"].as_str().unwrap().starts_with("Search "));
+        }
         assert!(
             !read(&format!("modules/{key}/expect.imljson"))
                 .as_array()
@@ -160,5 +207,72 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
                 .is_empty()
         );
     }
+    // Dropdowns: each RPC reads one of the gateway's lists; fields naming a list use it.
+    for list in describe["lists"].as_array().unwrap() {
+        let name = format!("list{}", pascal(list["key"].as_str().unwrap()));
+        let call = read(&format!("rpcs/{name}/api.imljson"));
+        assert!(
+            spec_has_route(&spec, "GET", call["url"].as_str().unwrap()),
+            "{name}"
+        );
+        routes += 1;
+    }
+    let update = read("modules/updateContact/expect.imljson");
+    let contact_id = update
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "contactId")
+        .unwrap();
+    assert_eq!(contact_id["options"], "rpc://listContacts");
+    let tags = read("modules/watchMessageReceived/interface.imljson");
+    let contact = tags
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "data")
+        .unwrap()["spec"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "contact")
+        .unwrap()
+        .clone();
+    let contact_tags = contact["spec"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "tags")
+        .unwrap();
+    assert_eq!(
+        contact_tags["type"], "array",
+        "a list is an array, not text"
+    );
+
+    // The universal module, and the groups naming only modules that exist.
+    let call = read("modules/makeApiCall/api.imljson");
+    assert!(spec_has_route(
+        &spec,
+        call["method"].as_str().unwrap(),
+        call["url"].as_str().unwrap()
+    ));
+    assert_eq!(read("modules/makeApiCall/module.json")["type"], "universal");
+    routes += 1;
+    for group in read("groups.json").as_array().unwrap() {
+        for module in group["modules"].as_array().unwrap() {
+            let module = module.as_str().unwrap();
+            assert!(
+                dir.join("modules").join(module).is_dir(),
+                "groups.json names {module}"
+            );
+        }
+    }
+    // A connection URL ending in `/` never makes `//api`.
+    assert!(
+        base["baseUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with("{{replace(connection.baseUrl;")
+    );
     eprintln!("the Make app's {routes} calls all name routes of the spec");
 }
