@@ -10,6 +10,7 @@ mod probes;
 mod stats;
 mod subscriptions;
 mod upstream;
+mod webhook_bodies;
 mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};
