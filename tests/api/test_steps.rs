@@ -6,9 +6,15 @@ use serde_json::{Value, json};
 
 use crate::{
     discovery::WAIT,
-    helpers::{expect_json, expect_problem, invalid_fields, spawn_app},
+    helpers::{TestApp, expect_json, expect_problem, invalid_fields, spawn_app},
     receiver::Receiver,
 };
+
+/// Subscribes through n8n's REST-hook route and expects `status`; answers the subscription.
+async fn subscribe_n8n(app: &TestApp, key: &str, body: &Value, status: u16) -> Value {
+    let response = app.post("/api/integrations/n8n/hooks", key, body);
+    expect_json(response.send().await.unwrap(), status).await
+}
 
 fn signed_with(secret: &str, body: &[u8]) -> String {
     kaanha_gateway::delivery::sign::kaanha_signature(secret, body)
@@ -24,31 +30,9 @@ async fn subscribing_again_with_a_new_secret_signs_with_it_from_then_on() {
     let url = n8n.hook("webhook/abc/webhook");
     let subscribe =
         |secret: &str| json!({"targetUrl": url, "event": "contact.created", "secret": secret});
-    let first = expect_json(
-        app.post(
-            "/api/integrations/n8n/hooks",
-            &key,
-            &subscribe("old-secret-1234"),
-        )
-        .send()
-        .await
-        .unwrap(),
-        201,
-    )
-    .await;
+    let first = subscribe_n8n(&app, &key, &subscribe("old-secret-1234"), 201).await;
     // n8n lost its static data: same URL and event, a secret it just made.
-    let again = expect_json(
-        app.post(
-            "/api/integrations/n8n/hooks",
-            &key,
-            &subscribe("new-secret-5678"),
-        )
-        .send()
-        .await
-        .unwrap(),
-        200,
-    )
-    .await;
+    let again = subscribe_n8n(&app, &key, &subscribe("new-secret-5678"), 200).await;
     assert_eq!(first["id"], again["id"], "still one subscription");
 
     app.publish(&key, &json!({"event": "contact.created", "data": {"n": 1}}))
@@ -63,18 +47,7 @@ async fn subscribing_again_with_a_new_secret_signs_with_it_from_then_on() {
     );
 
     // The same secret again changes nothing.
-    let same = expect_json(
-        app.post(
-            "/api/integrations/n8n/hooks",
-            &key,
-            &subscribe("new-secret-5678"),
-        )
-        .send()
-        .await
-        .unwrap(),
-        200,
-    )
-    .await;
+    let same = subscribe_n8n(&app, &key, &subscribe("new-secret-5678"), 200).await;
     assert_eq!(same["id"], first["id"]);
 }
 
@@ -91,14 +64,7 @@ async fn a_subscription_can_ask_for_a_realistic_event_at_once() {
 
     // Nothing published yet: the catalog's sample, delivered and signed like any event.
     let body = json!({"targetUrl": n8n.hook("test-1"), "event": "message_received", "secret": "a-test-secret", "sendSample": true});
-    let hook = expect_json(
-        app.post("/api/integrations/n8n/hooks", &key, &body)
-            .send()
-            .await
-            .unwrap(),
-        201,
-    )
-    .await;
+    let hook = subscribe_n8n(&app, &key, &body, 201).await;
     assert_eq!(hook["sampleSent"], true);
     let got = n8n.wait_for_event("message.received", 1, WAIT).await;
     let sample = got[0].json();
@@ -117,14 +83,7 @@ async fn a_subscription_can_ask_for_a_realistic_event_at_once() {
     app.publish(&key, &message("wamid.image", "image")).await;
     app.publish(&other, &message("wamid.theirs", "text")).await;
     let filtered = json!({"targetUrl": n8n.hook("test-2"), "event": "message.received", "filters": {"message_type": "text"}, "sendSample": true});
-    expect_json(
-        app.post("/api/integrations/n8n/hooks", &key, &filtered)
-            .send()
-            .await
-            .unwrap(),
-        201,
-    )
-    .await;
+    subscribe_n8n(&app, &key, &filtered, 201).await;
     let to_second = || {
         n8n.received()
             .into_iter()
@@ -140,14 +99,7 @@ async fn a_subscription_can_ask_for_a_realistic_event_at_once() {
 
     // Without the flag, nothing is sent until something happens.
     let quiet = json!({"targetUrl": n8n.hook("live"), "event": "message.received"});
-    let live = expect_json(
-        app.post("/api/integrations/n8n/hooks", &key, &quiet)
-            .send()
-            .await
-            .unwrap(),
-        201,
-    )
-    .await;
+    let live = subscribe_n8n(&app, &key, &quiet, 201).await;
     assert!(live.get("sampleSent").is_none());
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(n8n.received().iter().all(|r| r.path != "/live"));
