@@ -21,7 +21,8 @@ pub const DEFAULT_BASE_URL: &str = "https://gateway.example.com";
 pub struct GeneratedFile {
     /// Relative to the app's directory.
     pub path: String,
-    pub contents: String,
+    /// Bytes, as a Make app's icon is a PNG.
+    pub contents: Vec<u8>,
 }
 
 /// `contact` → `Contact`, for labels made from keys.
@@ -135,24 +136,31 @@ fn runtime_and_catalog(runtime: &[(&str, &str)], describe: &Value) -> Vec<Genera
         .iter()
         .map(|(path, contents)| GeneratedFile {
             path: (*path).to_owned(),
-            contents: (*contents).to_owned(),
+            contents: contents.as_bytes().to_vec(),
         })
         .collect();
     files.push(GeneratedFile {
         path: "catalog.json".to_owned(),
-        contents: pretty(describe),
+        contents: pretty(describe).into_bytes(),
     });
     files
 }
 
-/// Writes the files under `dir`, replacing those it owns and leaving any others alone.
+/// Writes the files under `dir`, replacing those it owns and leaving any others alone. A Make
+/// project's deployments (its `origins`) are the user's, so exporting over it keeps them.
 pub fn write(dir: &Path, files: &[GeneratedFile]) -> std::io::Result<()> {
     for file in files {
         let path = dir.join(&file.path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(path, &file.contents)?;
+        let contents = match std::fs::read(&path) {
+            Ok(earlier) if file.path == make::MANIFEST => {
+                make::keep_origins(&earlier, &file.contents)
+            }
+            _ => file.contents.clone(),
+        };
+        std::fs::write(path, contents)?;
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ fn the_committed_platform_apps_are_what_the_generator_writes_now() {
             .join("integrations")
             .join(platform.as_str());
         for file in apps::generate(platform, &describe) {
-            let committed = std::fs::read_to_string(dir.join(&file.path)).unwrap_or_default();
+            let committed = std::fs::read(dir.join(&file.path)).unwrap_or_default();
             assert!(
                 committed == file.contents,
                 "integrations/{dir}/{path} is stale; regenerate with `cargo run -- integrations \
@@ -68,13 +68,82 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
     let spec: Value = serde_json::from_str(&kaanha_gateway::http::routes::spec_json()).unwrap();
     let describe = describe_for_apps("https://gateway.example.com");
 
-    let base = read("base.imljson");
+    // The Make apps SDK project: every component's codes are files that exist and parse, and
+    // every file of a component directory is one of them.
+    let manifest = read("makecomapp.json");
+    assert_eq!(manifest["fileVersion"], 1);
+    assert_eq!(manifest["origins"], serde_json::json!([]));
+    let components = &manifest["components"];
+    let meta = |kind: &str, id: &str| -> Value {
+        components[kind]
+            .get(id)
+            .unwrap_or_else(|| panic!("makecomapp.json has no {kind} {id}"))
+            .clone()
+    };
+    let code = |kind: &str, id: &str, code: &str| -> Value {
+        let path = meta(kind, id)["codeFiles"][code].clone();
+        read(
+            path.as_str()
+                .unwrap_or_else(|| panic!("{kind} {id} has no {code}")),
+        )
+    };
+    let mut referenced = std::collections::BTreeSet::new();
+    for (kind, of_kind) in components.as_object().unwrap() {
+        for (id, component) in of_kind.as_object().unwrap() {
+            for path in component["codeFiles"].as_object().unwrap().values() {
+                let path = path.as_str().unwrap();
+                read(path);
+                referenced.insert(path.to_owned());
+            }
+            // The apps SDK's rule for ids: a letter, then 3 to 47 letters or digits (within
+            // Make's own `^[a-zA-Z][0-9a-zA-Z]{2,63}$`).
+            assert!(
+                (4..=48).contains(&id.len())
+                    && id.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{kind} {id} is not a name Make accepts"
+            );
+            if let Some(connection) = component["connection"].as_str() {
+                meta("connection", connection);
+            }
+        }
+    }
+    for kind in ["connections", "webhooks", "modules", "rpcs"] {
+        for component in std::fs::read_dir(dir.join(kind)).unwrap() {
+            for file in std::fs::read_dir(component.unwrap().path()).unwrap() {
+                let path = file.unwrap().path();
+                let relative = path
+                    .strip_prefix(&dir)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_owned();
+                assert!(
+                    referenced.contains(&relative),
+                    "{relative} is in no component"
+                );
+            }
+        }
+    }
+    for general in ["base", "groups", "readme"] {
+        let path = manifest["generalCodeFiles"][general].as_str().unwrap();
+        assert!(dir.join(path).is_file(), "{path}");
+    }
+    let icon = std::fs::read(dir.join("general/icon.png")).unwrap();
+    assert_eq!(&icon[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(
+        (&icon[16..20], &icon[20..24]),
+        (&512u32.to_be_bytes()[..], &512u32.to_be_bytes()[..])
+    );
+
+    let base = read("general/base.imljson");
     assert_eq!(
         base["headers"]["Authorization"],
         "Bearer {{connection.apiKey}}"
     );
     assert!(base["response"]["error"]["message"].is_string());
-    let check = read("connections/kaanha/api.imljson");
+    assert_eq!(meta("connection", "kaanha")["connectionType"], "basic");
+    let check = code("connection", "kaanha", "communication");
     let check_url = check["url"].as_str().unwrap();
     let check_path = &check_url[check_url.find("}}").unwrap() + 2..];
     assert!(spec_has_route(
@@ -82,7 +151,7 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
         check["method"].as_str().unwrap(),
         check_path
     ));
-    let parameters = read("connections/kaanha/parameters.imljson");
+    let parameters = code("connection", "kaanha", "params");
     let names: Vec<&str> = parameters
         .as_array()
         .unwrap()
@@ -91,18 +160,6 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
         .collect();
     assert_eq!(names, ["apiKey", "baseUrl"]);
 
-    // Make's rule for component names: a letter, then 2 to 63 letters or digits.
-    let make_name = |name: &str| {
-        (3..=64).contains(&name.len())
-            && name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && name.chars().all(|c| c.is_ascii_alphanumeric())
-    };
-    for kind in ["modules", "webhooks", "rpcs"] {
-        for entry in std::fs::read_dir(dir.join(kind)).unwrap() {
-            let name = entry.unwrap().file_name().into_string().unwrap();
-            assert!(make_name(&name), "{kind}/{name} is not a name Make accepts");
-        }
-    }
     let camel = |key: &str| {
         let mut out = String::new();
         for (i, part) in key.split('_').enumerate() {
@@ -133,7 +190,8 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
         let trigger_key = trigger["key"].as_str().unwrap();
         let hook = format!("{}Hook", camel(trigger_key));
         let key = hook.as_str();
-        let attach = read(&format!("webhooks/{key}/attach.imljson"));
+        assert_eq!(meta("webhook", key)["webhookType"], "web");
+        let attach = code("webhook", key, "attach");
         assert_eq!(attach["method"], "POST", "{key}");
         assert_eq!(attach["url"], "/api/integrations/make/hooks", "{key}");
         assert_eq!(attach["body"]["targetUrl"], "{{webhook.url}}", "{key}");
@@ -142,7 +200,7 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
             attach["response"]["data"]["externalHookId"], "{{body.id}}",
             "{key}"
         );
-        let detach = read(&format!("webhooks/{key}/detach.imljson"));
+        let detach = code("webhook", key, "detach");
         assert_eq!(detach["method"], "DELETE", "{key}");
         assert!(
             detach["url"]
@@ -160,11 +218,11 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
             routes += 1;
         }
         let key = format!("watch{}", pascal(trigger_key));
-        let module = read(&format!("modules/{key}/module.json"));
-        assert_eq!(module["type"], "instant_trigger", "{key}");
+        let module = meta("module", &key);
+        assert_eq!(module["moduleType"], "instant_trigger", "{key}");
         assert_eq!(module["webhook"], hook, "{key}");
         assert!(module["label"].as_str().unwrap().starts_with("Watch "));
-        let interface = read(&format!("modules/{key}/interface.imljson"));
+        let interface = code("module", &key, "interface");
         assert!(
             interface
                 .as_array()
@@ -173,20 +231,23 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
                 .any(|f| f["name"] == "id"),
             "{key}: the interface has the event id"
         );
-        assert!(read(&format!("modules/{key}/samples.imljson")).is_object());
+        assert!(code("module", &key, "samples").is_object());
     }
     for action in describe["actions"].as_array().unwrap() {
         let key = camel(action["key"].as_str().unwrap());
-        let call = read(&format!("modules/{key}/api.imljson"));
+        let call = code("module", &key, "communication");
         let (method, url) = (
             call["method"].as_str().unwrap(),
             call["url"].as_str().unwrap(),
         );
         assert!(spec_has_route(&spec, method, url), "{key}: {method} {url}");
         routes += 1;
-        let module = read(&format!("modules/{key}/module.json"));
+        let module = meta("module", &key);
         let search = action["kind"] == "search";
-        assert_eq!(module["type"], if search { "search" } else { "action" });
+        assert_eq!(
+            module["moduleType"],
+            if search { "search" } else { "action" }
+        );
         if search {
             assert_eq!(
                 call["response"]["iterate"], "{{body}}",
@@ -195,13 +256,13 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
             assert!(module["label"].as_str().unwrap().starts_with("Search "));
         }
         assert!(
-            !read(&format!("modules/{key}/expect.imljson"))
+            !code("module", &key, "mappableParams")
                 .as_array()
                 .unwrap()
                 .is_empty()
         );
         assert!(
-            !read(&format!("modules/{key}/interface.imljson"))
+            !code("module", &key, "interface")
                 .as_array()
                 .unwrap()
                 .is_empty()
@@ -210,14 +271,14 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
     // Dropdowns: each RPC reads one of the gateway's lists; fields naming a list use it.
     for list in describe["lists"].as_array().unwrap() {
         let name = format!("list{}", pascal(list["key"].as_str().unwrap()));
-        let call = read(&format!("rpcs/{name}/api.imljson"));
+        let call = code("rpc", &name, "communication");
         assert!(
             spec_has_route(&spec, "GET", call["url"].as_str().unwrap()),
             "{name}"
         );
         routes += 1;
     }
-    let update = read("modules/updateContact/expect.imljson");
+    let update = code("module", "updateContact", "mappableParams");
     let contact_id = update
         .as_array()
         .unwrap()
@@ -225,7 +286,7 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
         .find(|p| p["name"] == "contactId")
         .unwrap();
     assert_eq!(contact_id["options"], "rpc://listContacts");
-    let tags = read("modules/watchMessageReceived/interface.imljson");
+    let tags = code("module", "watchMessageReceived", "interface");
     let contact = tags
         .as_array()
         .unwrap()
@@ -250,21 +311,17 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
     );
 
     // The universal module, and the groups naming only modules that exist.
-    let call = read("modules/makeApiCall/api.imljson");
+    let call = code("module", "makeApiCall", "communication");
     assert!(spec_has_route(
         &spec,
         call["method"].as_str().unwrap(),
         call["url"].as_str().unwrap()
     ));
-    assert_eq!(read("modules/makeApiCall/module.json")["type"], "universal");
+    assert_eq!(meta("module", "makeApiCall")["moduleType"], "universal");
     routes += 1;
-    for group in read("groups.json").as_array().unwrap() {
+    for group in read("general/groups.json").as_array().unwrap() {
         for module in group["modules"].as_array().unwrap() {
-            let module = module.as_str().unwrap();
-            assert!(
-                dir.join("modules").join(module).is_dir(),
-                "groups.json names {module}"
-            );
+            meta("module", module.as_str().unwrap());
         }
     }
     // A connection URL ending in `/` never makes `//api`.
@@ -275,4 +332,42 @@ fn the_make_app_attaches_detaches_and_calls_only_routes_the_gateway_serves() {
             .starts_with("{{replace(connection.baseUrl;")
     );
     eprintln!("the Make app's {routes} calls all name routes of the spec");
+}
+
+/// Exporting the Make app again over a deployed project keeps where it was deployed: Make's
+/// names of its connection and webhooks live only in `makecomapp.json`'s origins.
+#[test]
+fn exporting_the_make_app_again_keeps_its_deployments() {
+    let out = std::env::temp_dir().join(format!("kaanha-make-export-{}", std::process::id()));
+    let export = || {
+        let exported = std::process::Command::new(env!("CARGO_BIN_EXE_kaanha-gateway"))
+            .args(["integrations", "export", "--platform", "make", "--out"])
+            .arg(&out)
+            .env("KAANHA_DATABASE_URL", "sqlite::memory:")
+            .output()
+            .unwrap();
+        assert!(exported.status.success(), "{exported:?}");
+    };
+    export();
+    let manifest_path = out.join("makecomapp.json");
+    let mut manifest: Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let origin = serde_json::json!({
+        "label": "Production", "baseUrl": "https://eu1.make.com/api", "appId": "kaanha-x1y2z3",
+        "appVersion": 1, "apikeyFile": ".secrets/apikey",
+        "idMapping": {"connection": [{"local": "kaanha", "remote": "kaanha-x1y2z3"}],
+                      "webhook": [], "module": [], "rpc": [], "function": [], "endpoint": []}
+    });
+    manifest["origins"] = serde_json::json!([origin.clone()]);
+    manifest["components"]["module"]["stale"] = serde_json::json!({"label": "gone"});
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+
+    export();
+    let again: Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    assert_eq!(again["origins"], serde_json::json!([origin]));
+    assert!(
+        again["components"]["module"].get("stale").is_none(),
+        "the components are the generator's"
+    );
+    std::fs::remove_dir_all(&out).unwrap();
 }

@@ -5,12 +5,13 @@ use serde_json::{Value, json};
 
 use super::CONNECTION;
 
+pub(super) const NAME: &str = "makeApiCall";
+
 pub(super) fn module() -> Value {
     json!({
-        "name": "makeApiCall",
         "label": "Make an API Call",
         "description": "Performs an arbitrary authorized call to the platform's API, below the paths the gateway allows.",
-        "type": "universal",
+        "moduleType": "universal",
         "connection": CONNECTION,
     })
 }

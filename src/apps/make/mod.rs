@@ -1,14 +1,18 @@
-//! A Make custom app, in the JSON/IML files Make's app editor and its `make-apps` tooling use:
-//! a base with the Bearer header and error handling, an API-key connection checked against
-//! `/api/integrations/me`, per event type a dedicated webhook (attach / detach on the REST-hook
-//! routes) with its instant trigger module, per catalog action an action or search module,
-//! RPCs that fill dropdowns, and the universal "Make an API Call" module.
-//! Unlike Zapier's, a Make app holds no code, so every file is generated here.
+//! A Make custom app, as a local project of Make's apps SDK (`makecomapp.json`, see
+//! [`project`]): a base with the Bearer header and error handling, an API-key connection checked
+//! against `/api/integrations/me`, per event type a dedicated webhook (attach / detach on the
+//! REST-hook routes) with its instant trigger module, per catalog action an action or search
+//! module, RPCs that fill dropdowns, and the universal "Make an API Call" module.
+//! Unlike Zapier's, a Make app holds no code, so every file is generated here, beside the
+//! deploy script that takes it to Make.
 
 mod api_call;
 mod names;
+mod project;
 mod rpcs;
 
+use project::{Kind, Project};
+pub use project::{MANIFEST, keep_origins};
 use serde_json::{Value, json};
 
 use super::GeneratedFile;
@@ -17,8 +21,34 @@ use super::GeneratedFile;
 /// it never makes `//api`.
 const BASE_URL: &str = "{{replace(connection.baseUrl; \"/\\/+$/\"; \"\")}}";
 
-/// How the generated files name Make's own things.
+/// The connection's local id; Make names the deployed one itself.
 const CONNECTION: &str = "kaanha";
+
+/// The deploy script, its package and its test, kept where the app lives and built into the
+/// binary like the other runtimes, so an export anywhere is complete.
+const DEPLOY_FILES: &[(&str, &[u8])] = &[
+    (
+        "deploy.mjs",
+        include_bytes!("../../../integrations/make/deploy.mjs"),
+    ),
+    (
+        "package.json",
+        include_bytes!("../../../integrations/make/package.json"),
+    ),
+    (
+        "test/deploy.test.mjs",
+        include_bytes!("../../../integrations/make/test/deploy.test.mjs"),
+    ),
+    (
+        "test/make-api.mjs",
+        include_bytes!("../../../integrations/make/test/make-api.mjs"),
+    ),
+    // Make's rule: a 512×512 PNG, drawn white on the app's theme colour.
+    (
+        "general/icon.png",
+        include_bytes!("../../../integrations/make/general/icon.png"),
+    ),
+];
 
 /// Every file of the app, from the discovery document.
 pub fn files(describe: &Value) -> Vec<GeneratedFile> {
@@ -26,91 +56,94 @@ pub fn files(describe: &Value) -> Vec<GeneratedFile> {
         .as_str()
         .unwrap_or_default()
         .replace("{platform}", "make");
-    let mut files = vec![
-        file("app.json", app(describe)),
-        file("base.imljson", base()),
-        file(
-            "connections/kaanha/parameters.imljson",
-            connection_parameters(describe),
-        ),
-        file("connections/kaanha/api.imljson", connection_check(describe)),
-    ];
+    let mut app = Project::new();
+    app.general("base", "general/base.imljson", super::pretty(&base()));
+    app.general(
+        "groups",
+        "general/groups.json",
+        super::pretty(&groups(describe)),
+    );
+    app.general("readme", "general/readme.md", readme(describe));
+    app.component(
+        Kind::Connection,
+        CONNECTION,
+        json!({"label": describe["platform"]["name"], "connectionType": "basic"}),
+        vec![
+            ("communication", connection_check(describe)),
+            ("params", connection_parameters(describe)),
+        ],
+    );
     for trigger in describe["triggers"].as_array().into_iter().flatten() {
         let key = trigger["key"].as_str().unwrap_or_default();
         let webhook = names::webhook(key);
-        let dir = |name: &str| format!("webhooks/{webhook}/{name}");
-        files.push(file(&dir("attach.imljson"), attach(&hooks, trigger)));
-        files.push(file(&dir("detach.imljson"), detach(&hooks)));
-        files.push(file(&dir("api.imljson"), webhook_communication()));
-        files.push(file(
-            &dir("parameters.imljson"),
-            parameters(&trigger["inputFields"]),
-        ));
-        let module = |name: &str| format!("modules/{}/{name}", names::trigger_module(key));
-        files.push(file(&module("module.json"), trigger_module(trigger)));
-        files.push(file(
-            &module("interface.imljson"),
-            interface(&trigger["outputFields"]),
-        ));
-        files.push(file(&module("samples.imljson"), trigger["sample"].clone()));
+        app.component(
+            Kind::Webhook,
+            &webhook,
+            json!({"label": trigger["label"], "webhookType": "web", "connection": CONNECTION}),
+            vec![
+                ("communication", webhook_communication()),
+                ("params", parameters(&trigger["inputFields"])),
+                ("attach", attach(&hooks, trigger)),
+                ("detach", detach(&hooks)),
+            ],
+        );
+        app.component(
+            Kind::Module,
+            &names::trigger_module(key),
+            trigger_module(trigger, &webhook),
+            vec![
+                ("interface", interface(&trigger["outputFields"])),
+                ("samples", trigger["sample"].clone()),
+            ],
+        );
     }
     for action in describe["actions"].as_array().into_iter().flatten() {
-        let key = action["key"].as_str().unwrap_or_default();
-        let module = |name: &str| format!("modules/{}/{name}", names::camel(key));
-        files.push(file(&module("module.json"), action_module(action)));
-        files.push(file(&module("api.imljson"), action_communication(action)));
-        files.push(file(
-            &module("expect.imljson"),
-            parameters(&action["inputFields"]),
-        ));
-        files.push(file(
-            &module("interface.imljson"),
-            interface(&action["outputFields"]),
-        ));
-        files.push(file(&module("samples.imljson"), action["sample"].clone()));
+        app.component(
+            Kind::Module,
+            &names::camel(action["key"].as_str().unwrap_or_default()),
+            action_module(action),
+            vec![
+                ("communication", action_communication(action)),
+                ("mappableParams", parameters(&action["inputFields"])),
+                ("interface", interface(&action["outputFields"])),
+                ("samples", action["sample"].clone()),
+            ],
+        );
     }
     for list in describe["lists"].as_array().into_iter().flatten() {
-        let name = names::rpc(list["key"].as_str().unwrap_or_default());
-        files.push(file(
-            &format!("rpcs/{name}/rpc.json"),
-            rpcs::rpc(&name, list),
-        ));
-        files.push(file(
-            &format!("rpcs/{name}/api.imljson"),
-            rpcs::communication(list),
-        ));
+        app.component(
+            Kind::Rpc,
+            &names::rpc(list["key"].as_str().unwrap_or_default()),
+            json!({"label": list["label"], "connection": CONNECTION}),
+            vec![("communication", rpcs::communication(list))],
+        );
     }
-    let call = |name: &str| format!("modules/makeApiCall/{name}");
-    files.push(file(&call("module.json"), api_call::module()));
-    files.push(file(
-        &call("api.imljson"),
-        api_call::communication(describe),
-    ));
-    files.push(file(&call("expect.imljson"), api_call::parameters()));
-    files.push(file(&call("interface.imljson"), api_call::interface()));
-    files.push(file("groups.json", groups(describe)));
+    app.component(
+        Kind::Module,
+        api_call::NAME,
+        api_call::module(),
+        vec![
+            ("communication", api_call::communication(describe)),
+            ("mappableParams", api_call::parameters()),
+            ("interface", api_call::interface()),
+        ],
+    );
+    let mut files = app.into_files();
+    files.extend(DEPLOY_FILES.iter().map(|(path, contents)| GeneratedFile {
+        path: (*path).to_owned(),
+        contents: contents.to_vec(),
+    }));
     files
 }
 
-fn file(path: &str, value: Value) -> GeneratedFile {
-    GeneratedFile {
-        path: path.to_owned(),
-        contents: super::pretty(&value),
-    }
-}
-
-fn app(describe: &Value) -> Value {
-    let platform = &describe["platform"];
-    json!({
-        "name": platform["key"],
-        "label": platform["name"],
-        "version": platform["version"],
-        "description": format!(
-            "Triggers for every {} event and its actions, through a kaanha-gateway.",
-            platform["name"].as_str().unwrap_or_default()
-        ),
-        "connection": CONNECTION,
-    })
+/// The app's page in Make: what it does and what its connection asks for.
+fn readme(describe: &Value) -> String {
+    let name = describe["platform"]["name"].as_str().unwrap_or_default();
+    format!(
+        "# {name}\n\nWatch every {name} event as it happens, and act on contacts, conversations \
+         and payments, through your kaanha-gateway.\n\nThe connection asks for the gateway's URL \
+         and an API key with the `integrations` scope.\n"
+    )
 }
 
 /// Every request: the connection's gateway and key; a problem's detail as the error message.
@@ -194,15 +227,14 @@ fn webhook_communication() -> Value {
     })
 }
 
-fn trigger_module(trigger: &Value) -> Value {
-    let key = trigger["key"].as_str().unwrap_or_default();
+/// An instant trigger on its event type's webhook, named by the webhook's local id.
+fn trigger_module(trigger: &Value, webhook: &str) -> Value {
     json!({
-        "name": names::trigger_module(key),
         "label": format!("Watch {}", trigger["label"].as_str().unwrap_or_default()),
         "description": trigger["description"],
-        "type": "instant_trigger",
-        "webhook": names::webhook(key),
+        "moduleType": "instant_trigger",
         "connection": CONNECTION,
+        "webhook": webhook,
     })
 }
 
@@ -210,10 +242,9 @@ fn action_module(action: &Value) -> Value {
     let text = |field: &str| action[field].as_str().unwrap_or_default();
     let kind = text("kind");
     json!({
-        "name": names::camel(text("key")),
         "label": names::action_label(text("label"), text("noun"), kind),
         "description": action["description"],
-        "type": if kind == "search" { "search" } else { "action" },
+        "moduleType": if kind == "search" { "search" } else { "action" },
         "connection": CONNECTION,
     })
 }
@@ -252,7 +283,7 @@ fn groups(describe: &Value) -> Value {
         {"label": "Triggers", "modules": triggers},
         {"label": "Actions", "modules": of_kind(false)},
         {"label": "Searches", "modules": of_kind(true)},
-        {"label": "Other", "modules": ["makeApiCall"]}
+        {"label": "Other", "modules": [api_call::NAME]}
     ])
 }
 

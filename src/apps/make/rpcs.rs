@@ -2,16 +2,6 @@
 
 use serde_json::{Value, json};
 
-use super::CONNECTION;
-
-pub(super) fn rpc(name: &str, list: &Value) -> Value {
-    json!({
-        "name": name,
-        "label": list["label"],
-        "connection": CONNECTION,
-    })
-}
-
 /// A dropdown's choices, page after page (`nextCursor`), as Make's RPCs return them.
 pub(super) fn communication(list: &Value) -> Value {
     json!({
