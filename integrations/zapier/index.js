@@ -230,6 +230,53 @@ const search = (action) => ({
   operation: operation(action),
 });
 
+/** Any call to the platform's API, through the gateway's `apiCall` route (which allows only some
+ * paths, with the organization's token): for what the catalog's actions do not cover yet. */
+const apiRequest = {
+  key: 'api_request',
+  noun: 'API Request',
+  display: {
+    label: 'API Request',
+    description: `Makes an authorized call to the ${catalog.platform.name} API, below the paths the gateway allows.`,
+  },
+  operation: {
+    inputFields: [
+      {
+        key: 'method',
+        label: 'Method',
+        required: true,
+        default: 'GET',
+        choices: { GET: 'GET', POST: 'POST', PUT: 'PUT', PATCH: 'PATCH', DELETE: 'DELETE' },
+      },
+      { key: 'path', label: 'Path', required: true, helpText: 'A path of the API, e.g. `/api/contacts/clx123`.' },
+      { key: 'query', label: 'Query String', dict: true, required: false },
+      { key: 'body', label: 'Body', type: 'text', required: false, helpText: 'JSON, sent with any method but GET.' },
+    ],
+    perform: async (z, bundle) => {
+      const { method, path, query, body } = bundle.inputData;
+      const call = { method, path, query: query || {} };
+      if (method !== 'GET' && body) {
+        try {
+          call.body = JSON.parse(body);
+        } catch {
+          throw new z.errors.Error('Body: not valid JSON.', 'InvalidBody', 400);
+        }
+      }
+      const response = await z.request({
+        url: `${gateway(bundle)}${catalog.apiCall.path}`,
+        method: catalog.apiCall.method,
+        body: call,
+      });
+      return response.data;
+    },
+    sample: { status: 200, body: { id: 'clx...' } },
+    outputFields: [
+      { key: 'status', label: 'Status Code', type: 'integer' },
+      { key: 'body', label: 'Body' },
+    ],
+  },
+};
+
 const byKey = (items) => Object.fromEntries(items.map((item) => [item.key, item]));
 const creates = catalog.actions.filter((a) => a.kind !== 'search');
 const searches = catalog.actions.filter((a) => a.kind === 'search');
@@ -252,7 +299,7 @@ module.exports = {
   beforeRequest: [addApiKey],
   afterResponse: [explainErrors],
   triggers: byKey([...catalog.triggers.map(hookTrigger), ...(catalog.lists || []).map(listTrigger)]),
-  creates: byKey(creates.map(create)),
+  creates: byKey([...creates.map(create), ...(catalog.apiCall ? [apiRequest] : [])]),
   searches: byKey(searches.map(search)),
   searchOrCreates: byKey(searchOrCreates),
 };

@@ -45,12 +45,17 @@ let workDir;
 before(async () => {
   if (skip) return;
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaanha-zapier-'));
-  platformServer = http.createServer((req, res) => {
+  platformServer = http.createServer(async (req, res) => {
     platform.asked.push(req.url);
-    // A dropdown page asks with `limit`; a search with its criteria.
-    const answer = req.url.includes('limit=')
-      ? { data: [{ id: 'c1', name: 'Jane Smith' }, { id: 'c2', phone: '+919800000000' }] }
-      : [{ id: 'c1', name: 'Jane Smith', email: 'jane@example.com' }];
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    // A dropdown page asks with `limit`; a search with its criteria; any other call is echoed.
+    const answer =
+      req.method !== 'GET'
+        ? { method: req.method, path: req.url, received: JSON.parse(Buffer.concat(chunks).toString() || 'null') }
+        : req.url.includes('limit=')
+          ? { data: [{ id: 'c1', name: 'Jane Smith' }, { id: 'c2', phone: '+919800000000' }] }
+          : [{ id: 'c1', name: 'Jane Smith', email: 'jane@example.com' }];
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
   });
   await new Promise((r) => platformServer.listen(0, '127.0.0.1', r));
@@ -145,6 +150,7 @@ test('the app passes zapier-platform-schema validation, with Zapier\'s names and
   const contactId = App.creates.update_contact.operation.inputFields.find((f) => f.key === 'contactId');
   assert.equal(contactId.dynamic, 'list_contacts.id.name', 'a dropdown of contacts');
   assert.equal(App.triggers.list_contacts.display.hidden, true);
+  assert.equal(App.creates.api_request.display.label, 'API Request');
 });
 
 test('the connection test calls /api/integrations/me and labels the connection', { skip }, async () => {
@@ -219,7 +225,7 @@ test('a REST hook lives as Zapier runs it: subscribe, deliver, perform, samples,
   catcher.status = 200;
 });
 
-test('searches, find-or-create and dropdowns reach the platform through the gateway', { skip }, async () => {
+test('searches, find-or-create, dropdowns and the API request reach the platform through the gateway', { skip }, async () => {
   const found = await appTester(App.searches.find_contact.operation.perform, {
     authData,
     inputData: { email: 'jane@example.com' },
@@ -238,6 +244,20 @@ test('searches, find-or-create and dropdowns reach the platform through the gate
     appTester(App.searches.find_contact.operation.perform, { authData, inputData: {} }),
     /body: a search needs at least one of email, phone/,
   );
+
+  // The API request: any allowed path of the platform's API, with the organization's token.
+  const request = App.creates.api_request.operation.perform;
+  const called = await appTester(request, {
+    authData,
+    inputData: { method: 'PATCH', path: '/api/contacts/c1', query: { fields: 'name' }, body: '{"name":"Jane S"}' },
+  });
+  assert.equal(called.status, 200);
+  assert.deepEqual(called.body, { method: 'PATCH', path: '/api/contacts/c1?fields=name', received: { name: 'Jane S' } });
+  await assert.rejects(
+    appTester(request, { authData, inputData: { method: 'GET', path: '/api/admin/users' } }),
+    /path: must be below one of/,
+  );
+  assert.ok(!platform.asked.some((url) => url.startsWith('/api/admin')), 'a refused path never reaches the platform');
 });
 
 test('a samples step honours the trigger filters, and a revoked key asks for reconnection', { skip }, async () => {
