@@ -172,6 +172,29 @@ impl Gateway {
         Ok(())
     }
 
+    /// The statements and commits the gateway counted (`kaanha_db_statements_total`,
+    /// `kaanha_db_commits_total` in `/metrics`).
+    pub async fn db_counters(&self) -> (u64, u64) {
+        let text = match self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+        {
+            Ok(answer) => answer.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        let counter = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        (
+            counter("kaanha_db_statements_total"),
+            counter("kaanha_db_commits_total"),
+        )
+    }
+
     pub async fn drop_database(&mut self) {
         if let Some((server, name)) = self.cleanup.take()
             && let Ok(admin) = sea_orm::Database::connect(&server).await

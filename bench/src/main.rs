@@ -4,25 +4,26 @@
 //!
 //!     cargo build --release --workspace && target/release/kaanha-bench --db sqlite|postgres [--quick]
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::sync::Arc;
 
 mod gateway;
 mod neighbours;
+mod raw;
 mod receiver;
 mod report;
 mod scenarios;
+mod throughput;
+mod usage;
 
 use clap::{Parser, ValueEnum};
-use gateway::{concurrently, post_json, start_gateway};
+use gateway::start_gateway;
 use neighbours::neighbours;
 use poem::{EndpointExt, Route, Server, listener::TcpAcceptor};
 use receiver::{Receiver, receive};
 use report::{report, row};
-use scenarios::{backlog, failures, latency, scale};
+use scenarios::{backlog, failures, scale, steady};
 use serde_json::json;
+use usage::Usage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Db {
@@ -50,9 +51,25 @@ struct Args {
     /// profiling; its log goes to this program's standard error.
     #[arg(long, default_value = "warn")]
     gateway_log: String,
+    /// Only these scenarios (besides the raw ceiling), e.g. `--only steady` when profiling.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Scenario>,
     /// Where the JSON and Markdown results go.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results"))]
     out: String,
+}
+
+/// The scenarios, for `--only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    Publish,
+    EndToEnd,
+    FanOut,
+    Steady,
+    Failures,
+    Scale,
+    Backlog,
+    Neighbours,
 }
 
 #[tokio::main]
@@ -64,14 +81,7 @@ pub async fn main() -> anyhow::Result<()> {
     } else {
         Sizes::FULL
     };
-    let Sizes {
-        raw: raw_n,
-        publish: publish_n,
-        end_to_end: e2e_n,
-        fan_events,
-        fan_hooks,
-        ..
-    } = sizes;
+    let runs = |scenario: Scenario| args.only.is_empty() || args.only.contains(&scenario);
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let receiver = format!("http://{}", listener.local_addr()?);
@@ -85,142 +95,85 @@ pub async fn main() -> anyhow::Result<()> {
     let mut rows = Vec::new();
 
     // The raw ceiling: the same signed body, the same receiver, the same concurrency, no database.
-    let body = Arc::new(serde_json::to_string(
+    let body = serde_json::to_string(
         &json!({"id": "evt_x", "event": "message.received", "organizationId": "bench", "timestamp": "2026-03-24T10:30:00.000Z", "data": {"text": "Hi, I need help with my order"}}),
-    )?);
+    )?;
     let signature =
         kaanha_gateway::delivery::sign::kaanha_signature("bench-secret", body.as_bytes());
-    let raw_client = reqwest::Client::new();
-    let raw_url = format!("{receiver}/raw");
-    let took = concurrently(raw_n, move |_| {
-        let (client, url, body, signature) = (
-            raw_client.clone(),
-            raw_url.clone(),
-            body.clone(),
-            signature.clone(),
-        );
-        async move {
-            client
-                .post(url)
-                .header("content-type", "application/json")
-                .header("x-kaanha-signature", signature)
-                .body((*body).clone())
-                .send()
-                .await?;
-            Ok(())
-        }
-    })
-    .await?;
-    let ceiling = raw_n as f64 / took.as_secs_f64();
+    let took = raw::ceiling(
+        &format!("{receiver}/raw"),
+        body.into_bytes().into(),
+        &signature,
+        sizes.raw,
+        receiver::CONCURRENCY,
+    )?;
+    let ceiling = sizes.raw as f64 / took.as_secs_f64();
     rows.push(row(
-        "raw ceiling (reqwest → receiver, c=64)",
-        raw_n as u64,
+        "raw ceiling (hyper → receiver, c=64)",
+        sizes.raw as u64,
         took,
         Some(ceiling),
     ));
 
-    // Publish rate: POST /api/events at c=64, no subscriber (the write path alone).
-    let (client, base, key) = (
-        gateway.client.clone(),
-        gateway.base.clone(),
-        gateway.key.clone(),
-    );
-    let took = concurrently(publish_n, move |i| {
-        let (client, base, key) = (client.clone(), base.clone(), key.clone());
-        async move {
-            let event = json!({"event": "contact.updated", "data": {"n": i}});
-            post_json(
-                &client,
-                format!("{base}/api/events"),
-                &key,
-                &event,
-                202,
-                "publish",
-            )
-            .await
+    // Each scenario with what it cost the gateway and its database, per unit of its count.
+    let db = args.db;
+    macro_rules! measured {
+        ($scenario:expr) => {{
+            let before = Usage::read(&gateway, db).await;
+            let mut row = $scenario.await?;
+            row.cost = Some(Usage::read(&gateway, db).await.since(&before, row.count));
+            rows.push(row);
+        }};
+    }
+    if runs(Scenario::Publish) {
+        measured!(throughput::publish_single(&gateway, sizes.publish));
+        measured!(throughput::publish_batch(&gateway, sizes.publish));
+    }
+    if runs(Scenario::EndToEnd) {
+        measured!(throughput::end_to_end(
+            &gateway,
+            &counts,
+            sizes.end_to_end,
+            ceiling
+        ));
+    }
+    if runs(Scenario::FanOut) {
+        let (events, hooks) = (sizes.fan_events, sizes.fan_hooks);
+        measured!(throughput::fan_out(
+            &gateway, &counts, events, hooks, ceiling
+        ));
+    }
+    // Steady rates, where the cost per event is per wake-up and per transaction.
+    if runs(Scenario::Steady) {
+        for rate in [500, 1_000] {
+            measured!(steady(&gateway, &counts, rate, sizes.steady_seconds));
         }
-    })
-    .await?;
-    rows.push(row(
-        "publish POST /api/events (c=64)",
-        publish_n as u64,
-        took,
-        None,
-    ));
-    let started = Instant::now();
-    gateway
-        .publish_batches("contact.updated", publish_n)
-        .await?;
-    rows.push(row(
-        "publish POST /api/events/batch (1,000 each)",
-        publish_n as u64,
-        started.elapsed(),
-        None,
-    ));
-
-    // End-to-end: events to one webhook, from the first publish to the last receipt.
-    gateway
-        .webhook(&format!("{receiver}/e2e"), "message.received")
-        .await?;
-    counts.wait("/e2e", 1, Duration::from_secs(10)).await; // the test event
-    let started = Instant::now();
-    gateway.publish_batches("message.received", e2e_n).await?;
-    let done = counts
-        .wait("/e2e", e2e_n as u64 + 1, Duration::from_secs(600))
-        .await
-        .ok_or_else(|| anyhow::anyhow!("end-to-end did not finish"))?;
-    rows.push(row(
-        "end-to-end, 1 webhook (deliveries/s)",
-        e2e_n as u64,
-        done - started,
-        Some(ceiling),
-    ));
-
-    // Fan-out: each event to 20 webhooks.
-    for hook in 0..fan_hooks {
-        gateway
-            .webhook(&format!("{receiver}/fan/{hook}"), "payment.completed")
-            .await?;
     }
-    let started = Instant::now();
-    gateway
-        .publish_batches("payment.completed", fan_events)
-        .await?;
-    let mut done = started;
-    for hook in 0..fan_hooks {
-        done = counts
-            .wait(
-                &format!("/fan/{hook}"),
-                fan_events as u64 + 1,
-                Duration::from_secs(600),
-            )
-            .await
-            .ok_or_else(|| anyhow::anyhow!("fan-out did not finish"))?;
-    }
-    rows.push(row(
-        &format!("fan-out, {fan_events} events × {fan_hooks} webhooks (deliveries/s)"),
-        (fan_events * fan_hooks) as u64,
-        done - started,
-        Some(ceiling),
-    ));
-
-    rows.push(latency(&gateway, &counts, sizes.latency_seconds).await?);
-    rows.push(failures(&gateway, &counts, sizes.failures, ceiling).await?);
-    for (webhooks, event) in sizes.scale.iter().zip(SCALE_EVENTS) {
-        rows.push(
-            scale(
-                &gateway,
-                &counts,
-                *webhooks,
-                sizes.scale_deliveries,
-                event,
-                ceiling,
-            )
-            .await?,
+    if runs(Scenario::Failures) {
+        // Per event published, not per healthy delivery counted.
+        let before = Usage::read(&gateway, db).await;
+        let mut row = failures(&gateway, &counts, sizes.failures, ceiling).await?;
+        row.cost = Some(
+            Usage::read(&gateway, db)
+                .await
+                .since(&before, sizes.failures as u64),
         );
+        rows.push(row);
     }
-    rows.push(backlog(&gateway, &counts, sizes.backlog, ceiling).await?);
-    rows.extend(neighbours(&gateway, &counts, sizes.neighbours).await?);
+    if runs(Scenario::Scale) {
+        for (webhooks, event) in sizes.scale.iter().zip(SCALE_EVENTS) {
+            let deliveries = sizes.scale_deliveries;
+            measured!(scale(
+                &gateway, &counts, *webhooks, deliveries, event, ceiling
+            ));
+        }
+    }
+    if runs(Scenario::Backlog) {
+        measured!(backlog(&gateway, &counts, sizes.backlog, ceiling));
+    }
+    if runs(Scenario::Neighbours) {
+        rows.extend(neighbours(&gateway, &counts, sizes.neighbours).await?);
+    }
 
     gateway.drop_database().await;
     report(&args, &rows)
@@ -234,7 +187,8 @@ pub struct Sizes {
     pub end_to_end: usize,
     pub fan_events: usize,
     pub fan_hooks: usize,
-    pub latency_seconds: u64,
+    /// Each steady rate's duration.
+    pub steady_seconds: u64,
     pub failures: usize,
     pub scale: [usize; 3],
     pub scale_deliveries: usize,
@@ -250,7 +204,7 @@ impl Sizes {
         end_to_end: 10_000,
         fan_events: 500,
         fan_hooks: 20,
-        latency_seconds: 5,
+        steady_seconds: 5,
         failures: 2_000,
         scale: [1, 10, 100],
         scale_deliveries: 2_000,
@@ -263,7 +217,7 @@ impl Sizes {
         end_to_end: 50_000,
         fan_events: 5_000,
         fan_hooks: 20,
-        latency_seconds: 30,
+        steady_seconds: 30,
         failures: 20_000,
         scale: [1, 100, 10_000],
         scale_deliveries: 20_000,

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::{Args, Db};
+use crate::{Args, Db, usage::Cost};
 
 pub struct Row {
     pub scenario: String,
@@ -14,6 +14,8 @@ pub struct Row {
     pub ratio: Option<f64>,
     /// What else the scenario measured (latency percentiles, memory, retries, ...).
     pub detail: String,
+    /// CPU, switches, statements and commits per unit of `count`.
+    pub cost: Option<Cost>,
 }
 
 pub fn row(scenario: &str, count: u64, took: Duration, ceiling: Option<f64>) -> Row {
@@ -26,6 +28,7 @@ pub fn row(scenario: &str, count: u64, took: Duration, ceiling: Option<f64>) -> 
         per_second,
         ratio: ceiling.map(|c| per_second / c),
         detail: String::new(),
+        cost: None,
     }
 }
 
@@ -35,20 +38,33 @@ pub fn report(args: &Args, rows: &[Row]) -> anyhow::Result<()> {
         Db::Postgres => "postgres",
     };
     let mode = if args.quick { "quick" } else { "full" };
+    let database = match args.db {
+        Db::Sqlite => "SQLite thread µs (in gateway)",
+        Db::Postgres => "PostgreSQL µs",
+    };
     let mut md = format!(
-        "| scenario ({db}, {mode}) | count | seconds | per second | × raw ceiling | detail |\n|---|---:|---:|---:|---:|---|\n"
+        "| scenario ({db}, {mode}) | count | seconds | per second | × raw ceiling | gateway µs | {database} | switches | statements | commits | detail |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
     );
     for r in rows {
         let ratio = r.ratio.map_or("".to_owned(), |x| format!("{x:.2}"));
+        let cost = r.cost.map_or("| | | | |".to_owned(), |c| {
+            format!(
+                "{:.0} | {:.0} | {:.1} | {:.2} | {:.2} |",
+                c.gateway_us, c.database_us, c.switches, c.statements, c.commits
+            )
+        });
         md.push_str(&format!(
-            "| {} | {} | {:.2} | {:.0} | {ratio} | {} |\n",
+            "| {} | {} | {:.2} | {:.0} | {ratio} | {cost} {} |\n",
             r.scenario, r.count, r.seconds, r.per_second, r.detail
         ));
     }
     print!("{md}");
     let json: Vec<Value> = rows
         .iter()
-        .map(|r| json!({"scenario": r.scenario, "count": r.count, "seconds": r.seconds, "perSecond": r.per_second, "ratioToRawCeiling": r.ratio, "detail": r.detail}))
+        .map(|r| {
+            let cost = r.cost.map(|c| json!({"gatewayCpuUs": c.gateway_us, "databaseCpuUs": c.database_us, "contextSwitches": c.switches, "statements": c.statements, "commits": c.commits}));
+            json!({"scenario": r.scenario, "count": r.count, "seconds": r.seconds, "perSecond": r.per_second, "ratioToRawCeiling": r.ratio, "detail": r.detail, "perUnit": cost})
+        })
         .collect();
     std::fs::create_dir_all(&args.out)?;
     std::fs::write(format!("{}/{db}-{mode}.md", args.out), &md)?;

@@ -37,6 +37,8 @@ pub struct Claimed {
     /// The candidate window came back full: more due deliveries may wait behind it, so the
     /// caller claims again at once instead of sleeping.
     pub window_full: bool,
+    /// Due deliveries were read and not taken, for lack of room or of slots.
+    pub left_behind: bool,
 }
 
 /// How far a claim reads past the due deliveries of webhooks with no room.
@@ -148,6 +150,7 @@ pub async fn claim_due(
     };
     let rows = db.query_all(&candidates).await?;
     let window_full = rows.len() as u64 == window;
+    let read = rows.len();
     // Each organization's candidates, oldest due first, in the order organizations first appear.
     let mut by_org: Vec<(String, VecDeque<(String, String)>)> = Vec::new();
     let mut position: HashMap<String, usize> = HashMap::new();
@@ -192,6 +195,7 @@ pub async fn claim_due(
         });
     }
     Ok(Claimed {
+        left_behind: chosen.len() < read,
         deliveries: lease(db, now_ms, lease_ms, chosen).await?,
         window_full,
     })

@@ -5,7 +5,10 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, atomic::Ordering::Relaxed},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering::Relaxed},
+    },
 };
 
 use entity::delivery;
@@ -142,6 +145,7 @@ pub struct InFlightSlot {
     in_flight: Arc<Mutex<InFlight>>,
     metrics: Arc<Metrics>,
     wake: Wake,
+    room_wanted: Arc<AtomicBool>,
 }
 
 impl InFlightSlot {
@@ -179,7 +183,11 @@ impl Drop for InFlightSlot {
         if let Ok(mut in_flight) = self.in_flight.lock() {
             in_flight.recorded(&self.delivery_id);
         }
-        self.wake.here();
+        // Woken only if the loop left deliveries behind for lack of room: waking it for every
+        // slot given back cost two queries per delivery at a moderate rate, to find nothing.
+        if self.room_wanted.swap(false, Relaxed) {
+            self.wake.here();
+        }
     }
 }
 
@@ -195,9 +203,17 @@ pub(super) struct Lanes {
     /// Most deliveries one organization may hold and not have answered: its share of the
     /// engine, so a backlog or slow receivers of one never take every slot.
     pub(super) per_org: usize,
+    /// Set when the loop left deliveries in the database for lack of room (no free slot, or a
+    /// webhook or organization at its limit): the next slot given back wakes it to claim them.
+    pub(super) room_wanted: Arc<AtomicBool>,
 }
 
 impl Lanes {
+    /// The loop left deliveries behind for lack of room.
+    pub(super) fn want_room(&self) {
+        self.room_wanted.store(true, Relaxed);
+    }
+
     /// Most deliveries held for one webhook and not answered: its request limit, and as many
     /// queued behind them.
     pub(super) fn held_per_webhook(&self) -> usize {
@@ -227,6 +243,7 @@ impl Lanes {
             in_flight: self.in_flight.clone(),
             metrics: self.metrics.clone(),
             wake: self.wake.clone(),
+            room_wanted: self.room_wanted.clone(),
         };
         Some(Reserved { slot, gate })
     }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use entity::{delivery, delivery_attempt, webhook};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait, Set,
-    TransactionSession, TransactionTrait, sea_query::Expr,
+    TransactionTrait, sea_query::Expr,
 };
 
 use super::{client::AttemptResult, lanes::InFlightSlot};
@@ -235,7 +235,7 @@ async fn record_batch(
             .await?;
         tracing::info!(webhooks = ?unsubscribed, removed = removed.rows_affected, "410 Gone: REST-hook subscriptions removed");
     }
-    txn.commit().await?;
+    crate::infra::db::commit(txn).await?;
     Ok(recorded)
 }
 

@@ -1,5 +1,6 @@
 //! The recorder: one task per engine that writes outcomes in batches (each batch one
-//! transaction, see `record`), counts them in the metrics, and wakes the run loop after each.
+//! transaction, see `record`), counts them in the metrics, and wakes the run loop after a batch
+//! that scheduled a retry.
 
 use std::{
     sync::{Arc, atomic::Ordering::Relaxed},
@@ -7,7 +8,7 @@ use std::{
 };
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::record::{Outcome, Policy, record};
 use crate::infra::{metrics::Metrics, wake::Wake};
@@ -15,9 +16,11 @@ use crate::infra::{metrics::Metrics, wake::Wake};
 /// Most outcomes written per transaction.
 const RECORD_BATCH: usize = 500;
 /// How long the recorder waits for more outcomes once one arrives, so a transaction carries more
-/// than the one or two that happened to be ready. Kept short: 5 ms measured no better than 1 ms
-/// end to end, and every millisecond here is latency.
-const RECORD_LINGER: Duration = Duration::from_millis(1);
+/// than the one or two that happened to be ready, while the engine has slots to spare. No
+/// receiver waits for it: only the slot, held until the outcome is written, and a retry's
+/// scheduling. At a moderate rate each transaction is several round trips to the database's
+/// thread, which is what the CPU per event is made of; a busy engine writes at once.
+const RECORD_LINGER: Duration = Duration::from_millis(10);
 /// What the recorder needs from its engine.
 pub(super) struct Recorder {
     pub db: DatabaseConnection,
@@ -27,10 +30,13 @@ pub(super) struct Recorder {
     pub metrics: Arc<Metrics>,
     /// Outcomes waiting to be written, at most.
     pub capacity: usize,
+    /// The engine's slots (`concurrency` of them), to tell a busy engine from an idle one.
+    pub slots: Arc<Semaphore>,
+    pub concurrency: usize,
 }
 
-/// Starts the task that writes outcomes in batches and wakes the loop after each batch (a
-/// retry may now be due sooner than the loop planned to look).
+/// Starts the task that writes outcomes in batches and wakes the loop after a batch that
+/// scheduled a retry (it may now be due sooner than the loop planned to look).
 pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::JoinHandle<()>) {
     let Recorder {
         db,
@@ -38,13 +44,17 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
         wake,
         metrics,
         capacity,
+        slots,
+        concurrency,
     } = recorder;
     let (tx, mut rx) = mpsc::channel::<Outcome>(capacity);
+    // Each outcome waiting holds its slot: lingering is free only while most slots are.
+    let busy = move || slots.available_permits() < concurrency / 2;
     let handle = tokio::spawn(async move {
         let mut batch = Vec::with_capacity(RECORD_BATCH);
         while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
             let linger_until = tokio::time::Instant::now() + RECORD_LINGER;
-            while batch.len() < RECORD_BATCH {
+            while batch.len() < RECORD_BATCH && !busy() {
                 let room = RECORD_BATCH - batch.len();
                 let more = rx.recv_many(&mut batch, room);
                 match tokio::time::timeout_at(linger_until, more).await {
@@ -57,6 +67,9 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
             tracing::debug!(outcomes = batch.len(), took = ?started.elapsed(), "recorded");
             match written {
                 Ok(recorded) => {
+                    if recorded.pending > 0 {
+                        wake.here();
+                    }
                     metrics
                         .attempts_delivered
                         .fetch_add(recorded.delivered, Relaxed);
@@ -71,7 +84,6 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
                 }
             }
             batch.clear();
-            wake.here();
         }
     });
     (tx, handle)

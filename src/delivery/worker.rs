@@ -95,6 +95,7 @@ impl Engine {
             wake,
             per_webhook: settings.per_webhook,
             per_org: settings.per_org,
+            room_wanted: Arc::default(),
         };
         let (handed_tx, handed) = mpsc::unbounded_channel();
         Ok(Self {
@@ -147,11 +148,18 @@ impl Engine {
                 self.send_handed(handed, &mut sending);
             }
             let free = self.lanes.slots.available_permits().min(CLAIM_BATCH);
+            if free == 0 {
+                self.lanes.want_room();
+            }
             let mut claimed_all = false;
             if free > 0 {
                 match self.claim(free).await {
                     Ok(claimed) => {
                         claimed_all = claimed.deliveries.len() == free || claimed.window_full;
+                        if claimed.left_behind {
+                            // They wait for room: a slot given back wakes the loop for them.
+                            self.lanes.want_room();
+                        }
                         self.dispatch(claimed.deliveries, &mut sending).await;
                     }
                     Err(err) => {
@@ -200,6 +208,9 @@ impl Engine {
         let (held, per_org) = (self.lanes.held_per_webhook(), self.lanes.per_org);
         let in_flight = self.lanes.in_flight.clone();
         let full = in_flight.lock().unwrap().full(held, per_org);
+        if !full.is_empty() {
+            self.lanes.want_room();
+        }
         let reach = {
             let mut last = self.last_deep_claim.lock().unwrap();
             if full.is_empty() || last.elapsed() >= DEEP_CLAIM_EVERY {
@@ -296,6 +307,9 @@ impl Engine {
             self.lanes.metrics.taken_claimed.fetch_add(1, Relaxed);
             self.send(delivery, reserved, Target { payload, webhook }, sending);
         }
+        if !over_limit.is_empty() {
+            self.lanes.want_room();
+        }
         if !over_limit.is_empty()
             && let Err(err) = release(&self.db, &over_limit).await
         {
@@ -355,6 +369,8 @@ impl Engine {
             wake: self.lanes.wake.clone(),
             metrics: self.lanes.metrics.clone(),
             capacity: self.settings.concurrency * 2,
+            slots: self.lanes.slots.clone(),
+            concurrency: self.settings.concurrency,
         })
     }
 

@@ -1,14 +1,30 @@
 //! Connecting to the database and bringing its schema up to date.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU64, Ordering::Relaxed},
+    time::Duration,
+};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionSession, TransactionTrait,
 };
 
 use crate::config::Config;
+
+/// Statements this process sent to its database (a transaction's `BEGIN` and `COMMIT` aside),
+/// for `/metrics`: what an event costs in round trips is what sets the CPU per event.
+pub static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+/// Transactions this process committed through [`commit`].
+pub static COMMITS: AtomicU64 = AtomicU64::new(0);
+
+/// Commits, counting it in [`COMMITS`].
+pub async fn commit(txn: impl TransactionSession) -> Result<(), DbErr> {
+    txn.commit().await?;
+    COMMITS.fetch_add(1, Relaxed);
+    Ok(())
+}
 
 /// Opens the pool. On SQLite: WAL, a busy timeout (for other processes, such as the CLI), and
 /// one connection.
@@ -44,7 +60,13 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         .map_sqlx_postgres_pool_opts(|pool| {
             pool.after_connect(|conn, _| Box::pin(crate::infra::tcp_nodelay::set_on(conn)))
         });
-    Database::connect(options).await
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(|info| {
+        STATEMENTS.fetch_add(1, Relaxed);
+        // Every statement, when profiling: `KAANHA_LOG=warn,kaanha_gateway::sql=trace`.
+        tracing::trace!(target: "kaanha_gateway::sql", took = ?info.elapsed, "{}", info.statement.sql);
+    });
+    Ok(db)
 }
 
 /// Any constant: the advisory lock that makes instances starting together migrate one by one.
@@ -60,7 +82,7 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     lock.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
         .await?;
     let migrated = Migrator::up(db, None).await;
-    lock.commit().await?;
+    commit(lock).await?;
     migrated
 }
 

@@ -74,6 +74,18 @@ impl Metrics {
             "Deliveries this instance is sending right now.",
             &[("", self.in_flight.load(Relaxed).to_string())],
         );
+        metric(
+            "kaanha_db_statements_total",
+            "counter",
+            "Statements this process sent to its database, BEGIN and COMMIT aside.",
+            &[("", super::db::STATEMENTS.load(Relaxed).to_string())],
+        );
+        metric(
+            "kaanha_db_commits_total",
+            "counter",
+            "Transactions this process committed (statements outside a transaction commit alone and are not counted here).",
+            &[("", super::db::COMMITS.load(Relaxed).to_string())],
+        );
         if let Some(pending) = pending {
             metric(
                 "kaanha_deliveries_pending",

@@ -25,7 +25,7 @@ impl Wake {
     /// commits.
     pub async fn commit(&self, txn: DatabaseTransaction) -> Result<(), DbErr> {
         notify_other_instances(&txn).await?;
-        txn.commit().await?;
+        super::db::commit(txn).await?;
         self.here();
         Ok(())
     }

@@ -186,7 +186,7 @@ impl<'h> Batch<'h> {
         if self.to_claim {
             wake.commit(txn).await?;
         } else {
-            txn.commit().await?;
+            crate::infra::db::commit(txn).await?;
         }
         if let Some(handoff) = self.handoff {
             handoff.hand(self.handed);

@@ -73,7 +73,7 @@ pub async fn insert(store: &Store, org: &OrgId, new: NewWebhook) -> Result<Webho
         crate::domain::publish::insert_test_event(&txn, org, &id).await?;
         store.wake.commit(txn).await?;
     } else {
-        txn.commit().await?;
+        crate::infra::db::commit(txn).await?;
     }
     Ok(Webhook {
         row,
@@ -244,7 +244,7 @@ pub async fn update(
         // Disabling or enabling published `webhook.disabled` / `webhook.enabled`.
         store.wake.commit(txn).await?;
     } else {
-        txn.commit().await?;
+        crate::infra::db::commit(txn).await?;
     }
     Ok(updated)
 }
