@@ -120,13 +120,13 @@ impl<'h> Batch<'h> {
                 .subscribed(txn, org, new.event_type)
                 .await?
                 .iter()
-                .filter(|t| new.except_webhook.as_deref() != Some(t.webhook_id.as_str()))
+                .filter(|t| new.except_webhook.as_deref() != Some(t.id.as_str()))
                 .filter(|t| {
                     t.filters
                         .as_ref()
                         .is_none_or(|f| catalog_type.passes(f, &new.data))
                 })
-                .map(|t| t.webhook_id.as_str())
+                .map(|t| t.id.as_str())
                 .collect();
             let payload = envelope(&id, new.event_type, org, new.timestamp, &new.data);
             let first = deliveries.len();
