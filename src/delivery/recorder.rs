@@ -35,6 +35,12 @@ pub(super) struct Recorder {
     pub concurrency: usize,
 }
 
+/// Each outcome waiting holds its slot: lingering is free only while more than half the slots
+/// are (with a single slot, never: it would hold the engine still).
+fn may_linger(free_slots: usize, concurrency: usize) -> bool {
+    free_slots * 2 > concurrency
+}
+
 /// Starts the task that writes outcomes in batches and wakes the loop after a batch that
 /// scheduled a retry (it may now be due sooner than the loop planned to look).
 pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::JoinHandle<()>) {
@@ -48,8 +54,7 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
         concurrency,
     } = recorder;
     let (tx, mut rx) = mpsc::channel::<Outcome>(capacity);
-    // Each outcome waiting holds its slot: lingering is free only while most slots are.
-    let busy = move || slots.available_permits() < concurrency / 2;
+    let busy = move || !may_linger(slots.available_permits(), concurrency);
     let handle = tokio::spawn(async move {
         let mut batch = Vec::with_capacity(RECORD_BATCH);
         while rx.recv_many(&mut batch, RECORD_BATCH).await > 0 {
@@ -87,4 +92,21 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
         }
     });
     (tx, handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_linger;
+
+    #[test]
+    fn the_recorder_lingers_only_while_most_slots_are_free() {
+        assert!(may_linger(64, 64));
+        assert!(may_linger(33, 64));
+        assert!(!may_linger(32, 64), "half the slots taken: write at once");
+        assert!(
+            !may_linger(0, 1),
+            "the only slot held by the outcome waiting"
+        );
+        assert!(!may_linger(1, 2));
+    }
 }
