@@ -28,8 +28,6 @@ pub(super) struct Recorder {
     /// The run loop's wake.
     pub wake: Wake,
     pub metrics: Arc<Metrics>,
-    /// Outcomes waiting to be written, at most.
-    pub capacity: usize,
     /// The engine's slots (`concurrency` of them), to tell a busy engine from an idle one.
     pub slots: Arc<Semaphore>,
     pub concurrency: usize,
@@ -49,11 +47,11 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
         policy,
         wake,
         metrics,
-        capacity,
         slots,
         concurrency,
     } = recorder;
-    let (tx, mut rx) = mpsc::channel::<Outcome>(capacity);
+    // Outcomes waiting to be written, at most: each holds a slot, so twice the slots is room.
+    let (tx, mut rx) = mpsc::channel::<Outcome>(concurrency * 2);
     let busy = move || !may_linger(slots.available_permits(), concurrency);
     let handle = tokio::spawn(async move {
         let mut batch = Vec::with_capacity(RECORD_BATCH);

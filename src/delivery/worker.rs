@@ -309,11 +309,9 @@ impl Engine {
         }
         if !over_limit.is_empty() {
             self.lanes.want_room();
-        }
-        if !over_limit.is_empty()
-            && let Err(err) = release(&self.db, &over_limit).await
-        {
-            tracing::warn!(error = %err, "releasing deliveries over the limit failed; their lease will expire");
+            if let Err(err) = release(&self.db, &over_limit).await {
+                tracing::warn!(error = %err, "releasing deliveries over the limit failed; their lease will expire");
+            }
         }
     }
 
@@ -368,7 +366,6 @@ impl Engine {
             },
             wake: self.lanes.wake.clone(),
             metrics: self.lanes.metrics.clone(),
-            capacity: self.settings.concurrency * 2,
             slots: self.lanes.slots.clone(),
             concurrency: self.settings.concurrency,
         })

@@ -46,27 +46,6 @@ impl FanOut {
         }
         Ok(&self.subscribed[&key])
     }
-
-    /// Reads the webhooks among `ids` not read yet, in one query.
-    pub(super) async fn load_webhooks<'a>(
-        &mut self,
-        txn: &impl ConnectionTrait,
-        ids: impl Iterator<Item = &'a str>,
-    ) -> Result<(), DbErr> {
-        let mut missing: Vec<&str> = ids.filter(|id| !self.webhooks.contains_key(*id)).collect();
-        missing.sort_unstable();
-        missing.dedup();
-        for chunk in missing.chunks(500) {
-            for found in webhook::Entity::find()
-                .filter(webhook::Column::Id.is_in(chunk.iter().copied()))
-                .all(txn)
-                .await?
-            {
-                self.webhooks.insert(found.id.clone(), Arc::new(found));
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Active webhooks of the organization subscribed to the type (index: org, event type).

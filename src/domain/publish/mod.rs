@@ -163,10 +163,6 @@ impl<'h> Batch<'h> {
             self.to_claim |= results.iter().any(|r| r.to_claim() > 0);
             return Ok(results);
         }
-        let reserved_webhooks = reserved
-            .iter()
-            .map(|(i, _)| deliveries[*i].webhook_id.as_str());
-        self.fan_out.load_webhooks(txn, reserved_webhooks).await?;
         let handed = hand_over(reserved, &deliveries, &payloads, &self.fan_out.webhooks);
         let mut per_event: HashMap<&str, u64> = HashMap::new();
         for one in &handed {
