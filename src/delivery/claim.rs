@@ -13,7 +13,10 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Order, Query},
 };
 
-use crate::domain::{delivery_status::DeliveryStatus, named::Named};
+use crate::{
+    domain::{delivery_status::DeliveryStatus, named::Named},
+    infra::lookup::keys_in,
+};
 
 fn claimable(now_ms: i64) -> Condition {
     Condition::all()
@@ -321,25 +324,19 @@ pub async fn load_targets(
     db: &impl ConnectionTrait,
     deliveries: &[delivery::Model],
 ) -> Result<Targets, DbErr> {
-    // Event ids are unique per organization only: each organization's are looked up under it
-    // (the key is organization, id).
-    let mut events_by_org: HashMap<&str, Vec<&str>> = HashMap::new();
-    for delivery in deliveries {
-        events_by_org
-            .entry(delivery.org_id.as_str())
-            .or_default()
-            .push(delivery.event_id.as_str());
-    }
-    let mut events = Condition::any();
-    for (org, mut ids) in events_by_org {
-        ids.sort_unstable();
-        ids.dedup();
-        events = events.add(
-            Condition::all()
-                .add(event::Column::OrgId.eq(org))
-                .add(event::Column::Id.is_in(ids)),
-        );
-    }
+    // Event ids are unique per organization only: the key is (organization, id).
+    let mut keys: Vec<(&str, &str)> = deliveries
+        .iter()
+        .map(|d| (d.org_id.as_str(), d.event_id.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let events = keys_in(
+        db.get_database_backend(),
+        event::Column::OrgId,
+        event::Column::Id,
+        keys,
+    );
     let mut webhook_ids: Vec<&str> = deliveries.iter().map(|d| d.webhook_id.as_str()).collect();
     webhook_ids.sort_unstable();
     webhook_ids.dedup();

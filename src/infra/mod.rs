@@ -3,6 +3,7 @@
 pub mod cipher;
 pub mod db;
 pub mod ids;
+pub mod lookup;
 pub mod metrics;
 pub mod targets;
 pub mod tcp_nodelay;

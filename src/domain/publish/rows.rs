@@ -14,7 +14,7 @@ use super::envelope::envelope;
 use crate::{
     catalog,
     domain::{delivery_status::DeliveryStatus, named::Named, org::OrgId},
-    infra::{ids::new_id, time, wake::Wake},
+    infra::{ids::new_id, lookup::keys_in, time, wake::Wake},
 };
 
 /// Inserts a `webhook.test` event for one webhook only, inside the caller's transaction.
@@ -68,8 +68,12 @@ pub(super) async fn stored_ids<'a>(
         let ids: Vec<String> = event::Entity::find()
             .select_only()
             .column(event::Column::Id)
-            .filter(event::Column::OrgId.eq(org.as_str()))
-            .filter(event::Column::Id.is_in(chunk.iter().copied()))
+            .filter(keys_in(
+                txn.get_database_backend(),
+                event::Column::OrgId,
+                event::Column::Id,
+                chunk.iter().map(|id| (org.as_str(), *id)),
+            ))
             .into_tuple()
             .all(txn)
             .await?;
