@@ -282,6 +282,7 @@ async function logsPage(id, created) {
   show(`Logs · ${webhook.name}`,
     created ? notice('Saved. A test event was sent; its delivery appears below within seconds.') : null,
     chartSlot,
+    sendAgain(id, () => load(false)),
     h('div', { class: 'toolbar' },
       h('label', { for: 'filter-status' }, 'Status ', statusFilter),
       h('label', { for: 'filter-event' }, 'Event ', eventFilter),
@@ -294,6 +295,44 @@ async function logsPage(id, created) {
   // While the page is open, newest rows keep coming in (only when no extra pages are shown).
   refreshTimer = setInterval(() => { if (!document.hidden && !more.dataset.extended) load(false).catch(() => {}); }, 3000);
   more.addEventListener('click', () => { more.dataset.extended = '1'; });
+}
+
+/** A `datetime-local` value for a time this many hours ago, in the browser's zone. */
+function localInput(hoursAgo) {
+  const at = new Date(Date.now() - hoursAgo * 3600e3);
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
+}
+
+/** Recover (failed deliveries of a range back in the queue) and Replay (stored events again). */
+function sendAgain(webhookId, reload) {
+  const since = h('input', { id: 'again-since', type: 'datetime-local', required: true, value: localInput(24) });
+  const until = h('input', { id: 'again-until', type: 'datetime-local' });
+  const result = h('div', { id: 'again-result' });
+  const range = () => {
+    const body = { since: new Date(since.value).toISOString() };
+    if (until.value) body.until = new Date(until.value).toISOString();
+    return body;
+  };
+  const run = (action, counted, say) => async () => {
+    if (!since.value) { result.replaceChildren(notice('Choose when the range starts.', true)); return; }
+    try {
+      const answer = await api('POST', `/api/webhooks/${encodeURIComponent(webhookId)}/${action}`, range());
+      result.replaceChildren(notice(say(answer[counted])));
+      await reload();
+    } catch (problem) {
+      result.replaceChildren(notice(problem.message, true));
+    }
+  };
+  const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+  return h('details', { class: 'send-again' },
+    h('summary', {}, 'Send again…'),
+    h('p', { class: 'muted' }, 'Recover puts the deliveries that failed in the range back in the queue (at most 14 days). Replay sends the events published in the range again, marked X-Kaanha-Replay: true, with their original ids.'),
+    h('div', { class: 'toolbar' },
+      h('label', { for: 'again-since' }, 'From ', since),
+      h('label', { for: 'again-until' }, 'To (optional) ', until),
+      h('button', { type: 'button', onclick: run('recover', 'requeued', (n) => `${plural(n, 'failed delivery', 'failed deliveries')} back in the queue.`) }, 'Recover failed'),
+      h('button', { type: 'button', onclick: run('replay', 'queued', (n) => `${plural(n, 'event', 'events')} queued again.`) }, 'Replay events')),
+    result);
 }
 
 function logRow(webhookId, row, newestOfItsDelivery) {

@@ -1,7 +1,8 @@
 'use strict';
 // The console in a real browser (Debian's Chromium through playwright-core) against a real
 // gateway and a local receiver: sign in → add a webhook (a validation message first) → its test
-// event delivered in Logs → the receiver fails: pending, then failed → Retry → delivered.
+// event delivered in Logs → the receiver fails: pending, then failed → Retry → delivered →
+// another fails → Recover → delivered.
 // Screenshots of each page go to target/console-screenshots (or $CONSOLE_SCREENSHOTS); the
 // best are copied to docs/. Needs KAANHA_GATEWAY_BIN and /usr/bin/chromium.
 
@@ -138,6 +139,26 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await logRow(page, 'message.received', 'failed').getByRole('button', { name: 'Retry' }).click();
   await logRow(page, 'message.received', 'delivered').waitFor({ timeout: 15000 });
   await page.getByRole('button', { name: 'Retry' }).waitFor({ state: 'detached' });
+
+  // Recover: another event fails for good; "Recover failed" puts it back and it is delivered.
+  receiverState.status = 500;
+  const second = await fetch(`${base}/api/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ event: 'contact.created', data: { name: 'Ada' } }),
+  });
+  assert.equal(second.status, 202);
+  await logRow(page, 'contact.created', 'failed').waitFor({ timeout: 15000 });
+  receiverState.status = 200;
+  await page.getByText('Send again…').click();
+  await page.getByLabel('From').waitFor();
+  await page.getByRole('button', { name: 'Recover failed' }).click();
+  await page.locator('#again-result').filter({ hasText: '1 failed delivery back in the queue.' }).waitFor();
+  await logRow(page, 'contact.created', 'delivered').waitFor({ timeout: 15000 });
+  await page.screenshot({ path: path.join(docs, 'console-recover.png'), fullPage: true });
+  // Nothing failed is left: a second Recover requeues nothing.
+  await page.getByRole('button', { name: 'Recover failed' }).click();
+  await page.locator('#again-result').filter({ hasText: '0 failed deliveries back in the queue.' }).waitFor();
 
   // The chart: this hour's bar, and the durations.
   await page.locator('#durations').filter({ hasText: /p50 \d+ ms, p99 \d+ ms/ }).waitFor({ timeout: 15000 });

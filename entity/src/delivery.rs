@@ -16,6 +16,8 @@ pub struct Model {
     pub due_at: i64,
     pub lease_until: Option<i64>,
     pub last_response_code: Option<i32>,
+    /// Sent again by a replay (`X-Kaanha-Replay: true`), not by the event's publish.
+    pub replay: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

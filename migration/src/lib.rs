@@ -5,6 +5,7 @@ mod m20261127_000002_covering_claim_index;
 mod m20261127_000003_webhook_health_and_rotation;
 mod m20261130_000004_event_ids_per_organization;
 mod m20261130_000005_claim_index_with_organization;
+mod m20261130_000006_replayed_deliveries;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_webhook_health_and_rotation::Migration),
             Box::new(m20261130_000004_event_ids_per_organization::Migration),
             Box::new(m20261130_000005_claim_index_with_organization::Migration),
+            Box::new(m20261130_000006_replayed_deliveries::Migration),
         ]
     }
 }

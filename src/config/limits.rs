@@ -65,4 +65,14 @@ pub struct Limits {
         global = true
     )]
     pub manual_sends_per_minute: u32,
+
+    /// Most stored events one replay call may send again (`POST /api/webhooks/{id}/replay`);
+    /// a range holding more answers 422 and is split by the caller.
+    #[arg(
+        long,
+        env = "KAANHA_REPLAY_MAX_EVENTS",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub replay_max_events: u64,
 }

@@ -38,6 +38,8 @@ pub mod headers {
     pub const PREVIOUS_SIGNATURE: &str = "x-kaanha-signature-previous";
     pub const EVENT: &str = "x-kaanha-event";
     pub const DELIVERY: &str = "x-kaanha-delivery";
+    /// `true` on a delivery a replay made: the event was sent before, under the same `id`.
+    pub const REPLAY: &str = "x-kaanha-replay";
     pub const WEBHOOK_ID: &str = "webhook-id";
     pub const WEBHOOK_TIMESTAMP: &str = "webhook-timestamp";
     pub const WEBHOOK_SIGNATURE: &str = "webhook-signature";

@@ -278,6 +278,7 @@ mod tests {
                 due_at: 0,
                 lease_until: None,
                 last_response_code: None,
+                replay: false,
                 created_at: at,
                 updated_at: at,
             },

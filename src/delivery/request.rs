@@ -34,6 +34,9 @@ pub fn headers(
     put(CONTENT_TYPE.as_str(), "application/json");
     put(names::EVENT, &delivery.event_type);
     put(names::DELIVERY, &delivery.id);
+    if delivery.replay {
+        put(names::REPLAY, "true");
+    }
     if let Some(stored) = &webhook.secret {
         let secret = &secrets.open(&webhook.id, stored)?;
         let body = payload.as_bytes();

@@ -13,6 +13,7 @@ pub mod org;
 pub mod platform;
 pub mod publish;
 pub mod quota;
+pub mod redeliver;
 pub mod reseal;
 pub mod scope;
 pub mod stats;

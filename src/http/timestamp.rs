@@ -62,3 +62,18 @@ impl ParseFromJSON for Timestamp {
         }
     }
 }
+
+/// Request bodies read with serde ([`crate::http::body::JsonBody`]): an RFC 3339 time, e.g.
+/// `2026-11-30T12:00:00Z`.
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|at| Self(at.with_timezone(&Utc)))
+            .map_err(|_| {
+                serde::de::Error::custom(
+                    "must be an RFC 3339 time with its offset, e.g. 2026-11-30T12:00:00Z",
+                )
+            })
+    }
+}

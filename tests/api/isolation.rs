@@ -88,6 +88,16 @@ async fn another_organizations_ids_answer_404_on_every_route_and_change_nothing(
             None,
         ),
         (
+            Method::POST,
+            format!("/api/webhooks/{webhook_id}/recover"),
+            Some(json!({"since": "2026-01-01T00:00:00Z"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/webhooks/{webhook_id}/replay"),
+            Some(json!({"since": "2026-01-01T00:00:00Z"})),
+        ),
+        (
             Method::GET,
             format!("/api/webhooks/{webhook_id}/deliveries"),
             None,

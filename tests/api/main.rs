@@ -29,6 +29,7 @@ mod openapi;
 mod platform_apps;
 mod probes;
 mod receivers;
+mod redeliver;
 mod rest_hooks;
 mod retries;
 mod secrets;

@@ -15,6 +15,7 @@ use entity::{delivery, event, webhook};
 pub use envelope::{ENVELOPE_FIELDS, envelope};
 use fan_out::FanOut;
 pub use new_event::{EventRequest, NewEvent};
+pub(crate) use rows::new_delivery;
 pub use rows::{insert_test_event, send_test_event};
 use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbErr, IntoActiveModel, Set, TransactionTrait,

@@ -82,7 +82,7 @@ pub(super) async fn stored_ids<'a>(
     Ok(stored)
 }
 
-pub(super) fn new_delivery(
+pub(crate) fn new_delivery(
     org: &OrgId,
     event_id: &str,
     webhook_id: &str,
@@ -100,6 +100,7 @@ pub(super) fn new_delivery(
         due_at: now.timestamp_millis(),
         lease_until: None,
         last_response_code: None,
+        replay: false,
         created_at: now,
         updated_at: now,
     }

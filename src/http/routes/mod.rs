@@ -7,6 +7,7 @@ pub mod describe;
 mod events;
 mod integrations;
 mod probes;
+mod redeliver;
 mod stats;
 mod subscriptions;
 mod upstream;
@@ -40,6 +41,7 @@ pub type Apis = (
     webhooks::WebhooksApi,
     events::EventsApi,
     deliveries::DeliveriesApi,
+    redeliver::RedeliverApi,
     attempts::AttemptsApi,
     stats::StatsApi,
     describe::DescribeApi,
@@ -58,6 +60,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             webhooks::WebhooksApi,
             events::EventsApi,
             deliveries::DeliveriesApi,
+            redeliver::RedeliverApi,
             attempts::AttemptsApi,
             stats::StatsApi,
             describe::DescribeApi,

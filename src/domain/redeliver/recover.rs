@@ -1,0 +1,82 @@
+//! Recover: a webhook's deliveries that ended `failed` in a range go back to `pending`, due now,
+//! with the whole retry schedule ahead of them again.
+
+use chrono::Duration;
+use entity::delivery;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+
+use super::{RedeliverError, TimeRange, require_active};
+use crate::{
+    domain::{delivery_status::DeliveryStatus, named::Named, store::Store, webhooks::Webhook},
+    infra::time,
+};
+
+/// The widest range one call may recover.
+pub fn widest() -> Duration {
+    Duration::days(14)
+}
+
+/// Deliveries changed per statement: each batch is a short write of its own, so publishes and
+/// the engine get the database between them.
+const BATCH: u64 = 500;
+
+/// Puts the webhook's failed deliveries of `range` (by when they failed) back in the queue and
+/// returns how many. A delivery already pending or delivered is left alone, so a repeated call
+/// requeues nothing twice.
+pub async fn recover(
+    store: &Store,
+    webhook: &Webhook,
+    range: TimeRange,
+) -> Result<u64, RedeliverError> {
+    require_active(webhook)?;
+    let db = &store.db;
+    let failed = DeliveryStatus::Failed.as_str();
+    let mut after = String::new();
+    let mut requeued = 0;
+    loop {
+        // The webhook's deliveries in id order (index: webhook_id, id), from where the last
+        // batch ended.
+        let ids: Vec<String> = delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .filter(delivery::Column::WebhookId.eq(webhook.row.id.as_str()))
+            .filter(delivery::Column::OrgId.eq(webhook.row.org_id.as_str()))
+            .filter(delivery::Column::Id.gt(after.as_str()))
+            .filter(delivery::Column::Status.eq(failed))
+            .filter(delivery::Column::UpdatedAt.gte(range.since))
+            .filter(delivery::Column::UpdatedAt.lt(range.until))
+            .order_by_asc(delivery::Column::Id)
+            .limit(BATCH)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let Some(last) = ids.last() else { break };
+        after = last.clone();
+        let now = time::now();
+        let changed = delivery::Entity::update_many()
+            .col_expr(
+                delivery::Column::Status,
+                Expr::value(DeliveryStatus::Pending.as_str()),
+            )
+            .col_expr(delivery::Column::Attempts, Expr::value(0))
+            .col_expr(delivery::Column::DueAt, Expr::value(now.timestamp_millis()))
+            .col_expr(
+                delivery::Column::LeaseUntil,
+                Expr::value(Option::<i64>::None),
+            )
+            .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+            .filter(delivery::Column::Id.is_in(ids.iter().map(String::as_str)))
+            // Whatever changed since the read (a retry by hand) is not requeued twice.
+            .filter(delivery::Column::Status.eq(failed))
+            .exec(db)
+            .await?;
+        requeued += changed.rows_affected;
+        if changed.rows_affected > 0 {
+            store.wake.committed(db).await?;
+        }
+        if (ids.len() as u64) < BATCH {
+            break;
+        }
+    }
+    Ok(requeued)
+}
