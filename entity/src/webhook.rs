@@ -24,6 +24,10 @@ pub struct Model {
     /// The secret before the last rotation, still signing until `previous_secret_until`.
     pub previous_secret: Option<String>,
     pub previous_secret_until: Option<DateTimeUtc>,
+    /// Most deliveries per second its receiver takes, across every instance; none: no limit.
+    pub rate_limit: Option<i32>,
+    /// Earliest time (Unix microseconds) its next request may go out under `rate_limit`.
+    pub rate_next_us: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,7 +1,7 @@
 //! The engine's side of [`crate::domain::handoff`]: a publish reserves a place in the lanes,
 //! and hands the committed delivery to the run loop.
 
-use entity::delivery;
+use entity::{delivery, webhook};
 use tokio::sync::mpsc;
 
 use super::lanes::{Lanes, Place};
@@ -20,14 +20,16 @@ pub struct EngineHandoff {
 impl Handoff for EngineHandoff {
     /// A place if the delivery's webhook lane, its organization's share and the engine all
     /// have room now.
-    fn reserve(&self, delivery: &delivery::Model) -> Option<Reservation> {
+    fn reserve(&self, delivery: &delivery::Model, webhook: &webhook::Model) -> Option<Reservation> {
         // A stopped engine takes nothing more: what is published while the server finishes
         // its last requests is left for a claim, not leased to an engine that is gone.
-        if self.handed.is_closed() {
+        // A rate-limited webhook's deliveries are claimed, where their send times are reserved
+        // together (`pace`).
+        if self.handed.is_closed() || webhook.rate_limit.is_some() {
             return None;
         }
         self.lanes
-            .reserve(Place::from(delivery))
+            .reserve(Place::from(delivery), self.lanes.held_per_webhook())
             .map(Reservation::new)
     }
 

@@ -11,7 +11,7 @@ use std::{
     },
 };
 
-use entity::delivery;
+use entity::{delivery, webhook};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::claim::Full;
@@ -35,6 +35,8 @@ pub(super) struct InFlight {
 /// One webhook's deliveries that are not answered yet: queued or sending.
 pub(super) struct Lane {
     held: usize,
+    /// Most it may hold: fewer for a rate-limited webhook (see `Lanes::hold_for`).
+    limit: usize,
     /// One permit per request the receiver may see at once; queued deliveries wait on it, in
     /// the order they were claimed.
     gate: Arc<Semaphore>,
@@ -42,7 +44,12 @@ pub(super) struct Lane {
 
 impl InFlight {
     /// Takes a delivery on; returns its webhook's gate.
-    pub(super) fn start(&mut self, delivery: Place<'_>, per_webhook: usize) -> Arc<Semaphore> {
+    pub(super) fn start(
+        &mut self,
+        delivery: Place<'_>,
+        per_webhook: usize,
+        limit: usize,
+    ) -> Arc<Semaphore> {
         let Place {
             delivery_id,
             webhook_id,
@@ -56,6 +63,7 @@ impl InFlight {
             .entry(webhook_id.to_owned())
             .or_insert_with(|| Lane {
                 held: 0,
+                limit,
                 gate: Arc::new(Semaphore::new(per_webhook)),
             });
         lane.held += 1;
@@ -81,9 +89,12 @@ impl InFlight {
         self.deliveries.remove(delivery_id);
     }
 
-    /// Deliveries held for a webhook and not answered yet.
-    pub(super) fn count(&self, webhook_id: &str) -> usize {
-        self.lanes.get(webhook_id).map_or(0, |lane| lane.held)
+    /// How many more a webhook may hold: its lane's limit (`limit` when it has none) less what
+    /// it holds.
+    pub(super) fn room(&self, webhook_id: &str, limit: usize) -> usize {
+        self.lanes
+            .get(webhook_id)
+            .map_or(limit, |lane| lane.limit.saturating_sub(lane.held))
     }
 
     /// Deliveries held for an organization and not answered yet.
@@ -92,12 +103,12 @@ impl InFlight {
     }
 
     /// Webhooks and organizations with no room left: not worth reading candidates for.
-    pub(super) fn full(&self, per_webhook: usize, per_org: usize) -> Full {
+    pub(super) fn full(&self, per_org: usize) -> Full {
         Full {
             webhooks: self
                 .lanes
                 .iter()
-                .filter(|(_, lane)| lane.held >= per_webhook)
+                .filter(|(_, lane)| lane.held >= lane.limit)
                 .map(|(id, _)| id.clone())
                 .collect(),
             orgs: self
@@ -220,18 +231,28 @@ impl Lanes {
         self.per_webhook * CLAIM_AHEAD
     }
 
-    /// Takes a place for a delivery if a global slot is free and both its webhook's lane and
-    /// its organization's share have room.
-    pub(super) fn reserve(&self, place: Place<'_>) -> Option<Reserved> {
+    /// Most deliveries this instance holds for `webhook`: for a rate-limited one, about a
+    /// second of its sends (they wait for their turn under the lease, so it must stay short).
+    pub(super) fn hold_for(&self, webhook: &webhook::Model) -> usize {
+        let held = self.held_per_webhook();
+        match webhook.rate_limit {
+            Some(per_second) => (per_second.max(1) as usize).min(held),
+            None => held,
+        }
+    }
+
+    /// Takes a place for a delivery if a global slot is free, its webhook's lane holds fewer
+    /// than `hold` and its organization's share has room.
+    pub(super) fn reserve(&self, place: Place<'_>, hold: usize) -> Option<Reserved> {
         let permit = self.slots.clone().try_acquire_owned().ok()?;
         let gate = {
             let mut in_flight = self.in_flight.lock().unwrap();
-            if in_flight.count(place.webhook_id) >= self.held_per_webhook()
+            if in_flight.room(place.webhook_id, hold) == 0
                 || in_flight.org_count(place.org_id) >= self.per_org
             {
                 return None;
             }
-            in_flight.start(place, self.per_webhook)
+            in_flight.start(place, self.per_webhook, hold)
         };
         let slot = InFlightSlot {
             delivery_id: place.delivery_id.to_owned(),

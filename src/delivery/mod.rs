@@ -7,6 +7,7 @@ pub mod client;
 pub mod handoff;
 mod lanes;
 mod listen;
+mod pace;
 pub mod prune;
 mod record;
 mod recorder;

@@ -3,6 +3,7 @@
 //! recorder, and sleep only until the next thing is due (or a publish wakes it).
 
 use std::{
+    collections::HashMap,
     sync::{Arc, Mutex, atomic::Ordering::Relaxed},
     time::Duration,
 };
@@ -20,7 +21,7 @@ use super::{
     client::Sender,
     handoff::EngineHandoff,
     lanes::{Lanes, Place, Reserved},
-    listen, prune,
+    listen, pace, prune,
     record::{Outcome, Policy},
     recorder::{self, Recorder},
     settings::EngineSettings,
@@ -207,7 +208,7 @@ impl Engine {
         let now = time::now().timestamp_millis();
         let (held, per_org) = (self.lanes.held_per_webhook(), self.lanes.per_org);
         let in_flight = self.lanes.in_flight.clone();
-        let full = in_flight.lock().unwrap().full(held, per_org);
+        let full = in_flight.lock().unwrap().full(per_org);
         if !full.is_empty() {
             self.lanes.want_room();
         }
@@ -230,7 +231,7 @@ impl Engine {
         claim_due(&self.db, ask, move |webhook_id, org_id| {
             let in_flight = in_flight.lock().unwrap();
             Room {
-                webhook: held.saturating_sub(in_flight.count(webhook_id)),
+                webhook: in_flight.room(webhook_id, held),
                 org: per_org.saturating_sub(in_flight.org_count(org_id)),
             }
         })
@@ -247,7 +248,7 @@ impl Engine {
             .in_flight
             .lock()
             .unwrap()
-            .full(self.lanes.held_per_webhook(), self.lanes.per_org);
+            .full(self.lanes.per_org);
         let now = time::now().timestamp_millis();
         match next_due(&self.db, now, &full).await {
             // Never sooner than MIN_WAIT, so a delivery due this very millisecond that another
@@ -291,6 +292,8 @@ impl Engine {
             }
         };
         let mut over_limit = Vec::new();
+        // Rate-limited webhooks' deliveries, sent once their turns are reserved.
+        let mut paced: HashMap<String, Vec<(delivery::Model, Reserved, Target)>> = HashMap::new();
         for delivery in claimed {
             let (Some(payload), Some(webhook)) = (
                 targets.payload(&delivery),
@@ -299,18 +302,57 @@ impl Engine {
                 // Its event or webhook was deleted since: nothing to send; the lease runs out.
                 continue;
             };
-            let Some(reserved) = self.lanes.reserve(Place::from(&delivery)) else {
+            let hold = self.lanes.hold_for(webhook);
+            let Some(reserved) = self.lanes.reserve(Place::from(&delivery), hold) else {
                 over_limit.push(delivery.id);
                 continue;
             };
             let (payload, webhook) = (payload.clone(), webhook.clone());
             self.lanes.metrics.taken_claimed.fetch_add(1, Relaxed);
-            self.send(delivery, reserved, Target { payload, webhook }, sending);
+            let target = Target { payload, webhook };
+            if target.webhook.rate_limit.is_some() {
+                let lane = paced.entry(delivery.webhook_id.clone()).or_default();
+                lane.push((delivery, reserved, target));
+            } else {
+                self.send(delivery, reserved, target, Duration::ZERO, sending);
+            }
+        }
+        for (webhook_id, deliveries) in paced {
+            self.send_paced(&webhook_id, deliveries, sending, &mut over_limit)
+                .await;
         }
         if !over_limit.is_empty() {
             self.lanes.want_room();
             if let Err(err) = release(&self.db, &over_limit).await {
                 tracing::warn!(error = %err, "releasing deliveries over the limit failed; their lease will expire");
+            }
+        }
+    }
+
+    /// Sends a rate-limited webhook's deliveries at the times reserved for them in its row
+    /// (`pace`), shared with every other instance.
+    async fn send_paced(
+        &self,
+        webhook_id: &str,
+        deliveries: Vec<(delivery::Model, Reserved, Target)>,
+        sending: &mut Sending,
+        given_back: &mut Vec<String>,
+    ) {
+        let Some(per_second) = deliveries[0].2.webhook.rate_limit else {
+            return;
+        };
+        match pace::reserve(&self.db, webhook_id, per_second, deliveries.len()).await {
+            Ok(Some(pace::Reserved { turns, now_us })) => {
+                for (index, (delivery, reserved, target)) in deliveries.into_iter().enumerate() {
+                    let wait = turns.wait(index, now_us);
+                    self.send(delivery, reserved, target, wait, sending);
+                }
+            }
+            // The webhook is gone: nothing to send; the leases run out.
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, "reserving send times failed; giving the deliveries back");
+                given_back.extend(deliveries.into_iter().map(|(d, _, _)| d.id));
             }
         }
     }
@@ -328,26 +370,30 @@ impl Engine {
                 payload: one.payload,
                 webhook: one.webhook,
             };
-            self.send(one.delivery, reserved, target, sending);
+            self.send(one.delivery, reserved, target, Duration::ZERO, sending);
         }
     }
 
-    /// Sends one delivery on its own task, once its webhook's lane lets it through.
+    /// Sends one delivery on its own task, once its webhook's lane lets it through and `wait`
+    /// (its rate-limited turn) is over.
     fn send(
         &self,
         delivery: delivery::Model,
         reserved: Reserved,
         Target { payload, webhook }: Target,
+        wait: Duration,
         sending: &mut Sending,
     ) {
         let Reserved { mut slot, gate } = reserved;
         let (sender, secrets) = (self.sender.clone(), self.secrets.clone());
         let outcomes = sending.outcomes.clone();
+        let turn_at = tokio::time::Instant::now() + wait;
         sending.tasks.spawn(async move {
             // Closed never: the lane's semaphore lives as long as the lane.
             let Ok(_turn) = gate.acquire_owned().await else {
                 return;
             };
+            tokio::time::sleep_until(turn_at).await;
             slot.sending();
             let mut outcome = attempt(&sender, &secrets, delivery, &webhook, &payload).await;
             slot.answered();

@@ -17,8 +17,8 @@ use entity::{delivery, webhook};
 /// What the engine offers a publish. The engine implements it (`delivery::handoff`); the
 /// domain knows nothing of its slots and lanes.
 pub trait Handoff: Send + Sync {
-    /// A place for this delivery, if the engine has room for it now.
-    fn reserve(&self, delivery: &delivery::Model) -> Option<Reservation>;
+    /// A place for this delivery to `webhook`, if the engine has room for it now.
+    fn reserve(&self, delivery: &delivery::Model, webhook: &webhook::Model) -> Option<Reservation>;
 
     /// The lease a reserved delivery is written with (Unix ms).
     fn lease_until(&self, now_ms: i64) -> i64;

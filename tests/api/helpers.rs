@@ -19,7 +19,8 @@ pub struct TestApp {
     pub address: String,
     pub client: Client,
     pub database_url: String,
-    database: TestDatabase,
+    /// The database this gateway made (dropped with it); `None` for one started beside another.
+    database: Option<TestDatabase>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -62,12 +63,18 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
-    start_on(TestDatabase::new().await, options).await
+    let database = TestDatabase::new().await;
+    let url = database.url.clone();
+    start_on(Some(database), url, options).await
 }
 
-/// Starts a gateway on `database` (new, or left by an earlier gateway).
-async fn start_on(database: TestDatabase, options: AppOptions) -> TestApp {
-    let database_url = database.url.clone();
+/// Starts a gateway on the database at `database_url` (new, or left by an earlier gateway);
+/// it owns `database` if given.
+async fn start_on(
+    database: Option<TestDatabase>,
+    database_url: String,
+    options: AppOptions,
+) -> TestApp {
     let mut config = Config::for_database(&database_url);
     config.bind = "127.0.0.1:0".parse().unwrap();
     config.security.jwt_secret = Some(JWT_SECRET.to_owned());
@@ -141,7 +148,12 @@ impl TestApp {
     pub async fn restart(self, options: AppOptions) -> TestApp {
         drop(self._stop);
         tokio::time::sleep(Duration::from_millis(100)).await;
-        start_on(self.database, options).await
+        start_on(self.database, self.database_url, options).await
+    }
+
+    /// A second gateway on this one's database, running beside it (as instances scale out).
+    pub async fn beside(&self, options: AppOptions) -> TestApp {
+        start_on(None, self.database_url.clone(), options).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -28,6 +28,7 @@ mod migrations;
 mod openapi;
 mod platform_apps;
 mod probes;
+mod rate_limits;
 mod receivers;
 mod redeliver;
 mod rest_hooks;

@@ -116,7 +116,7 @@ impl<'h> Batch<'h> {
             }
             let catalog_type =
                 catalog::find(new.event_type).expect("published types come from the catalog");
-            let targets: Vec<&str> = self
+            let targets: Vec<Arc<webhook::Model>> = self
                 .fan_out
                 .subscribed(txn, org, new.event_type)
                 .await?
@@ -127,18 +127,19 @@ impl<'h> Batch<'h> {
                         .as_ref()
                         .is_none_or(|f| catalog_type.passes(f, &new.data))
                 })
-                .map(|t| t.id.as_str())
+                .cloned()
                 .collect();
             let payload = envelope(&id, new.event_type, org, new.timestamp, &new.data);
             let first = deliveries.len();
             deliveries.extend(
-                targets.iter().map(|webhook_id| {
-                    rows::new_delivery(org, &id, webhook_id, new.event_type, now)
-                }),
+                targets
+                    .iter()
+                    .map(|webhook| rows::new_delivery(org, &id, &webhook.id, new.event_type, now)),
             );
             if let Some(handoff) = self.handoff {
                 let before = reserved.len();
-                reserve(handoff, &mut deliveries, first, now, &mut reserved);
+                let fresh = &mut deliveries[first..];
+                reserve(handoff, &targets, fresh, now, &mut reserved, first);
                 if reserved.len() > before {
                     payloads.insert(id.clone(), Arc::from(payload.as_str()));
                 }
@@ -207,20 +208,22 @@ pub async fn publish(
     Ok(published)
 }
 
-/// Takes a place in the engine for each delivery from `first` on that it has room for, and
-/// writes those leased.
+/// Takes a place in the engine for each of an event's fresh deliveries (to `targets`, in
+/// order) that it has room for, and writes those leased. `offset` is the first one's index
+/// among the transaction's deliveries.
 fn reserve(
     handoff: &dyn Handoff,
-    deliveries: &mut [delivery::Model],
-    first: usize,
+    targets: &[Arc<webhook::Model>],
+    fresh: &mut [delivery::Model],
     now: DateTime<Utc>,
     reserved: &mut Vec<(usize, Reservation)>,
+    offset: usize,
 ) {
     let lease_until = handoff.lease_until(now.timestamp_millis());
-    for (index, delivery) in deliveries.iter_mut().enumerate().skip(first) {
-        if let Some(place) = handoff.reserve(delivery) {
+    for (index, (delivery, webhook)) in fresh.iter_mut().zip(targets).enumerate() {
+        if let Some(place) = handoff.reserve(delivery, webhook) {
             delivery.lease_until = Some(lease_until);
-            reserved.push((index, place));
+            reserved.push((offset + index, place));
         }
     }
 }

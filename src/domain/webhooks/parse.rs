@@ -22,6 +22,8 @@ pub struct WebhookRequest {
     pub secret: Option<String>,
     /// `None`: active.
     pub status: Option<WebhookStatus>,
+    /// Deliveries per second; `None`: no limit.
+    pub rate_limit: Option<i64>,
 }
 
 /// Changes as a client asks for them; `None` leaves a field alone, `secret: Some(None)`
@@ -33,6 +35,8 @@ pub struct WebhookPatchRequest {
     pub events: Option<Vec<String>>,
     pub secret: Option<Option<String>>,
     pub status: Option<WebhookStatus>,
+    /// `Some(None)` removes the limit.
+    pub rate_limit: Option<Option<i64>>,
 }
 
 /// A webhook whose fields have all been checked: made only by [`NewWebhook::parse`] (from a
@@ -46,6 +50,7 @@ pub struct NewWebhook {
     pub(in crate::domain) source: WebhookSource,
     /// Trigger filters (`{"message_type": "text"}`), already checked against the catalog.
     pub(in crate::domain) filters: Option<serde_json::Value>,
+    pub(in crate::domain) rate_limit: Option<i32>,
 }
 
 /// Checked changes, made only by [`WebhookChanges::parse`].
@@ -56,6 +61,7 @@ pub struct WebhookChanges {
     pub(in crate::domain) events: Option<Vec<&'static str>>,
     pub(in crate::domain) secret: Option<Option<String>>,
     pub(in crate::domain) status: Option<WebhookStatus>,
+    pub(in crate::domain) rate_limit: Option<Option<i32>>,
     /// When the secret is replaced, how long the old one keeps signing too.
     pub(in crate::domain) secret_overlap: std::time::Duration,
 }
@@ -84,6 +90,13 @@ impl NewWebhook {
                 None
             }
         };
+        let rate_limit = request
+            .rate_limit
+            .map(validate_rate_limit)
+            .transpose()
+            .map_err(|e| errors.push(e))
+            .ok()
+            .flatten();
         match (name, url, events) {
             (Some(name), Some(url), Some(events)) if errors.is_empty() => Ok(Self {
                 name,
@@ -93,6 +106,7 @@ impl NewWebhook {
                 status: request.status.unwrap_or(WebhookStatus::Active),
                 source: WebhookSource::Api,
                 filters: None,
+                rate_limit,
             }),
             _ => Err(errors),
         }
@@ -115,6 +129,7 @@ impl NewWebhook {
             status: WebhookStatus::Active,
             source: WebhookSource::Platform(platform),
             filters,
+            rate_limit: None,
         }
     }
 
@@ -161,6 +176,16 @@ impl WebhookChanges {
                     .ok();
             }
         }
+        match request.rate_limit {
+            None => {}
+            Some(None) => changes.rate_limit = Some(None),
+            Some(Some(limit)) => {
+                changes.rate_limit = validate_rate_limit(limit)
+                    .map(Some)
+                    .map_err(|e| errors.push(e))
+                    .ok();
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -168,11 +193,12 @@ impl WebhookChanges {
             && changes.url.is_none()
             && changes.events.is_none()
             && changes.secret.is_none()
-            && changes.status.is_none();
+            && changes.status.is_none()
+            && changes.rate_limit.is_none();
         if nothing {
             return Err(vec![FieldError::new(
                 "body",
-                "name at least one of name, url, events, secret, status",
+                "name at least one of name, url, events, secret, status, rateLimit",
             )]);
         }
         Ok(changes)
@@ -195,6 +221,24 @@ pub(in crate::domain) async fn check_url(
         .await
         .map(String::from)
         .map_err(|why| FieldError::new(field, why))
+}
+
+/// Deliveries per second a receiver may be sent, at most.
+pub const RATE_LIMITS: std::ops::RangeInclusive<i64> = 1..=10_000;
+
+fn validate_rate_limit(limit: i64) -> Result<i32, FieldError> {
+    if RATE_LIMITS.contains(&limit) {
+        Ok(limit as i32)
+    } else {
+        Err(FieldError::new(
+            "rateLimit",
+            format!(
+                "must be between {} and {} deliveries per second",
+                RATE_LIMITS.start(),
+                RATE_LIMITS.end()
+            ),
+        ))
+    }
 }
 
 pub fn validate_name(name: &str) -> Result<String, FieldError> {

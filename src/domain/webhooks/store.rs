@@ -51,6 +51,7 @@ pub async fn insert(store: &Store, org: &OrgId, new: NewWebhook) -> Result<Webho
         status: Set(new.status.as_str().to_owned()),
         source: Set(new.source.as_str().to_owned()),
         filters: Set(new.filters),
+        rate_limit: Set(new.rate_limit),
         created_at: Set(now),
         updated_at: Set(now),
         consecutive_failures: Set(0),
@@ -197,6 +198,9 @@ pub async fn update(
     }
     if let Some(url) = changes.url {
         row.url = Set(url);
+    }
+    if let Some(limit) = changes.rate_limit {
+        row.rate_limit = Set(limit);
     }
     if let Some(secret) = changes.secret {
         let overlap = changes.secret_overlap;

@@ -44,6 +44,12 @@ pub(super) struct WebhookIn {
     #[oai(nullable)]
     #[serde(default)]
     status: Option<WebhookStatus>,
+    /// Most deliveries per second your endpoint takes (1–10,000), across every instance of
+    /// the gateway; deliveries beyond it wait their turn (they are not failures). No limit when
+    /// absent.
+    #[oai(nullable, validator(minimum(value = "1"), maximum(value = "10000")))]
+    #[serde(default)]
+    rate_limit: Option<i64>,
 }
 
 impl BodyLimit for WebhookIn {}
@@ -59,6 +65,7 @@ impl Example for WebhookIn {
             ],
             secret: Some("a-long-random-secret".into()),
             status: None,
+            rate_limit: None,
         }
     }
 }
@@ -88,6 +95,10 @@ pub(super) struct WebhookPatch {
     #[oai(nullable)]
     #[serde(default)]
     status: Option<WebhookStatus>,
+    /// New rate limit in deliveries per second (1–10,000); `null` removes it.
+    #[oai(nullable, validator(minimum(value = "1"), maximum(value = "10000")))]
+    #[serde(default)]
+    rate_limit: MaybeUndefined<i64>,
 }
 
 impl BodyLimit for WebhookPatch {}
@@ -100,6 +111,7 @@ impl Example for WebhookPatch {
             events: None,
             secret: MaybeUndefined::Undefined,
             status: Some(WebhookStatus::Disabled),
+            rate_limit: MaybeUndefined::Undefined,
         }
     }
 }
@@ -132,6 +144,9 @@ pub(super) struct WebhookOut {
     /// Until when the secret replaced by the last rotation still signs deliveries too.
     #[oai(skip_serializing_if_is_none)]
     previous_secret_expires_at: Option<Timestamp>,
+    /// Most deliveries per second it is sent; absent: no limit.
+    #[oai(skip_serializing_if_is_none)]
+    rate_limit: Option<i32>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -157,6 +172,7 @@ impl Example for WebhookOut {
             consecutive_failures: 0,
             failing_since: None,
             previous_secret_expires_at: None,
+            rate_limit: Some(20),
             created_at: at,
             updated_at: at,
         }
@@ -182,6 +198,7 @@ impl From<Webhook> for WebhookOut {
                 .previous_secret_until
                 .filter(|until| *until > crate::infra::time::now())
                 .map(Into::into),
+            rate_limit: row.rate_limit,
             created_at: row.created_at.into(),
             updated_at: row.updated_at.into(),
         }
@@ -205,6 +222,7 @@ pub(super) async fn parse_new(state: &AppState, input: WebhookIn) -> ApiResult<N
         events: input.events.into_iter().map(|e| e.0).collect(),
         secret: input.secret,
         status: input.status,
+        rate_limit: input.rate_limit,
     };
     NewWebhook::parse(request, &state.targets)
         .await
@@ -227,6 +245,11 @@ pub(super) async fn parse_changes(
             MaybeUndefined::Value(secret) => Some(Some(secret)),
         },
         status: patch.status,
+        rate_limit: match patch.rate_limit {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(limit) => Some(Some(limit)),
+        },
     };
     WebhookChanges::parse(request, &state.targets, state.config.secret_overlap)
         .await
