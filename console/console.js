@@ -59,7 +59,10 @@ function signInPage() {
   signOut.hidden = true;
   const input = h('input', { id: 'api-key', type: 'password', autocomplete: 'off', required: true });
   const error = h('p', { class: 'error', id: 'api-key-error', 'aria-live': 'polite' });
+  // The API's messages, next to each field, are the validation (the browser's own would
+  // stop some values before the API could name what is wrong).
   const form = h('form', {
+    novalidate: true,
     onsubmit: async (event) => {
       event.preventDefault();
       const key = input.value.trim();
@@ -160,13 +163,17 @@ async function webhookForm(id) {
   const name = h('input', { type: 'text', name: 'name', value: editing?.name ?? '' });
   const url = h('input', { type: 'url', name: 'url', value: editing?.url ?? '', placeholder: 'https://' });
   const secret = h('input', { type: 'password', name: 'secret', autocomplete: 'new-password' });
+  const rateLimit = h('input', { type: 'number', name: 'rateLimit', min: 1, max: 10000, step: 1, inputmode: 'numeric', value: editing?.rateLimit ?? '' });
   const chosen = new Set(editing?.events ?? []);
   const events = h('fieldset', { id: 'field-events', 'aria-describedby': 'error-events' }, h('legend', {}, 'Events'),
     [...groups].map(([group, triggers]) => h('div', { class: 'group' }, h('h3', {}, group),
       triggers.map((t) => h('label', {}, h('input', { type: 'checkbox', name: 'events', value: t.event, checked: chosen.has(t.event) }), t.label)))),
     h('p', { class: 'error', id: 'error-events', 'aria-live': 'polite' }));
   const status = h('div', { 'aria-live': 'polite' });
+  // The API's messages, next to each field, are the validation (the browser's own would
+  // stop some values before the API could name what is wrong).
   const form = h('form', {
+    novalidate: true,
     onsubmit: async (event) => {
       event.preventDefault();
       for (const el of form.querySelectorAll('.error')) el.textContent = '';
@@ -176,6 +183,9 @@ async function webhookForm(id) {
         events: [...form.querySelectorAll('input[name=events]:checked')].map((c) => c.value),
       };
       if (secret.value) body.secret = secret.value;
+      // Empty: no limit (a PATCH removes one that was set).
+      if (rateLimit.value) body.rateLimit = Number(rateLimit.value);
+      else if (editing?.rateLimit) body.rateLimit = null;
       try {
         const saved = editing
           ? await api('PATCH', `/api/webhooks/${encodeURIComponent(editing.id)}`, body)
@@ -196,6 +206,7 @@ async function webhookForm(id) {
     field('url', 'URL', url, 'Must be HTTPS and publicly accessible.'),
     events,
     field('secret', 'Secret', secret, editing?.hasSecret ? 'Leave empty to keep the current secret.' : 'Optional: deliveries are then signed (X-Kaanha-Signature).'),
+    field('rateLimit', 'Rate limit', rateLimit, 'Optional: most deliveries per second your endpoint takes (1–10,000). The rest wait their turn.'),
     status,
     h('p', {}, h('button', { type: 'submit', class: 'primary' }, 'Save'), ' ', h('a', { href: '#/webhooks' }, 'Cancel')));
   show(editing ? `Edit ${editing.name}` : 'Add Webhook', form);

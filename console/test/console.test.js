@@ -110,6 +110,11 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
 
   await page.getByLabel('URL').fill(`http://127.0.0.1:${receiver.address().port}/crm`);
   await page.getByLabel('Secret').fill('console-secret-123');
+  // A rate limit out of range is named by the API next to its field.
+  await page.getByLabel('Rate limit').fill('0');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('#error-rateLimit').filter({ hasText: /between 1 and 10000/ }).waitFor();
+  await page.getByLabel('Rate limit').fill('50');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('heading', { name: 'Logs · CRM Sync' }).waitFor();
   await logRow(page, 'webhook.test', 'delivered').waitFor({ timeout: 15000 });
@@ -165,6 +170,10 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   assert.ok((await page.locator('.chart rect.bar.delivered').count()) >= 1, 'a delivered bar');
   assert.ok((await page.locator('.chart rect.bar.failed').count()) >= 1, 'a failed bar');
   await page.screenshot({ path: path.join(docs, 'console-logs-chart.png'), fullPage: true });
+
+  // The rate limit was saved with the webhook.
+  const saved = await (await fetch(`${base}/api/webhooks`, { headers: { authorization: `Bearer ${key}` } })).json();
+  assert.equal(saved.data.find((w) => w.name === 'CRM Sync').rateLimit, 50);
 
   // Back on Webhooks: the source, the status and the last delivery's outcome.
   await page.getByRole('link', { name: 'Webhooks' }).first().click();
