@@ -163,6 +163,7 @@ async function webhookForm(id) {
   const name = h('input', { type: 'text', name: 'name', value: editing?.name ?? '' });
   const url = h('input', { type: 'url', name: 'url', value: editing?.url ?? '', placeholder: 'https://' });
   const secret = h('input', { type: 'password', name: 'secret', autocomplete: 'new-password' });
+  const ordered = h('input', { type: 'checkbox', name: 'ordered', checked: editing?.ordered ?? false });
   const rateLimit = h('input', { type: 'number', name: 'rateLimit', min: 1, max: 10000, step: 1, inputmode: 'numeric', value: editing?.rateLimit ?? '' });
   const chosen = new Set(editing?.events ?? []);
   const events = h('fieldset', { id: 'field-events', 'aria-describedby': 'error-events' }, h('legend', {}, 'Events'),
@@ -186,6 +187,7 @@ async function webhookForm(id) {
       // Empty: no limit (a PATCH removes one that was set).
       if (rateLimit.value) body.rateLimit = Number(rateLimit.value);
       else if (editing?.rateLimit) body.rateLimit = null;
+      if (ordered.checked || editing?.ordered) body.ordered = ordered.checked;
       try {
         const saved = editing
           ? await api('PATCH', `/api/webhooks/${encodeURIComponent(editing.id)}`, body)
@@ -207,6 +209,8 @@ async function webhookForm(id) {
     events,
     field('secret', 'Secret', secret, editing?.hasSecret ? 'Leave empty to keep the current secret.' : 'Optional: deliveries are then signed (X-Kaanha-Signature).'),
     field('rateLimit', 'Rate limit', rateLimit, 'Optional: most deliveries per second your endpoint takes (1–10,000). The rest wait their turn.'),
+    h('div', {}, h('label', {}, ordered, ' Deliver in order'),
+      h('p', { class: 'muted' }, 'One delivery at a time, in the order events were published; a retrying one holds back the rest.')),
     status,
     h('p', {}, h('button', { type: 'submit', class: 'primary' }, 'Save'), ' ', h('a', { href: '#/webhooks' }, 'Cancel')));
   show(editing ? `Edit ${editing.name}` : 'Add Webhook', form);

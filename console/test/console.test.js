@@ -115,6 +115,7 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('#error-rateLimit').filter({ hasText: /between 1 and 10000/ }).waitFor();
   await page.getByLabel('Rate limit').fill('50');
+  await page.getByLabel('Deliver in order').check();
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('heading', { name: 'Logs · CRM Sync' }).waitFor();
   await logRow(page, 'webhook.test', 'delivered').waitFor({ timeout: 15000 });
@@ -173,7 +174,9 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
 
   // The rate limit was saved with the webhook.
   const saved = await (await fetch(`${base}/api/webhooks`, { headers: { authorization: `Bearer ${key}` } })).json();
-  assert.equal(saved.data.find((w) => w.name === 'CRM Sync').rateLimit, 50);
+  const crm = saved.data.find((w) => w.name === 'CRM Sync');
+  assert.equal(crm.rateLimit, 50);
+  assert.equal(crm.ordered, true);
 
   // Back on Webhooks: the source, the status and the last delivery's outcome.
   await page.getByRole('link', { name: 'Webhooks' }).first().click();

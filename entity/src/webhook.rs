@@ -28,6 +28,10 @@ pub struct Model {
     pub rate_limit: Option<i32>,
     /// Earliest time (Unix microseconds) its next request may go out under `rate_limit`.
     pub rate_next_us: Option<i64>,
+    /// Deliveries go out one at a time, in publish order (`domain::ordered`).
+    pub ordered: bool,
+    /// The delivery now at the head of its line, if any: only it may be due.
+    pub line_head: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

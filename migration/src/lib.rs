@@ -7,6 +7,7 @@ mod m20261130_000004_event_ids_per_organization;
 mod m20261130_000005_claim_index_with_organization;
 mod m20261130_000006_replayed_deliveries;
 mod m20261130_000007_webhook_rate_limits;
+mod m20261130_000008_ordered_webhooks;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_claim_index_with_organization::Migration),
             Box::new(m20261130_000006_replayed_deliveries::Migration),
             Box::new(m20261130_000007_webhook_rate_limits::Migration),
+            Box::new(m20261130_000008_ordered_webhooks::Migration),
         ]
     }
 }

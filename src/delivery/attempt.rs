@@ -53,6 +53,7 @@ pub(super) async fn attempt(
     };
     Outcome {
         source: WebhookSource::from_db(&webhook.source),
+        ordered: webhook.ordered,
         delivery,
         result,
         at,

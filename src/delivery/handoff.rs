@@ -25,7 +25,8 @@ impl Handoff for EngineHandoff {
         // its last requests is left for a claim, not leased to an engine that is gone.
         // A rate-limited webhook's deliveries are claimed, where their send times are reserved
         // together (`pace`).
-        if self.handed.is_closed() || webhook.rate_limit.is_some() {
+        // So are an ordered webhook's: each waits in line in the database (`domain::ordered`).
+        if self.handed.is_closed() || webhook.rate_limit.is_some() || webhook.ordered {
             return None;
         }
         self.lanes

@@ -2,7 +2,7 @@
 //! `pending` with the next due time, or to `failed` — many outcomes per transaction, because
 //! cost per delivery, not per round trip, sets throughput.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{delivery, delivery_attempt, webhook};
@@ -30,6 +30,8 @@ pub struct Outcome {
     pub delivery: delivery::Model,
     /// The webhook's source: a REST-hook subscription (not `api`) that answers 410 is removed.
     pub source: WebhookSource,
+    /// The webhook is ordered: when this delivery ends, the next in its line goes.
+    pub ordered: bool,
     pub result: AttemptResult,
     pub at: DateTime<Utc>,
     /// No retry whatever the schedule says (the webhook was disabled or is gone).
@@ -203,12 +205,17 @@ async fn record_batch(
     let mut attempts = Vec::with_capacity(outcomes.len());
     let mut unsubscribed = Vec::new();
     let mut streaks = Streaks::default();
+    let mut lines_moving = BTreeSet::new();
     for (outcome, next) in outcomes.iter().zip(&transitions) {
         if !updated.contains(&outcome.delivery.id) {
             continue;
         }
         recorded.count(next.status);
-        attempts.push(attempt_row(outcome, next));
+        let ends_in_line = outcome.ordered && next.status != DeliveryStatus::Pending;
+        if ends_in_line {
+            lines_moving.insert(outcome.delivery.webhook_id.as_str());
+        }
+        attempts.push(attempt_row(outcome, next, ends_in_line));
         let webhook_id = &outcome.delivery.webhook_id;
         if next.unsubscribe {
             unsubscribed.push(webhook_id.clone());
@@ -225,6 +232,9 @@ async fn record_batch(
             .await?;
     }
     streaks.write(&txn, &policy.health).await?;
+    for webhook_id in lines_moving {
+        crate::domain::ordered::release_next(&txn, webhook_id, now.timestamp_millis()).await?;
+    }
     if !unsubscribed.is_empty() {
         // REST Hooks: 410 means the subscriber is gone. Removing the webhook ends its pending
         // deliveries (they cascade) so nothing more is sent to a dead hook URL.
@@ -239,10 +249,21 @@ async fn record_batch(
     Ok(recorded)
 }
 
-/// The log row of one attempt.
-fn attempt_row(outcome: &Outcome, next: &Transition) -> delivery_attempt::ActiveModel {
+/// The log row of one attempt. The last attempt of an ordered webhook's delivery that failed
+/// says that the next one in line goes now.
+fn attempt_row(
+    outcome: &Outcome,
+    next: &Transition,
+    ends_in_line: bool,
+) -> delivery_attempt::ActiveModel {
     let d = &outcome.delivery;
     let r = &outcome.result;
+    let error = match &r.error {
+        Some(error) if ends_in_line && next.status == DeliveryStatus::Failed => Some(format!(
+            "{error}; failed for good: the next delivery in order was released"
+        )),
+        other => other.clone(),
+    };
     delivery_attempt::ActiveModel {
         id: Set(new_id("att")),
         org_id: Set(d.org_id.clone()),
@@ -254,7 +275,7 @@ fn attempt_row(outcome: &Outcome, next: &Transition) -> delivery_attempt::Active
         status: Set(next.status.as_str().to_owned()),
         response_code: Set(r.status.map(i32::from)),
         duration_ms: Set(r.duration_ms),
-        error: Set(r.error.clone()),
+        error: Set(error),
         response_body: Set(r.response_excerpt.clone()),
         created_at: Set(outcome.at),
     }
@@ -283,6 +304,7 @@ mod tests {
                 updated_at: at,
             },
             source,
+            ordered: false,
             result: AttemptResult {
                 status,
                 error: status

@@ -8,7 +8,7 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::{delivery_status::DeliveryStatus, named::Named, org::OrgId, store::Store},
+    domain::{delivery_status::DeliveryStatus, named::Named, ordered, org::OrgId, store::Store},
     infra::time,
 };
 
@@ -91,14 +91,21 @@ pub async fn retry_now(
     store: &Store,
     delivery: &delivery::Model,
 ) -> Result<Option<delivery::Model>, DbErr> {
-    let db = &store.db;
+    let txn = crate::infra::db::begin_write(&store.db).await?;
     let now = time::now();
-    let updated = delivery::Entity::update_many()
+    // An ordered webhook's delivery takes its place in line by age, like any other.
+    let in_line = ordered::is_ordered(&txn, &delivery.webhook_id).await?;
+    let due_at = if in_line {
+        ordered::PARKED
+    } else {
+        now.timestamp_millis()
+    };
+    let mut updated = delivery::Entity::update_many()
         .col_expr(
             delivery::Column::Status,
             Expr::value(DeliveryStatus::Pending.as_str()),
         )
-        .col_expr(delivery::Column::DueAt, Expr::value(now.timestamp_millis()))
+        .col_expr(delivery::Column::DueAt, Expr::value(due_at))
         .col_expr(
             delivery::Column::LeaseUntil,
             Expr::value(Option::<i64>::None),
@@ -106,12 +113,21 @@ pub async fn retry_now(
         .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
         .filter(delivery::Column::Id.eq(delivery.id.as_str()))
         .filter(delivery::Column::Status.eq(DeliveryStatus::Failed.as_str()))
-        .exec_with_returning(db)
+        .exec_with_returning(&txn)
         .await?
         .pop();
-    if updated.is_some() {
-        store.wake.committed(db).await?;
+    let Some(retried) = updated.as_mut() else {
+        crate::infra::db::commit(txn).await?;
+        return Ok(None);
+    };
+    if in_line {
+        let released =
+            ordered::release_next(&txn, &delivery.webhook_id, now.timestamp_millis()).await?;
+        if released.as_deref() == Some(retried.id.as_str()) {
+            retried.due_at = now.timestamp_millis();
+        }
     }
+    store.wake.commit(txn).await?;
     Ok(updated)
 }
 

@@ -9,6 +9,7 @@ pub mod handoff;
 pub mod keys;
 pub mod logs;
 pub mod named;
+pub mod ordered;
 pub mod org;
 pub mod platform;
 pub mod publish;

@@ -26,6 +26,7 @@ mod isolation;
 mod layers;
 mod migrations;
 mod openapi;
+mod ordered;
 mod platform_apps;
 mod probes;
 mod rate_limits;

@@ -8,7 +8,10 @@ mod new_event;
 mod rows;
 pub mod samples;
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use chrono::{DateTime, Utc};
 use entity::{delivery, event, webhook};
@@ -25,6 +28,7 @@ use crate::{
     catalog,
     domain::{
         handoff::{Handed, Handoff, Reservation},
+        ordered,
         org::OrgId,
     },
     infra::{ids::new_id, time, wake::Wake},
@@ -98,6 +102,8 @@ impl<'h> Batch<'h> {
         let mut payloads: HashMap<String, Arc<str>> = HashMap::new();
         let mut results = Vec::with_capacity(events.len());
         let mut seen_in_request: HashMap<String, usize> = HashMap::new();
+        // Ordered webhooks given deliveries: each lets the head of its line go, if it may.
+        let mut in_line: BTreeSet<String> = BTreeSet::new();
         let now = time::now();
         for new in events {
             let id = new.id.clone().unwrap_or_else(|| new_id("evt"));
@@ -131,11 +137,15 @@ impl<'h> Batch<'h> {
                 .collect();
             let payload = envelope(&id, new.event_type, org, new.timestamp, &new.data);
             let first = deliveries.len();
-            deliveries.extend(
-                targets
-                    .iter()
-                    .map(|webhook| rows::new_delivery(org, &id, &webhook.id, new.event_type, now)),
-            );
+            deliveries.extend(targets.iter().map(|webhook| {
+                let mut delivery = rows::new_delivery(org, &id, &webhook.id, new.event_type, now);
+                if webhook.ordered {
+                    // In line behind what the webhook has pending: released below.
+                    delivery.due_at = ordered::PARKED;
+                    in_line.insert(webhook.id.clone());
+                }
+                delivery
+            }));
             if let Some(handoff) = self.handoff {
                 let before = reserved.len();
                 let fresh = &mut deliveries[first..];
@@ -161,6 +171,9 @@ impl<'h> Batch<'h> {
         }
         let rows = deliveries.iter().map(|d| d.clone().into_active_model());
         rows::insert_rows(txn, event_rows, rows.collect()).await?;
+        for webhook_id in &in_line {
+            ordered::release_next(txn, webhook_id, now.timestamp_millis()).await?;
+        }
         if reserved.is_empty() {
             self.to_claim |= results.iter().any(|r| r.to_claim() > 0);
             return Ok(results);

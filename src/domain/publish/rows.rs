@@ -13,7 +13,7 @@ use sea_orm::{
 use super::envelope::envelope;
 use crate::{
     catalog,
-    domain::{delivery_status::DeliveryStatus, named::Named, org::OrgId},
+    domain::{delivery_status::DeliveryStatus, named::Named, ordered, org::OrgId},
     infra::{ids::new_id, lookup::keys_in, time, wake::Wake},
 };
 
@@ -29,7 +29,11 @@ pub async fn insert_test_event(
         "webhookId": webhook_id,
         "message": "This is a test event from Kaanha AI. Your webhook is set up correctly.",
     });
-    let delivery = new_delivery(org, &id, webhook_id, catalog::TEST_EVENT, now);
+    let mut delivery = new_delivery(org, &id, webhook_id, catalog::TEST_EVENT, now);
+    let in_line = ordered::is_ordered(txn, webhook_id).await?;
+    if in_line {
+        delivery.due_at = ordered::PARKED;
+    }
     let delivery_id = delivery.id.clone();
     let event = event::ActiveModel {
         id: Set(id.clone()),
@@ -39,6 +43,9 @@ pub async fn insert_test_event(
         created_at: Set(now),
     };
     insert_rows(txn, vec![event], vec![delivery.into_active_model()]).await?;
+    if in_line {
+        ordered::release_next(txn, webhook_id, now.timestamp_millis()).await?;
+    }
     Ok((id, delivery_id))
 }
 

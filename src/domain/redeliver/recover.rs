@@ -7,8 +7,13 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, se
 
 use super::{RedeliverError, TimeRange, require_active};
 use crate::{
-    domain::{delivery_status::DeliveryStatus, named::Named, store::Store, webhooks::Webhook},
-    infra::time,
+    domain::{
+        delivery_status::DeliveryStatus, named::Named, ordered, store::Store, webhooks::Webhook,
+    },
+    infra::{
+        db::{begin_write, commit},
+        time,
+    },
 };
 
 /// The widest range one call may recover.
@@ -53,13 +58,20 @@ pub async fn recover(
         let Some(last) = ids.last() else { break };
         after = last.clone();
         let now = time::now();
+        // An ordered webhook's recovered deliveries take their places in line by age.
+        let due_at = if webhook.row.ordered {
+            ordered::PARKED
+        } else {
+            now.timestamp_millis()
+        };
+        let txn = begin_write(db).await?;
         let changed = delivery::Entity::update_many()
             .col_expr(
                 delivery::Column::Status,
                 Expr::value(DeliveryStatus::Pending.as_str()),
             )
             .col_expr(delivery::Column::Attempts, Expr::value(0))
-            .col_expr(delivery::Column::DueAt, Expr::value(now.timestamp_millis()))
+            .col_expr(delivery::Column::DueAt, Expr::value(due_at))
             .col_expr(
                 delivery::Column::LeaseUntil,
                 Expr::value(Option::<i64>::None),
@@ -68,11 +80,16 @@ pub async fn recover(
             .filter(delivery::Column::Id.is_in(ids.iter().map(String::as_str)))
             // Whatever changed since the read (a retry by hand) is not requeued twice.
             .filter(delivery::Column::Status.eq(failed))
-            .exec(db)
+            .exec(&txn)
             .await?;
         requeued += changed.rows_affected;
         if changed.rows_affected > 0 {
-            store.wake.committed(db).await?;
+            if webhook.row.ordered {
+                ordered::release_next(&txn, &webhook.row.id, now.timestamp_millis()).await?;
+            }
+            store.wake.commit(txn).await?;
+        } else {
+            commit(txn).await?;
         }
         if (ids.len() as u64) < BATCH {
             break;

@@ -14,7 +14,8 @@ use super::{RedeliverError, TimeRange, require_active};
 use crate::{
     catalog,
     domain::{
-        field_error::FieldError, org::OrgId, publish::new_delivery, store::Store, webhooks::Webhook,
+        field_error::FieldError, ordered, org::OrgId, publish::new_delivery, store::Store,
+        webhooks::Webhook,
     },
     infra::{db::begin_write, time},
 };
@@ -95,6 +96,9 @@ pub async fn replay(
             .map(|(_, id, event_type, _)| {
                 let mut row = new_delivery(&org, id, &webhook.row.id, event_type, now);
                 row.replay = true;
+                if webhook.row.ordered {
+                    row.due_at = ordered::PARKED;
+                }
                 row.into_active_model()
             })
             .collect();
@@ -104,6 +108,9 @@ pub async fn replay(
             delivery::Entity::insert_many(deliveries)
                 .exec_without_returning(&txn)
                 .await?;
+            if webhook.row.ordered {
+                ordered::release_next(&txn, &webhook.row.id, now.timestamp_millis()).await?;
+            }
             store.wake.commit(txn).await?;
             queued += count;
         }

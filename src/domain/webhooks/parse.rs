@@ -24,6 +24,8 @@ pub struct WebhookRequest {
     pub status: Option<WebhookStatus>,
     /// Deliveries per second; `None`: no limit.
     pub rate_limit: Option<i64>,
+    /// One delivery at a time, in publish order; `None`: not ordered.
+    pub ordered: Option<bool>,
 }
 
 /// Changes as a client asks for them; `None` leaves a field alone, `secret: Some(None)`
@@ -37,6 +39,7 @@ pub struct WebhookPatchRequest {
     pub status: Option<WebhookStatus>,
     /// `Some(None)` removes the limit.
     pub rate_limit: Option<Option<i64>>,
+    pub ordered: Option<bool>,
 }
 
 /// A webhook whose fields have all been checked: made only by [`NewWebhook::parse`] (from a
@@ -51,6 +54,7 @@ pub struct NewWebhook {
     /// Trigger filters (`{"message_type": "text"}`), already checked against the catalog.
     pub(in crate::domain) filters: Option<serde_json::Value>,
     pub(in crate::domain) rate_limit: Option<i32>,
+    pub(in crate::domain) ordered: bool,
 }
 
 /// Checked changes, made only by [`WebhookChanges::parse`].
@@ -62,6 +66,7 @@ pub struct WebhookChanges {
     pub(in crate::domain) secret: Option<Option<String>>,
     pub(in crate::domain) status: Option<WebhookStatus>,
     pub(in crate::domain) rate_limit: Option<Option<i32>>,
+    pub(in crate::domain) ordered: Option<bool>,
     /// When the secret is replaced, how long the old one keeps signing too.
     pub(in crate::domain) secret_overlap: std::time::Duration,
 }
@@ -107,6 +112,7 @@ impl NewWebhook {
                 source: WebhookSource::Api,
                 filters: None,
                 rate_limit,
+                ordered: request.ordered.unwrap_or(false),
             }),
             _ => Err(errors),
         }
@@ -130,6 +136,7 @@ impl NewWebhook {
             source: WebhookSource::Platform(platform),
             filters,
             rate_limit: None,
+            ordered: false,
         }
     }
 
@@ -151,6 +158,7 @@ impl WebhookChanges {
         let mut errors = Vec::new();
         let mut changes = Self {
             status: request.status,
+            ordered: request.ordered,
             secret_overlap,
             ..Self::default()
         };
@@ -194,11 +202,12 @@ impl WebhookChanges {
             && changes.events.is_none()
             && changes.secret.is_none()
             && changes.status.is_none()
-            && changes.rate_limit.is_none();
+            && changes.rate_limit.is_none()
+            && changes.ordered.is_none();
         if nothing {
             return Err(vec![FieldError::new(
                 "body",
-                "name at least one of name, url, events, secret, status, rateLimit",
+                "name at least one of name, url, events, secret, status, rateLimit, ordered",
             )]);
         }
         Ok(changes)

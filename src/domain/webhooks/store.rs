@@ -52,6 +52,7 @@ pub async fn insert(store: &Store, org: &OrgId, new: NewWebhook) -> Result<Webho
         source: Set(new.source.as_str().to_owned()),
         filters: Set(new.filters),
         rate_limit: Set(new.rate_limit),
+        ordered: Set(new.ordered),
         created_at: Set(now),
         updated_at: Set(now),
         consecutive_failures: Set(0),
@@ -202,6 +203,14 @@ pub async fn update(
     if let Some(limit) = changes.rate_limit {
         row.rate_limit = Set(limit);
     }
+    // No longer one at a time: whatever waited in line goes now.
+    let line_released = current.ordered && changes.ordered == Some(false);
+    if let Some(ordered) = changes.ordered {
+        row.ordered = Set(ordered);
+    }
+    if line_released {
+        crate::domain::ordered::release_all(&txn, id).await?;
+    }
     if let Some(secret) = changes.secret {
         let overlap = changes.secret_overlap;
         rotate_secret(&mut row, &current, secret, now, overlap, &store.secrets);
@@ -244,8 +253,9 @@ pub async fn update(
             .await?;
     }
     let updated = find(&txn, org, id).await?;
-    if transition.is_some() {
-        // Disabling or enabling published `webhook.disabled` / `webhook.enabled`.
+    if transition.is_some() || line_released {
+        // Disabling or enabling published `webhook.disabled` / `webhook.enabled`; a released
+        // line is due now.
         store.wake.commit(txn).await?;
     } else {
         crate::infra::db::commit(txn).await?;

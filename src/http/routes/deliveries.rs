@@ -14,6 +14,7 @@ use crate::{
         delivery_status::DeliveryStatus,
         logs::{self, LogFilter},
         named::Named,
+        ordered,
         org::OrgId,
         publish,
         scope::Scope,
@@ -106,7 +107,8 @@ impl From<delivery::Model> for DeliveryOut {
     fn from(row: delivery::Model) -> Self {
         let status = DeliveryStatus::from_db(&row.status);
         Self {
-            next_attempt_at: (status == DeliveryStatus::Pending)
+            // A delivery waiting in its ordered webhook's line has no time of its own yet.
+            next_attempt_at: (status == DeliveryStatus::Pending && !ordered::is_parked(row.due_at))
                 .then(|| chrono::DateTime::from_timestamp_millis(row.due_at).map(Timestamp))
                 .flatten(),
             id: row.id,

@@ -50,6 +50,11 @@ pub(super) struct WebhookIn {
     #[oai(nullable, validator(minimum(value = "1"), maximum(value = "10000")))]
     #[serde(default)]
     rate_limit: Option<i64>,
+    /// `true`: deliveries go out one at a time, in the order the events were published; a
+    /// retrying one holds back the rest (throughput: one request in flight). Default `false`.
+    #[oai(nullable)]
+    #[serde(default)]
+    ordered: Option<bool>,
 }
 
 impl BodyLimit for WebhookIn {}
@@ -66,6 +71,7 @@ impl Example for WebhookIn {
             secret: Some("a-long-random-secret".into()),
             status: None,
             rate_limit: None,
+            ordered: None,
         }
     }
 }
@@ -99,6 +105,10 @@ pub(super) struct WebhookPatch {
     #[oai(nullable, validator(minimum(value = "1"), maximum(value = "10000")))]
     #[serde(default)]
     rate_limit: MaybeUndefined<i64>,
+    /// Turn ordered delivery on or off; turned off, deliveries waiting in line go at once.
+    #[oai(nullable)]
+    #[serde(default)]
+    ordered: Option<bool>,
 }
 
 impl BodyLimit for WebhookPatch {}
@@ -112,6 +122,7 @@ impl Example for WebhookPatch {
             secret: MaybeUndefined::Undefined,
             status: Some(WebhookStatus::Disabled),
             rate_limit: MaybeUndefined::Undefined,
+            ordered: None,
         }
     }
 }
@@ -147,6 +158,8 @@ pub(super) struct WebhookOut {
     /// Most deliveries per second it is sent; absent: no limit.
     #[oai(skip_serializing_if_is_none)]
     rate_limit: Option<i32>,
+    /// Deliveries go out one at a time, in publish order.
+    ordered: bool,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
@@ -173,6 +186,7 @@ impl Example for WebhookOut {
             failing_since: None,
             previous_secret_expires_at: None,
             rate_limit: Some(20),
+            ordered: false,
             created_at: at,
             updated_at: at,
         }
@@ -199,6 +213,7 @@ impl From<Webhook> for WebhookOut {
                 .filter(|until| *until > crate::infra::time::now())
                 .map(Into::into),
             rate_limit: row.rate_limit,
+            ordered: row.ordered,
             created_at: row.created_at.into(),
             updated_at: row.updated_at.into(),
         }
@@ -223,6 +238,7 @@ pub(super) async fn parse_new(state: &AppState, input: WebhookIn) -> ApiResult<N
         secret: input.secret,
         status: input.status,
         rate_limit: input.rate_limit,
+        ordered: input.ordered,
     };
     NewWebhook::parse(request, &state.targets)
         .await
@@ -250,6 +266,7 @@ pub(super) async fn parse_changes(
             MaybeUndefined::Null => Some(None),
             MaybeUndefined::Value(limit) => Some(Some(limit)),
         },
+        ordered: patch.ordered,
     };
     WebhookChanges::parse(request, &state.targets, state.config.secret_overlap)
         .await
