@@ -233,6 +233,29 @@ impl TestApp {
         .await
     }
 
+    /// Creates a webhook from this body, expecting 201; returns it.
+    pub async fn create_webhook(&self, token: &str, body: &Value) -> Value {
+        expect_json(
+            self.post("/api/webhooks", token, body)
+                .send()
+                .await
+                .unwrap(),
+            201,
+        )
+        .await
+    }
+
+    /// Publishes events in one batch, expecting 202.
+    pub async fn publish_batch(&self, token: &str, events: Vec<Value>) {
+        let body = json!({"events": events});
+        let response = self
+            .post("/api/events/batch", token, &body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202, "batch publish");
+    }
+
     /// PATCHes a webhook, expecting 200; returns the webhook.
     pub async fn update_webhook(&self, token: &str, id: &str, changes: &Value) -> Value {
         let path = format!("/api/webhooks/{id}");

@@ -18,11 +18,7 @@ async fn ordered_webhook(app: &TestApp, key: &str, receiver: &Receiver) -> Strin
         "events": ["payment.completed"],
         "ordered": true,
     });
-    let hook = expect_json(
-        app.post("/api/webhooks", key, &body).send().await.unwrap(),
-        201,
-    )
-    .await;
+    let hook = app.create_webhook(key, &body).await;
     assert_eq!(hook["ordered"], true, "{hook}");
     hook["id"].as_str().unwrap().to_owned()
 }
@@ -32,12 +28,7 @@ async fn publish_payments(app: &TestApp, key: &str, ids: &[&str]) {
         .iter()
         .map(|id| json!({"event": "payment.completed", "id": id, "data": {"paymentId": id}}))
         .collect();
-    let response = app
-        .post("/api/events/batch", key, &json!({"events": events}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
+    app.publish_batch(key, events).await;
 }
 
 /// The payment ids the receiver got, in arrival order.

@@ -35,11 +35,7 @@ async fn limited_webhook(app: &TestApp, key: &str, receiver: &Receiver) -> Value
         "events": ["payment.completed"],
         "rateLimit": LIMIT,
     });
-    let hook = expect_json(
-        app.post("/api/webhooks", key, &body).send().await.unwrap(),
-        201,
-    )
-    .await;
+    let hook = app.create_webhook(key, &body).await;
     assert_eq!(hook["rateLimit"], LIMIT, "shown on read: {hook}");
     hook
 }
@@ -48,12 +44,7 @@ async fn publish_batch(app: &TestApp, key: &str, count: usize, first: usize) {
     let events: Vec<Value> = (first..first + count)
         .map(|n| json!({"event": "payment.completed", "id": format!("pay_{n}"), "data": {"n": n}}))
         .collect();
-    let response = app
-        .post("/api/events/batch", key, &json!({"events": events}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
+    app.publish_batch(key, events).await;
 }
 
 /// Every request the receiver got (the test event too) stays within the limit, and the events
