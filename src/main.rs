@@ -32,7 +32,10 @@ async fn main() -> anyhow::Result<()> {
             platform,
             out,
             base_url,
-        }) => export_app(&cli.config, platform, &out, base_url),
+        }) => {
+            kaanha_gateway::catalog::install(&cli.config)?;
+            export_app(&cli.config, platform, &out, base_url)
+        }
     }
 }
 

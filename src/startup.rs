@@ -43,6 +43,7 @@ impl Application {
     /// `build`, with host names resolved by `lookup` (webhook URLs at save and at delivery).
     pub async fn build_with_lookup(config: Config, lookup: Lookup) -> anyhow::Result<Self> {
         config.check()?;
+        crate::catalog::install(&config)?;
         let db = db::connect(&config).await?;
         db::migrate(&db).await?;
         let secrets = Arc::new(SecretBox::from_config(&config.security)?);

@@ -2,6 +2,7 @@
 //! data all read it. The types and the first two samples are the user's document, verbatim.
 
 pub mod actions;
+pub mod custom;
 mod event_types;
 pub mod fields;
 mod filters;
@@ -108,9 +109,34 @@ pub const TEST_EVENT: &str = "webhook.test";
 pub const WEBHOOK_DISABLED: &str = "webhook.disabled";
 pub const WEBHOOK_ENABLED: &str = "webhook.enabled";
 
-/// Every action, searches included: what discovery lists and `runAction` runs.
+/// Every action, searches included, then those of `KAANHA_CATALOG`: what discovery lists and
+/// `runAction` runs.
 pub fn all_actions() -> impl Iterator<Item = &'static Action> {
-    actions::ACTIONS.iter().chain(searches::SEARCHES)
+    actions::ACTIONS
+        .iter()
+        .chain(searches::SEARCHES)
+        .chain(custom::custom().actions.iter())
+}
+
+/// Every event type: the built-in ones in the document's order, then those of
+/// `KAANHA_CATALOG`.
+pub fn event_types() -> impl Iterator<Item = &'static EventType> {
+    EVENT_TYPES
+        .iter()
+        .chain(custom::custom().event_types.iter())
+}
+
+/// Adds the event types and actions of `KAANHA_CATALOG`, if set, to the built-in ones.
+pub fn install(config: &crate::config::Config) -> anyhow::Result<()> {
+    if let Some(path) = &config.catalog {
+        custom::install(path).map_err(anyhow::Error::msg)?;
+    }
+    Ok(())
+}
+
+/// Where a type stands in [`event_types`]: the order lists of types are shown in.
+pub fn position(name: &str) -> Option<usize> {
+    event_types().position(|t| t.name == name)
 }
 
 /// An action or search by its key.
@@ -120,7 +146,7 @@ pub fn find_action(key: &str) -> Option<&'static Action> {
 
 /// Looks an event type up by its wire name.
 pub fn find(name: &str) -> Option<&'static EventType> {
-    EVENT_TYPES.iter().find(|t| t.name == name)
+    event_types().find(|t| t.name == name)
 }
 
 /// The type the platform may publish under this name, or a sentence saying why not.
@@ -157,7 +183,7 @@ pub fn subscribable_type(name: &str) -> Result<&'static EventType, String> {
 
 /// Event types a webhook can subscribe to.
 pub fn subscribable() -> impl Iterator<Item = &'static EventType> {
-    EVENT_TYPES.iter().filter(|t| t.subscribable)
+    event_types().filter(|t| t.subscribable)
 }
 
 #[cfg(test)]

@@ -133,6 +133,11 @@ pub struct Config {
     #[arg(long, env = "KAANHA_POLL_INTERVAL", default_value = "1s", value_parser = humantime::parse_duration, global = true)]
     pub poll_interval: Duration,
 
+    /// A JSON file of event types and actions added to the built-in ones (format:
+    /// `examples/catalog.json`); read and checked at start.
+    #[arg(long, env = "KAANHA_CATALOG", global = true)]
+    pub catalog: Option<std::path::PathBuf>,
+
     /// How long delivery logs and finished events are kept.
     #[arg(long, env = "KAANHA_LOG_RETENTION", default_value = "30days", value_parser = humantime::parse_duration, global = true)]
     pub log_retention: Duration,

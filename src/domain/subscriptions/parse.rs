@@ -86,7 +86,7 @@ impl Subscription {
                 )),
             }
         }
-        events.sort_by_key(|e| catalog::EVENT_TYPES.iter().position(|t| t.name == e.name));
+        events.sort_by_key(|e| catalog::position(e.name));
         events.dedup_by_key(|e| e.name);
         let filters = parse_filters(input.filters.as_ref(), &events, &mut errors);
         let secret = match input

@@ -294,7 +294,7 @@ pub(in crate::domain) fn validate_events<S: AsRef<str>>(
     if !errors.is_empty() {
         return Err(errors);
     }
-    chosen.sort_by_key(|name| catalog::EVENT_TYPES.iter().position(|e| e.name == *name));
+    chosen.sort_by_key(|name| catalog::position(name));
     chosen.dedup();
     Ok(chosen)
 }

@@ -170,7 +170,7 @@ async fn attach_events(
         .into_iter()
         .map(|row| {
             let mut events = by_webhook.remove(&row.id).unwrap_or_default();
-            events.sort_by_key(|name| catalog::EVENT_TYPES.iter().position(|e| e.name == name));
+            events.sort_by_key(|name| catalog::position(name));
             Webhook { row, events }
         })
         .collect())
