@@ -51,6 +51,8 @@ before(async () => {
     KAANHA_DATABASE_URL: `sqlite://${path.join(workDir, 'gateway.db')}?mode=rwc`,
     KAANHA_ALLOW_PRIVATE_TARGETS: 'true',
     KAANHA_RETRY_SCHEDULE: '2s',
+    // The example catalog's event type shows in Add Webhook beside the built-in ones.
+    KAANHA_CATALOG: path.join(__dirname, '..', '..', 'examples', 'catalog.json'),
     KAANHA_LOG: 'warn',
   };
   key = execFileSync(bin, ['api-key', 'create', '--org', 'org_console', '--name', 'console', '--scopes', 'webhooks,integrations,events:publish'], {
@@ -104,6 +106,8 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await page.getByLabel('URL').fill('ftp://example.com/hook');
   await page.getByLabel('Message Received').check();
   await page.getByLabel('Contact Created').check();
+  await page.getByRole('heading', { name: 'Orders' }).waitFor();
+  await page.getByLabel('Order Shipped').waitFor();
   await page.screenshot({ path: path.join(docs, 'console-add-webhook.png'), fullPage: true });
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('#error-url').filter({ hasText: /https/ }).waitFor();
