@@ -387,13 +387,17 @@ impl Engine {
         let Reserved { mut slot, gate } = reserved;
         let (sender, secrets) = (self.sender.clone(), self.secrets.clone());
         let outcomes = sending.outcomes.clone();
-        let turn_at = tokio::time::Instant::now() + wait;
+        // Only a rate-limited turn sleeps: tokio's timer counts whole milliseconds, so even a
+        // sleep until now would hold every delivery up to a millisecond.
+        let turn_at = (!wait.is_zero()).then(|| tokio::time::Instant::now() + wait);
         sending.tasks.spawn(async move {
             // Closed never: the lane's semaphore lives as long as the lane.
             let Ok(_turn) = gate.acquire_owned().await else {
                 return;
             };
-            tokio::time::sleep_until(turn_at).await;
+            if let Some(turn_at) = turn_at {
+                tokio::time::sleep_until(turn_at).await;
+            }
             slot.sending();
             let mut outcome = attempt(&sender, &secrets, delivery, &webhook, &payload).await;
             slot.answered();
