@@ -46,7 +46,8 @@ async function api(method, path, body) {
 function show(title, ...content) {
   clearInterval(refreshTimer);
   document.title = `${title} · Integrations`;
-  view.replaceChildren(h('h1', {}, title), ...content);
+  // Parts a page leaves out are null; `replaceChildren` would print them as the text "null".
+  view.replaceChildren(h('h1', {}, title), ...content.filter((part) => part !== null && part !== undefined && part !== false));
   view.focus();
 }
 

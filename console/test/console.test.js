@@ -187,6 +187,13 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   const row = page.locator('tbody tr', { hasText: 'CRM Sync' });
   await row.getByText('Dashboard').waitFor();
   await row.getByText('delivered').waitFor();
+  // Logs opened from the list (not right after Save) shows no stray "null" under its title.
+  await row.getByRole('link', { name: 'CRM Sync' }).click();
+  await page.getByRole('heading', { name: 'Logs · CRM Sync' }).waitFor();
+  await logRow(page, 'webhook.test', 'delivered').waitFor();
+  assert.ok(!(await page.locator('#view').innerText()).split('\n').includes('null'), 'no stray null');
+  await page.getByRole('link', { name: 'Webhooks' }).first().click();
+  await row.getByText('Dashboard').waitFor();
   await page.screenshot({ path: path.join(docs, 'console-webhooks.png'), fullPage: true });
 
   // Readable at a phone's width.
