@@ -228,30 +228,46 @@ const svg = (tag, attrs = {}, ...children) => {
   return el;
 };
 
-/** Deliveries per hour over 24 hours, stacked by outcome, and the p50 / p99 duration. */
+/** Attempts per hour over 24 hours, stacked by outcome, with hour labels, a scale and the
+ * p50 / p99 duration. */
 function chart(stats) {
-  const width = 720, height = 160, bar = width / 24;
+  const left = 40, top = 8, plotWidth = 720, plotHeight = 150, bottom = 22;
+  const bar = plotWidth / 24;
   const most = Math.max(1, ...stats.hours.map((x) => x.delivered + x.pending + x.failed));
+  const y = (count) => top + plotHeight - (count / most) * plotHeight;
+  // The scale: 0, half and the busiest hour, with faint guide lines.
+  const scale = [...new Set([0, Math.round(most / 2), most])].map((count) => svg('g', {},
+    svg('line', { x1: left, x2: left + plotWidth, y1: y(count), y2: y(count), class: 'guide' }),
+    svg('text', { x: left - 6, y: y(count) + 4, class: 'scale', 'text-anchor': 'end' }, String(count))));
   const bars = stats.hours.map((hour, i) => {
-    let y = height;
-    const label = `${new Date(hour.start).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}: ${hour.delivered} delivered, ${hour.pending} pending, ${hour.failed} failed`;
+    const x = left + i * bar;
+    const at = new Date(hour.start);
+    const time = at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    let base = top + plotHeight;
     const parts = ['delivered', 'pending', 'failed'].filter((s) => hour[s] > 0).map((status) => {
-      const h = (hour[status] / most) * (height - 20);
-      y -= h;
-      return svg('rect', { x: i * bar + 2, y, width: bar - 4, height: h, class: `bar ${status}` });
+      const height = (hour[status] / most) * plotHeight;
+      base -= height;
+      return svg('rect', { x: x + 2, y: base, width: bar - 4, height, class: `bar ${status}` });
     });
-    return svg('g', {}, svg('title', {}, label), svg('rect', { x: i * bar, y: 0, width: bar, height, class: 'slot' }), ...parts);
+    const label = i % 3 === 0
+      ? svg('text', { x: x + bar / 2, y: top + plotHeight + 16, class: 'hour', 'text-anchor': 'middle' }, time)
+      : null;
+    return svg('g', {},
+      svg('title', {}, `${time}: ${hour.delivered} delivered, ${hour.pending} pending, ${hour.failed} failed`),
+      ...parts, ...(label ? [label] : []));
   });
   const total = stats.hours.reduce((n, x) => n + x.delivered + x.pending + x.failed, 0);
-  const figure = h('figure', { class: 'chart' },
-    svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `Deliveries per hour, last 24 hours: ${total} attempts` }, ...bars),
+  return h('figure', { class: 'chart' },
+    svg('svg', { viewBox: `0 0 ${left + plotWidth} ${top + plotHeight + bottom}`, role: 'img', 'aria-label': `Attempts per hour, last 24 hours: ${total} in all, at most ${most} in one hour` },
+      ...scale, ...bars),
     h('figcaption', {},
-      h('span', { class: 'key delivered' }, 'delivered'), ' ', h('span', { class: 'key pending' }, 'pending'), ' ',
-      h('span', { class: 'key failed' }, 'failed'), ' · last 24 hours · ',
+      'Attempts per hour, last 24 hours, by the delivery\'s state after each attempt: ',
+      h('span', { class: 'key delivered' }, 'delivered'), ' ',
+      h('span', { class: 'key pending' }, 'pending (a retry is scheduled)'), ' ',
+      h('span', { class: 'key failed' }, 'failed (every retry spent)'), ' · ',
       h('span', { id: 'durations' }, stats.attempts
         ? `duration p50 ${stats.durationP50Ms} ms, p99 ${stats.durationP99Ms} ms`
         : 'no attempts yet')));
-  return figure;
 }
 
 // ---- Logs ----------------------------------------------------------------------------------

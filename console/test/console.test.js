@@ -174,6 +174,9 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await page.locator('#durations').filter({ hasText: /p50 \d+ ms, p99 \d+ ms/ }).waitFor({ timeout: 15000 });
   assert.ok((await page.locator('.chart rect.bar.delivered').count()) >= 1, 'a delivered bar');
   assert.ok((await page.locator('.chart rect.bar.failed').count()) >= 1, 'a failed bar');
+  assert.equal(await page.locator('.chart text.hour').count(), 8, 'every third hour labelled');
+  assert.ok((await page.locator('.chart text.scale').count()) >= 2, 'a scale');
+  assert.equal(await page.locator('.chart rect:not(.bar)').count(), 0, 'nothing but bars');
   await page.screenshot({ path: path.join(docs, 'console-logs-chart.png'), fullPage: true });
 
   // The rate limit was saved with the webhook.
