@@ -277,6 +277,7 @@ async function logsPage(id, created) {
   const base = `/api/webhooks/${encodeURIComponent(id)}/logs`;
   const statusFilter = h('select', { id: 'filter-status' }, ['', 'delivered', 'pending', 'failed'].map((s) => h('option', { value: s }, s || 'All')));
   const eventFilter = h('select', { id: 'filter-event' }, h('option', { value: '' }, 'All'), webhook.events.concat('webhook.test').map((e) => h('option', { value: e }, e)));
+  const search = h('input', { id: 'filter-search', type: 'search', placeholder: 'wamid.123 or dlv_…', autocomplete: 'off' });
   const tbody = h('tbody', {});
   const chartSlot = h('div', {});
   const more = h('button', { type: 'button', hidden: true }, 'Load more');
@@ -286,6 +287,7 @@ async function logsPage(id, created) {
     const params = new URLSearchParams({ limit: '50' });
     if (statusFilter.value) params.set('status', statusFilter.value);
     if (eventFilter.value) params.set('event', eventFilter.value);
+    if (search.value.trim()) params.set('search', search.value.trim());
     return params;
   };
   const load = async (append) => {
@@ -309,6 +311,7 @@ async function logsPage(id, created) {
   };
   statusFilter.addEventListener('change', () => load(false));
   eventFilter.addEventListener('change', () => load(false));
+  search.addEventListener('change', () => load(false));
   more.addEventListener('click', () => load(true));
 
   show(`Logs · ${webhook.name}`,
@@ -318,6 +321,7 @@ async function logsPage(id, created) {
     h('div', { class: 'toolbar' },
       h('label', { for: 'filter-status' }, 'Status ', statusFilter),
       h('label', { for: 'filter-event' }, 'Event ', eventFilter),
+      h('label', { for: 'filter-search' }, 'Event or delivery id ', search),
       h('a', { href: '#/webhooks' }, 'All webhooks')),
     h('table', { id: 'logs' },
       h('thead', {}, h('tr', {}, ['Timestamp', 'Event', 'Status', 'Response Code', 'Duration', 'Attempt', ''].map((t) => h('th', { scope: 'col' }, t)))),

@@ -133,6 +133,7 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
     body: JSON.stringify({ event: 'message.received', data: { text: 'Where is my order?' } }),
   });
   assert.equal(published.status, 202);
+  const { id: eventId } = await published.json();
   await logRow(page, 'message.received', 'pending').waitFor({ timeout: 15000 });
   await logRow(page, 'message.received', 'failed').waitFor({ timeout: 15000 });
 
@@ -169,6 +170,16 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   // Nothing failed is left: a second Recover requeues nothing.
   await page.getByRole('button', { name: 'Recover failed' }).click();
   await page.locator('#again-result').filter({ hasText: '0 failed deliveries back in the queue.' }).waitFor();
+
+  // Find one event by its id: only its attempts are listed; clearing the box lists all again.
+  await page.getByLabel('Event or delivery id').fill(eventId);
+  await page.getByLabel('Event or delivery id').press('Enter');
+  await page.locator('#logs tbody tr.row', { hasText: 'contact.created' }).first().waitFor({ state: 'detached' });
+  assert.equal(await page.locator('#logs tbody tr.row', { hasText: 'message.received' }).count(), 3);
+  assert.equal(await page.locator('#logs tbody tr.row').count(), 3, 'only that event');
+  await page.getByLabel('Event or delivery id').fill('');
+  await page.getByLabel('Event or delivery id').press('Enter');
+  await logRow(page, 'contact.created', 'delivered').waitFor();
 
   // The chart: this hour's bar, and the durations.
   await page.locator('#durations').filter({ hasText: /p50 \d+ ms, p99 \d+ ms/ }).waitFor({ timeout: 15000 });

@@ -3,8 +3,8 @@
 
 use entity::{delivery, delivery_attempt};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use crate::{
@@ -17,6 +17,8 @@ use crate::{
 pub struct LogFilter<'a> {
     pub status: Option<&'a str>,
     pub event_type: Option<&'a str>,
+    /// An event id (the envelope's `id`) or a delivery id: every attempt of it.
+    pub search: Option<&'a str>,
     pub cursor: Option<&'a str>,
 }
 
@@ -36,6 +38,13 @@ pub async fn log_page(
     }
     if let Some(event_type) = filter.event_type {
         query = query.filter(delivery_attempt::Column::EventType.eq(event_type));
+    }
+    if let Some(search) = filter.search {
+        query = query.filter(
+            Condition::any()
+                .add(delivery_attempt::Column::EventId.eq(search))
+                .add(delivery_attempt::Column::DeliveryId.eq(search)),
+        );
     }
     if let Some(cursor) = filter.cursor {
         query = query.filter(delivery_attempt::Column::Id.lt(cursor));

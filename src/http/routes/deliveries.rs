@@ -210,7 +210,8 @@ impl DeliveriesApi {
     /// A webhook's delivery log
     ///
     /// One row per attempt: timestamp, event, status, response code, duration, attempt number,
-    /// error and the start of the answer. Newest first; filter by `status` and `event`.
+    /// error and the start of the answer. Newest first; filter by `status` and `event`, or find
+    /// one event or delivery with `search`.
     ///
     /// Needs the `webhooks` scope.
     #[oai(
@@ -231,6 +232,10 @@ impl DeliveriesApi {
         /// Only this event type.
         #[oai(validator(max_length = 100))]
         event: Query<Option<String>>,
+        /// Only the attempts of this event id (the `id` a receiver logs, e.g. `wamid.123`) or
+        /// of this delivery id (`X-Kaanha-Delivery`).
+        #[oai(validator(max_length = 200))]
+        search: Query<Option<String>>,
         /// Page size, 1–100.
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
         limit: Query<Option<u32>>,
@@ -244,6 +249,7 @@ impl DeliveriesApi {
         let filter = LogFilter {
             status: status.0.map(DeliveryStatus::as_str),
             event_type: event.0.as_deref(),
+            search: search.0.as_deref().filter(|s| !s.is_empty()),
             cursor: cursor.0.as_deref(),
         };
         let mut rows =
