@@ -1,5 +1,7 @@
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
+
 mod m20261127_000001_create_tables;
 mod m20261127_000002_covering_claim_index;
 mod m20261127_000003_webhook_health_and_rotation;

@@ -5,13 +5,14 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::columns;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters a table one change at a time.
         let columns = [
             integer(Webhooks::ConsecutiveFailures).default(0).to_owned(),
             timestamp_with_time_zone_null(Webhooks::FailingSince),
@@ -20,38 +21,19 @@ impl MigrationTrait for Migration {
             text_null(Webhooks::PreviousSecret),
             timestamp_with_time_zone_null(Webhooks::PreviousSecretUntil),
         ];
-        for mut column in columns {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Webhooks::Table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        columns::add(manager, Webhooks::Table, columns).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in [
+        let columns = [
             Webhooks::ConsecutiveFailures,
             Webhooks::FailingSince,
             Webhooks::DisabledReason,
             Webhooks::DisabledAt,
             Webhooks::PreviousSecret,
             Webhooks::PreviousSecretUntil,
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Webhooks::Table)
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        ];
+        columns::drop(manager, Webhooks::Table, columns).await
     }
 }
 

@@ -5,41 +5,24 @@
 
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::columns;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters a table one change at a time.
-        for mut column in [
+        let columns = [
             integer_null(Webhooks::RateLimit),
             big_integer_null(Webhooks::RateNextUs),
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Webhooks::Table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        ];
+        columns::add(manager, Webhooks::Table, columns).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in [Webhooks::RateLimit, Webhooks::RateNextUs] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Webhooks::Table)
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        let columns = [Webhooks::RateLimit, Webhooks::RateNextUs];
+        columns::drop(manager, Webhooks::Table, columns).await
     }
 }
 

@@ -9,26 +9,19 @@ use sea_orm_migration::{
     schema::{boolean, string_null},
 };
 
+use crate::columns;
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // One column per statement: SQLite alters a table one change at a time.
-        for mut column in [
+        let columns = [
             boolean(Webhooks::Ordered).default(false).to_owned(),
             string_null(Webhooks::LineHead),
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Webhooks::Table)
-                        .add_column(&mut column)
-                        .to_owned(),
-                )
-                .await?;
-        }
+        ];
+        columns::add(manager, Webhooks::Table, columns).await?;
         // The same text on SQLite and PostgreSQL; the literal is `domain::ordered::PARKED`.
         manager
             .get_connection()
@@ -45,21 +38,12 @@ impl MigrationTrait for Migration {
             .get_connection()
             .execute_unprepared("DROP INDEX IF EXISTS idx_deliveries_parked")
             .await?;
-        for column in [Webhooks::Ordered, Webhooks::LineHead] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Webhooks::Table)
-                        .drop_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
-        Ok(())
+        let columns = [Webhooks::Ordered, Webhooks::LineHead];
+        columns::drop(manager, Webhooks::Table, columns).await
     }
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Webhooks {
     Table,
     Ordered,

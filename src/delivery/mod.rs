@@ -12,6 +12,7 @@ pub mod prune;
 mod record;
 mod recorder;
 pub mod request;
+mod sending;
 mod settings;
 pub mod sign;
 mod worker;

@@ -43,7 +43,7 @@ pub async fn reserve(
     webhook_id: &str,
     per_second: i32,
     count: usize,
-) -> Result<Option<Reserved>, DbErr> {
+) -> Result<Option<Booked>, DbErr> {
     let interval = interval_us(per_second);
     let span = interval * count as i64;
     let backend = db.get_database_backend();
@@ -72,11 +72,11 @@ pub async fn reserve(
         first_us: next - span,
         interval_us: interval,
     };
-    Ok(Some(Reserved { turns, now_us }))
+    Ok(Some(Booked { turns, now_us }))
 }
 
 /// Send times reserved, and the database's time when they were.
-pub struct Reserved {
+pub struct Booked {
     pub turns: Turns,
     pub now_us: i64,
 }

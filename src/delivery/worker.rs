@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use entity::{delivery, webhook};
+use entity::delivery;
 use sea_orm::DatabaseConnection;
 use tokio::{
     sync::{Semaphore, mpsc, watch},
@@ -16,7 +16,6 @@ use tokio::{
 };
 
 use super::{
-    attempt::attempt,
     claim::{Ask, Claimed, Reach, Room, claim_due, load_targets, next_due, release},
     client::Sender,
     handoff::EngineHandoff,
@@ -24,6 +23,7 @@ use super::{
     listen, pace, prune,
     record::{Outcome, Policy},
     recorder::{self, Recorder},
+    sending::{self, Sending, Target},
     settings::EngineSettings,
 };
 use crate::{
@@ -39,16 +39,6 @@ const CLAIM_BATCH: usize = 200;
 const DEEP_CLAIM_EVERY: Duration = Duration::from_millis(200);
 /// Shortest sleep between empty claims, so a worker that finds nothing it may take never spins.
 const MIN_WAIT: Duration = Duration::from_millis(20);
-/// How long shutdown waits for deliveries in flight before giving the rest back.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-/// What the run loop sends with: the recorder's channel, the tasks sending, and the deliveries
-/// the publisher hands over.
-struct Sending {
-    outcomes: mpsc::Sender<Outcome>,
-    tasks: JoinSet<()>,
-    handed: mpsc::UnboundedReceiver<Vec<Handed>>,
-}
 
 /// What the engine shares with the rest of this instance.
 pub struct Shared {
@@ -59,12 +49,6 @@ pub struct Shared {
     pub lookup: Lookup,
     /// Opens webhook secrets to sign.
     pub secrets: Arc<SecretBox>,
-}
-
-/// Where one delivery goes and what it carries, both already in memory.
-struct Target {
-    payload: Arc<str>,
-    webhook: Arc<webhook::Model>,
 }
 
 pub struct Engine {
@@ -142,6 +126,8 @@ impl Engine {
             outcomes,
             tasks: JoinSet::new(),
             handed: handed.expect("an engine runs once"),
+            sender: self.sender.clone(),
+            secrets: self.secrets.clone(),
         };
         while !*stop.borrow() {
             while sending.tasks.try_join_next().is_some() {}
@@ -181,8 +167,9 @@ impl Engine {
             outcomes,
             tasks,
             mut handed,
+            ..
         } = sending;
-        let mut unfinished = self.stop_sending(tasks).await;
+        let mut unfinished = sending::stop(&self.lanes, tasks).await;
         // Handed over but never sent: given back with the rest.
         handed.close();
         while let Ok(batch) = handed.try_recv() {
@@ -314,7 +301,7 @@ impl Engine {
                 let lane = paced.entry(delivery.webhook_id.clone()).or_default();
                 lane.push((delivery, reserved, target));
             } else {
-                self.send(delivery, reserved, target, Duration::ZERO, sending);
+                sending.spawn(delivery, reserved, target, Duration::ZERO);
             }
         }
         for (webhook_id, deliveries) in paced {
@@ -342,10 +329,10 @@ impl Engine {
             return;
         };
         match pace::reserve(&self.db, webhook_id, per_second, deliveries.len()).await {
-            Ok(Some(pace::Reserved { turns, now_us })) => {
+            Ok(Some(pace::Booked { turns, now_us })) => {
                 for (index, (delivery, reserved, target)) in deliveries.into_iter().enumerate() {
                     let wait = turns.wait(index, now_us);
-                    self.send(delivery, reserved, target, wait, sending);
+                    sending.spawn(delivery, reserved, target, wait);
                 }
             }
             // The webhook is gone: nothing to send; the leases run out.
@@ -370,40 +357,8 @@ impl Engine {
                 payload: one.payload,
                 webhook: one.webhook,
             };
-            self.send(one.delivery, reserved, target, Duration::ZERO, sending);
+            sending.spawn(one.delivery, reserved, target, Duration::ZERO);
         }
-    }
-
-    /// Sends one delivery on its own task, once its webhook's lane lets it through and `wait`
-    /// (its rate-limited turn) is over.
-    fn send(
-        &self,
-        delivery: delivery::Model,
-        reserved: Reserved,
-        Target { payload, webhook }: Target,
-        wait: Duration,
-        sending: &mut Sending,
-    ) {
-        let Reserved { mut slot, gate } = reserved;
-        let (sender, secrets) = (self.sender.clone(), self.secrets.clone());
-        let outcomes = sending.outcomes.clone();
-        // Only a rate-limited turn sleeps: tokio's timer counts whole milliseconds, so even a
-        // sleep until now would hold every delivery up to a millisecond.
-        let turn_at = (!wait.is_zero()).then(|| tokio::time::Instant::now() + wait);
-        sending.tasks.spawn(async move {
-            // Closed never: the lane's semaphore lives as long as the lane.
-            let Ok(_turn) = gate.acquire_owned().await else {
-                return;
-            };
-            if let Some(turn_at) = turn_at {
-                tokio::time::sleep_until(turn_at).await;
-            }
-            slot.sending();
-            let mut outcome = attempt(&sender, &secrets, delivery, &webhook, &payload).await;
-            slot.answered();
-            outcome.slot = Some(slot);
-            let _ = outcomes.send(outcome).await;
-        });
     }
 
     /// Starts the recorder, which writes this engine's outcomes and wakes its loop.
@@ -419,30 +374,5 @@ impl Engine {
             slots: self.lanes.slots.clone(),
             concurrency: self.settings.concurrency,
         })
-    }
-
-    /// Waits up to the grace period for requests in flight, then cancels the rest and returns
-    /// their delivery ids.
-    async fn stop_sending(&self, mut tasks: JoinSet<()>) -> Vec<String> {
-        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
-            while tasks.join_next().await.is_some() {}
-        })
-        .await;
-        if drained.is_ok() {
-            return Vec::new();
-        }
-        // Taken before cancelling: a cancelled task gives its slot back as it is dropped.
-        let unfinished = self
-            .lanes
-            .in_flight
-            .lock()
-            .unwrap()
-            .deliveries
-            .keys()
-            .cloned()
-            .collect();
-        tasks.abort_all();
-        while tasks.join_next().await.is_some() {}
-        unfinished
     }
 }
