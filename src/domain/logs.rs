@@ -1,10 +1,11 @@
 //! Reading a webhook's deliveries and their log, and retrying one by hand. Every query is
 //! scoped to the organization and the webhook.
 
+use chrono::{DateTime, Utc};
 use entity::{delivery, delivery_attempt};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, sea_query::Expr,
+    QueryOrder, QuerySelect, QueryTrait, sea_query::Expr,
 };
 
 use crate::{
@@ -19,20 +20,27 @@ pub struct LogFilter<'a> {
     pub event_type: Option<&'a str>,
     /// An event id (the envelope's `id`) or a delivery id: every attempt of it.
     pub search: Option<&'a str>,
+    /// Attempts made at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Attempts made before this time.
+    pub until: Option<DateTime<Utc>>,
     pub cursor: Option<&'a str>,
 }
 
-/// One page of a webhook's attempts, newest first.
+/// One page of attempts, newest first: of one webhook, or with `None` of every webhook of the
+/// organization (callers pass a `search` then, which keeps the read on the event's deliveries).
 pub async fn log_page(
     db: &impl ConnectionTrait,
     org: &OrgId,
-    webhook_id: &str,
+    webhook_id: Option<&str>,
     filter: LogFilter<'_>,
     limit: u64,
 ) -> Result<Vec<delivery_attempt::Model>, DbErr> {
-    let mut query = delivery_attempt::Entity::find()
-        .filter(delivery_attempt::Column::OrgId.eq(org.as_str()))
-        .filter(delivery_attempt::Column::WebhookId.eq(webhook_id));
+    let mut query =
+        delivery_attempt::Entity::find().filter(delivery_attempt::Column::OrgId.eq(org.as_str()));
+    if let Some(webhook_id) = webhook_id {
+        query = query.filter(delivery_attempt::Column::WebhookId.eq(webhook_id));
+    }
     if let Some(status) = filter.status {
         query = query.filter(delivery_attempt::Column::Status.eq(status));
     }
@@ -40,11 +48,25 @@ pub async fn log_page(
         query = query.filter(delivery_attempt::Column::EventType.eq(event_type));
     }
     if let Some(search) = filter.search {
-        query = query.filter(
-            Condition::any()
-                .add(delivery_attempt::Column::EventId.eq(search))
-                .add(delivery_attempt::Column::DeliveryId.eq(search)),
-        );
+        // Through the deliveries (their key, and their (organization, event id) index), then
+        // the attempts by delivery: never a scan of the log.
+        let deliveries = delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .filter(delivery::Column::OrgId.eq(org.as_str()))
+            .filter(
+                Condition::any()
+                    .add(delivery::Column::EventId.eq(search))
+                    .add(delivery::Column::Id.eq(search)),
+            )
+            .into_query();
+        query = query.filter(delivery_attempt::Column::DeliveryId.in_subquery(deliveries));
+    }
+    if let Some(since) = filter.since {
+        query = query.filter(delivery_attempt::Column::CreatedAt.gte(since));
+    }
+    if let Some(until) = filter.until {
+        query = query.filter(delivery_attempt::Column::CreatedAt.lt(until));
     }
     if let Some(cursor) = filter.cursor {
         query = query.filter(delivery_attempt::Column::Id.lt(cursor));

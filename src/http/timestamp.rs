@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use poem_openapi::{
     registry::{MetaSchema, MetaSchemaRef},
-    types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type},
+    types::{ParseError, ParseFromJSON, ParseFromParameter, ParseResult, ToJSON, Type},
 };
 use serde_json::Value;
 
@@ -72,6 +72,19 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
             .map(|at| Self(at.with_timezone(&Utc)))
             .map_err(|_| {
                 serde::de::Error::custom(
+                    "must be an RFC 3339 time with its offset, e.g. 2026-11-30T12:00:00Z",
+                )
+            })
+    }
+}
+
+/// Query parameters (`since`, `until`): an RFC 3339 time.
+impl ParseFromParameter for Timestamp {
+    fn parse_from_parameter(value: &str) -> ParseResult<Self> {
+        DateTime::parse_from_rfc3339(value)
+            .map(|at| Self(at.with_timezone(&Utc)))
+            .map_err(|_| {
+                ParseError::custom(
                     "must be an RFC 3339 time with its offset, e.g. 2026-11-30T12:00:00Z",
                 )
             })

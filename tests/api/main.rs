@@ -25,6 +25,7 @@ mod fairness;
 mod hostile_receivers;
 mod isolation;
 mod layers;
+mod logs;
 mod migrations;
 mod openapi;
 mod ordered;

@@ -260,37 +260,3 @@ async fn redirects_are_never_followed() {
     assert_eq!(logs[0]["responseCode"], 302);
     assert!(logs[0]["error"].as_str().unwrap().contains("redirect"));
 }
-
-#[tokio::test]
-async fn the_log_finds_every_attempt_of_one_event_or_one_delivery() {
-    let app = spawn_app().await;
-    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
-    let receiver = Receiver::start().await;
-    receiver.answer_with(Answer::status(500));
-    let hook = app
-        .webhook_to(&key, &receiver.hook("down"), &["contact.created"], None)
-        .await;
-    let id = hook["id"].as_str().unwrap();
-    for event_id in ["wamid.1", "wamid.2"] {
-        app.publish(
-            &key,
-            &json!({"event": "contact.created", "id": event_id, "data": {}}),
-        )
-        .await;
-    }
-    receiver.wait_for_event("contact.created", 8, WAIT).await;
-    app.wait_for_logs(&key, id, "status=failed&search=wamid.2")
-        .await;
-
-    let found = app.logs(&key, id, "search=wamid.2").await;
-    assert_eq!(
-        found.len(),
-        4,
-        "the first attempt and three retries: {found:?}"
-    );
-    assert!(found.iter().all(|row| row["eventId"] == "wamid.2"));
-    let delivery = found[0]["deliveryId"].as_str().unwrap();
-    let by_delivery = app.logs(&key, id, &format!("search={delivery}")).await;
-    assert_eq!(by_delivery, found, "the same attempts by delivery id");
-    assert!(app.logs(&key, id, "search=wamid.9").await.is_empty());
-}

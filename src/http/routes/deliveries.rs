@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use entity::{delivery, delivery_attempt};
+use entity::delivery;
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
@@ -8,18 +8,9 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, DEFAULT_PAGE_SIZE, next_cursor};
+use super::{ApiTags, DEFAULT_PAGE_SIZE, next_cursor, require_webhook};
 use crate::{
-    domain::{
-        delivery_status::DeliveryStatus,
-        logs::{self, LogFilter},
-        named::Named,
-        ordered,
-        org::OrgId,
-        publish,
-        scope::Scope,
-        webhooks,
-    },
+    domain::{delivery_status::DeliveryStatus, logs, named::Named, ordered, publish, scope::Scope},
     http::{
         auth::BearerAuth,
         error::{ApiError, ApiResult},
@@ -29,60 +20,6 @@ use crate::{
 };
 
 pub struct DeliveriesApi;
-
-/// One row of a webhook's log: one attempt.
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-struct LogRow {
-    id: String,
-    /// When the delivery was attempted.
-    timestamp: Timestamp,
-    /// Event type.
-    event: String,
-    /// The delivery's state after this attempt.
-    status: DeliveryStatus,
-    /// HTTP status from your server; absent when none came (timeout, refused connection).
-    #[oai(skip_serializing_if_is_none)]
-    response_code: Option<i32>,
-    /// Round-trip time in ms.
-    duration_ms: i64,
-    /// 1 for the first attempt, 2 for the first retry, ...
-    attempt: i32,
-    delivery_id: String,
-    event_id: String,
-    /// What went wrong, in plain words.
-    #[oai(skip_serializing_if_is_none)]
-    error: Option<String>,
-    /// The first 2 KiB of your server's answer.
-    #[oai(skip_serializing_if_is_none)]
-    response_body: Option<String>,
-}
-
-impl From<delivery_attempt::Model> for LogRow {
-    fn from(row: delivery_attempt::Model) -> Self {
-        Self {
-            id: row.id,
-            timestamp: row.created_at.into(),
-            event: row.event_type,
-            status: DeliveryStatus::from_db(&row.status),
-            response_code: row.response_code,
-            duration_ms: row.duration_ms,
-            attempt: row.attempt,
-            delivery_id: row.delivery_id,
-            event_id: row.event_id,
-            error: row.error,
-            response_body: row.response_body,
-        }
-    }
-}
-
-#[derive(Debug, Object)]
-#[oai(rename_all = "camelCase")]
-struct LogPage {
-    data: Vec<LogRow>,
-    #[oai(skip_serializing_if_is_none)]
-    next_cursor: Option<String>,
-}
 
 /// One event on its way to this webhook.
 #[derive(Debug, Object)]
@@ -140,13 +77,6 @@ struct TestSent {
 }
 
 #[derive(ApiResponse)]
-enum LogResponse {
-    /// A page of the log, newest first.
-    #[oai(status = 200)]
-    Ok(Json<LogPage>),
-}
-
-#[derive(ApiResponse)]
 enum DeliveriesResponse {
     /// A page of deliveries, newest first.
     #[oai(status = 200)]
@@ -165,14 +95,6 @@ enum TestResponse {
     /// A `webhook.test` event is on its way.
     #[oai(status = 202)]
     Accepted(Json<TestSent>),
-}
-
-async fn require_webhook(state: &AppState, org: &OrgId, id: &str) -> ApiResult<()> {
-    if webhooks::exists(&state.db, org, id).await? {
-        Ok(())
-    } else {
-        Err(ApiError::not_found("webhook", id))
-    }
 }
 
 #[OpenApi(tag = "ApiTags::Deliveries")]
@@ -204,60 +126,6 @@ impl DeliveriesApi {
         Ok(TestResponse::Accepted(Json(TestSent {
             event_id,
             delivery_id,
-        })))
-    }
-
-    /// A webhook's delivery log
-    ///
-    /// One row per attempt: timestamp, event, status, response code, duration, attempt number,
-    /// error and the start of the answer. Newest first; filter by `status` and `event`, or find
-    /// one event or delivery with `search`.
-    ///
-    /// Needs the `webhooks` scope.
-    #[oai(
-        path = "/api/webhooks/:id/logs",
-        method = "get",
-        operation_id = "listWebhookLogs"
-    )]
-    #[allow(clippy::too_many_arguments)] // one per documented query parameter
-    async fn logs(
-        &self,
-        state: Data<&Arc<AppState>>,
-        auth: BearerAuth,
-        /// Webhook id.
-        #[oai(validator(max_length = 100))]
-        id: Path<String>,
-        /// Only rows whose delivery ended in this state after the attempt.
-        status: Query<Option<DeliveryStatus>>,
-        /// Only this event type.
-        #[oai(validator(max_length = 100))]
-        event: Query<Option<String>>,
-        /// Only the attempts of this event id (the `id` a receiver logs, e.g. `wamid.123`) or
-        /// of this delivery id (`X-Kaanha-Delivery`).
-        #[oai(validator(max_length = 200))]
-        search: Query<Option<String>>,
-        /// Page size, 1–100.
-        #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
-        limit: Query<Option<u32>>,
-        /// `nextCursor` of the previous page.
-        #[oai(validator(max_length = 100))]
-        cursor: Query<Option<String>>,
-    ) -> ApiResult<LogResponse> {
-        auth.0.require(Scope::Webhooks)?;
-        require_webhook(&state, &auth.0.org, &id).await?;
-        let limit = limit.0.unwrap_or(DEFAULT_PAGE_SIZE);
-        let filter = LogFilter {
-            status: status.0.map(DeliveryStatus::as_str),
-            event_type: event.0.as_deref(),
-            search: search.0.as_deref().filter(|s| !s.is_empty()),
-            cursor: cursor.0.as_deref(),
-        };
-        let mut rows =
-            logs::log_page(&state.db, &auth.0.org, &id, filter, u64::from(limit) + 1).await?;
-        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone());
-        Ok(LogResponse::Ok(Json(LogPage {
-            data: rows.into_iter().map(Into::into).collect(),
-            next_cursor,
         })))
     }
 

@@ -6,6 +6,7 @@ mod deliveries;
 pub mod describe;
 mod events;
 mod integrations;
+mod logs;
 mod probes;
 mod redeliver;
 mod stats;
@@ -15,6 +16,14 @@ mod webhook_bodies;
 mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};
+
+use crate::{
+    domain::org::OrgId,
+    http::{
+        error::{ApiError, ApiResult},
+        state::AppState,
+    },
+};
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -41,6 +50,7 @@ pub type Apis = (
     webhooks::WebhooksApi,
     events::EventsApi,
     deliveries::DeliveriesApi,
+    logs::LogsApi,
     redeliver::RedeliverApi,
     attempts::AttemptsApi,
     stats::StatsApi,
@@ -60,6 +70,7 @@ pub fn service() -> OpenApiService<Apis, ()> {
             webhooks::WebhooksApi,
             events::EventsApi,
             deliveries::DeliveriesApi,
+            logs::LogsApi,
             redeliver::RedeliverApi,
             attempts::AttemptsApi,
             stats::StatsApi,
@@ -111,4 +122,13 @@ pub fn next_cursor<T>(rows: &mut Vec<T>, limit: u32, id: impl Fn(&T) -> String) 
     }
     rows.truncate(limit as usize);
     rows.last().map(id)
+}
+
+/// 404 unless the organization has this webhook (another organization's is not found either).
+async fn require_webhook(state: &AppState, org: &OrgId, id: &str) -> ApiResult<()> {
+    if crate::domain::webhooks::exists(&state.db, org, id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("webhook", id))
+    }
 }

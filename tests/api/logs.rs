@@ -1,0 +1,232 @@
+//! Finding deliveries in the log: one event or delivery by its id (on one webhook, or across
+//! every webhook of the organization), and a time range.
+
+use serde_json::json;
+
+use crate::{
+    helpers::{expect_json, expect_problem, spawn_app},
+    receiver::{Answer, Receiver},
+    signing::WAIT,
+};
+
+#[tokio::test]
+async fn the_log_finds_every_attempt_of_one_event_or_one_delivery() {
+    let app = spawn_app().await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(Answer::status(500));
+    let hook = app
+        .webhook_to(&key, &receiver.hook("down"), &["contact.created"], None)
+        .await;
+    let id = hook["id"].as_str().unwrap();
+    for event_id in ["wamid.1", "wamid.2"] {
+        app.publish(
+            &key,
+            &json!({"event": "contact.created", "id": event_id, "data": {}}),
+        )
+        .await;
+    }
+    receiver.wait_for_event("contact.created", 8, WAIT).await;
+    app.wait_for_logs(&key, id, "status=failed&search=wamid.2")
+        .await;
+
+    let found = app.logs(&key, id, "search=wamid.2").await;
+    assert_eq!(
+        found.len(),
+        4,
+        "the first attempt and three retries: {found:?}"
+    );
+    assert!(found.iter().all(|row| row["eventId"] == "wamid.2"));
+    let delivery = found[0]["deliveryId"].as_str().unwrap();
+    let by_delivery = app.logs(&key, id, &format!("search={delivery}")).await;
+    assert_eq!(by_delivery, found, "the same attempts by delivery id");
+    assert!(app.logs(&key, id, "search=wamid.9").await.is_empty());
+}
+
+#[tokio::test]
+async fn one_search_finds_an_event_at_every_webhook_it_went_to_and_never_another_organizations() {
+    let app = spawn_app().await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let other = app.api_key("org_b", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    let crm = app
+        .webhook_to(&key, &receiver.hook("crm"), &["contact.created"], None)
+        .await;
+    let sheet = app
+        .webhook_to(&key, &receiver.hook("sheet"), &["contact.created"], None)
+        .await;
+    let theirs = app
+        .webhook_to(&other, &receiver.hook("theirs"), &["contact.created"], None)
+        .await;
+    // Both organizations use the same event id (ids are the producers' own).
+    for (token, id) in [(&key, "wamid.42"), (&key, "wamid.43"), (&other, "wamid.42")] {
+        app.publish(
+            token,
+            &json!({"event": "contact.created", "id": id, "data": {}}),
+        )
+        .await;
+    }
+    receiver.wait_for_event("contact.created", 5, WAIT).await;
+    for (token, hook) in [(&key, &crm), (&key, &sheet), (&other, &theirs)] {
+        let id = hook["id"].as_str().unwrap();
+        while app.logs(token, id, "event=contact.created").await.len()
+            < 1 + (token == &key) as usize
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    let search = |token: &str, query: &str| {
+        let request = app.get(&format!("/api/logs?{query}"), token);
+        async move { expect_json(request.send().await.unwrap(), 200).await }
+    };
+    let found = search(&key, "search=wamid.42").await;
+    let rows = found["data"].as_array().unwrap();
+    let mut webhooks: Vec<&str> = rows
+        .iter()
+        .map(|r| r["webhookId"].as_str().unwrap())
+        .collect();
+    webhooks.sort_unstable();
+    let mut expected = vec![crm["id"].as_str().unwrap(), sheet["id"].as_str().unwrap()];
+    expected.sort_unstable();
+    assert_eq!(
+        webhooks, expected,
+        "one attempt at each of its webhooks: {rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r["eventId"] == "wamid.42" && r["status"] == "delivered")
+    );
+
+    // The other organization's event with the same id is its own, and only its own.
+    let theirs_found = search(&other, "search=wamid.42").await;
+    let theirs_rows = theirs_found["data"].as_array().unwrap();
+    assert_eq!(theirs_rows.len(), 1);
+    assert_eq!(theirs_rows[0]["webhookId"], theirs["id"]);
+
+    // By delivery id: that delivery only; another organization's delivery id finds nothing.
+    let delivery = rows[0]["deliveryId"].as_str().unwrap();
+    let by_delivery = search(&key, &format!("search={delivery}")).await;
+    assert_eq!(by_delivery["data"].as_array().unwrap().len(), 1);
+    assert_eq!(by_delivery["data"][0]["deliveryId"], delivery);
+    let intruder = search(&other, &format!("search={delivery}")).await;
+    assert!(intruder["data"].as_array().unwrap().is_empty());
+
+    // Paged like every list.
+    let first = search(&key, "search=wamid.42&limit=1").await;
+    let cursor = first["nextCursor"].as_str().unwrap();
+    let second = search(&key, &format!("search=wamid.42&limit=1&cursor={cursor}")).await;
+    assert_ne!(first["data"][0]["id"], second["data"][0]["id"]);
+    assert!(second.get("nextCursor").is_none());
+
+    // The search is required, and a webhooks scope with it.
+    let missing = expect_problem(app.get("/api/logs", &key).send().await.unwrap(), 400).await;
+    assert!(
+        missing["detail"].as_str().unwrap().contains("search"),
+        "{missing}"
+    );
+    let publisher = app.api_key("org_a", &["events:publish"]).await;
+    expect_problem(
+        app.get("/api/logs?search=wamid.42", &publisher)
+            .send()
+            .await
+            .unwrap(),
+        403,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_time_range_narrows_a_webhooks_log() {
+    let app = spawn_app().await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(Answer::status(200));
+    let hook = app
+        .webhook_to(&key, &receiver.hook("crm"), &["contact.created"], None)
+        .await;
+    let id = hook["id"].as_str().unwrap();
+    app.publish(
+        &key,
+        &json!({"event": "contact.created", "id": "early", "data": {}}),
+    )
+    .await;
+    app.wait_for_logs(&key, id, "search=early").await;
+    let early = app.logs(&key, id, "search=early").await[0]["timestamp"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let middle = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    app.publish(
+        &key,
+        &json!({"event": "contact.created", "id": "late", "data": {}}),
+    )
+    .await;
+    app.wait_for_logs(&key, id, "search=late").await;
+
+    let event_ids = |rows: Vec<serde_json::Value>| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r["event"] == "contact.created")
+            .map(|r| r["eventId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let encode = |t: &str| t.replace('+', "%2B");
+    assert_eq!(
+        event_ids(
+            app.logs(&key, id, &format!("since={}", encode(&middle)))
+                .await
+        ),
+        ["late"]
+    );
+    assert_eq!(
+        event_ids(
+            app.logs(&key, id, &format!("until={}", encode(&middle)))
+                .await
+        ),
+        ["early"]
+    );
+    // `since` is inclusive: the first attempt's own time finds it.
+    assert_eq!(
+        event_ids(
+            app.logs(
+                &key,
+                id,
+                &format!("since={}&until={}", encode(&early), encode(&middle))
+            )
+            .await
+        ),
+        ["early"]
+    );
+
+    // Backwards or malformed, a problem naming the parameter.
+    let backwards = expect_problem(
+        app.get(
+            &format!(
+                "/api/webhooks/{id}/logs?since={}&until={}",
+                encode(&middle),
+                encode(&early)
+            ),
+            &key,
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(backwards["errors"][0]["field"], "until", "{backwards}");
+    let malformed = expect_problem(
+        app.get(&format!("/api/webhooks/{id}/logs?since=yesterday"), &key)
+            .send()
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    let detail = malformed["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("since") && detail.contains("RFC 3339"),
+        "{detail}"
+    );
+}
