@@ -139,7 +139,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
             )
             .nest(
                 "/console",
-                crate::http::console::routes(&state.config.security.frame_ancestors),
+                crate::http::console::routes(&state.config),
             )
             .nest("/", api);
         (route, spec)

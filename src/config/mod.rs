@@ -5,10 +5,12 @@ use std::{net::SocketAddr, time::Duration};
 
 use clap::{Args, Parser, ValueEnum, builder::BoolishValueParser};
 
+mod console;
 mod limits;
 mod retry;
 mod security;
 
+pub use console::ConsoleLinks;
 pub use limits::Limits;
 pub use retry::{RETRY_AFTER_MAX, RETRY_AFTER_MIN, RetrySchedule};
 pub use security::{SecurityConfig, UPSTREAM_AUDIENCE, decode_key};
@@ -171,6 +173,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: Limits,
+
+    #[command(flatten)]
+    pub console: ConsoleLinks,
 
     /// Log filter in `tracing` syntax, e.g. `info` or `kaanha_gateway=debug`.
     #[arg(

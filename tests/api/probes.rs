@@ -12,16 +12,28 @@ async fn liveness_and_readiness_answer_ok_without_credentials() {
 #[tokio::test]
 async fn the_console_is_served_from_the_binary_with_a_strict_content_security_policy() {
     let app = crate::helpers::spawn_app_with(crate::helpers::AppOptions {
-        tweak: |config| config.security.frame_ancestors = "'self' https://app.kaanha.ai".into(),
+        tweak: |config| {
+            config.security.frame_ancestors = "'self' https://app.kaanha.ai".into();
+            config.public_url = Some("https://hooks.example.com/".parse().unwrap());
+            config.console.zapier_app_url =
+                Some("https://zapier.com/developer/public-invite/1/abc/".parse().unwrap());
+        },
         ..Default::default()
     })
     .await;
-    for (path, content_type) in [
-        ("/console", "text/html"),
-        ("/console/console.js", "text/javascript"),
-        ("/console/console.css", "text/css"),
-    ] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
+    // The page, then every module it imports, followed from the entry point: each is served,
+    // and each import is one of the console's own files.
+    let mut pending = vec![
+        ("/console".to_owned(), "text/html"),
+        ("/console/console.css".to_owned(), "text/css"),
+        ("/console/app.js".to_owned(), "text/javascript"),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    while let Some((path, content_type)) = pending.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let response = app.client.get(app.url(&path)).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path}");
         let headers = response.headers().clone();
         assert!(
@@ -40,17 +52,42 @@ async fn the_console_is_served_from_the_binary_with_a_strict_content_security_po
             csp.ends_with("frame-ancestors 'self' https://app.kaanha.ai"),
             "only the configured origins may frame it: {csp}"
         );
-        // The SVG namespace is a name and the URL field's placeholder a hint: neither is
-        // fetched. Anything else absolute would be.
-        let body = response
-            .text()
-            .await
-            .unwrap()
-            .replace("http://www.w3.org/2000/svg", "")
-            .replace("placeholder: 'https://'", "");
-        assert!(
-            !body.contains("http://") && !body.contains("https://"),
-            "{path} loads nothing from elsewhere"
-        );
+        let body = response.text().await.unwrap();
+        for line in body.lines().filter(|l| l.starts_with("import ")) {
+            let module = line
+                .rsplit_once(" from '")
+                .and_then(|(_, m)| m.strip_suffix("';"))
+                .unwrap_or_else(|| panic!("{path}: an import of its own files: {line}"));
+            let name = module
+                .strip_prefix("./")
+                .unwrap_or_else(|| panic!("{path} imports {module}, not one of its own files"));
+            pending.push((format!("/console/{name}"), "text/javascript"));
+        }
+        if path == "/console" {
+            assert!(
+                !body.contains("src=\"http") && !body.contains("href=\"http"),
+                "the page loads nothing from elsewhere"
+            );
+        }
     }
+    assert!(seen.len() > 10, "every module: {seen:?}");
+    let missing = app.client.get(app.url("/console/nothing.js")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+
+    // Its settings: where platforms reach the gateway, and where the apps are.
+    let settings = expect_json(
+        app.client
+            .get(app.url("/console/settings.json"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(settings["publicUrl"], "https://hooks.example.com");
+    assert_eq!(
+        settings["apps"]["zapier"],
+        "https://zapier.com/developer/public-invite/1/abc"
+    );
+    assert!(settings["apps"]["make"].is_null());
 }

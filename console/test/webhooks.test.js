@@ -1,104 +1,47 @@
 'use strict';
-// The console in a real browser (Debian's Chromium through playwright-core) against a real
-// gateway and a local receiver: sign in → add a webhook (a validation message first) → its test
-// event delivered in Logs → the receiver fails: pending, then failed → Retry → delivered →
-// another fails → Recover → delivered.
-// Screenshots of each page go to target/console-screenshots (or $CONSOLE_SCREENSHOTS); the
-// best are copied to docs/. Needs KAANHA_GATEWAY_BIN and /usr/bin/chromium.
+// The console's first job: a new user signs in → adds a webhook (a validation message first) →
+// its test event delivered in Logs → the receiver fails: pending, then failed → Retry →
+// delivered → another fails → Recover → delivered; then finds one event by its id, on Logs and
+// across webhooks, in a time range, in local time and in UTC. axe-core checks every page.
 
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, execFileSync } = require('node:child_process');
-const fs = require('node:fs');
-const http = require('node:http');
-const os = require('node:os');
-const path = require('node:path');
+const { skip, start, accessible, shoot, noErrors } = require('./harness');
 
-const bin = process.env.KAANHA_GATEWAY_BIN;
-const browserPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const skip = !bin
-  ? 'set KAANHA_GATEWAY_BIN to a kaanha-gateway binary to run this test'
-  : !fs.existsSync(browserPath)
-    ? `no browser at ${browserPath} (apt-get install chromium)`
-    : false;
-const docs = process.env.CONSOLE_SCREENSHOTS || path.join(__dirname, '..', '..', 'target', 'console-screenshots');
-
-let gateway, base, key, receiver, browser, workDir;
-const receiverState = { status: 200, received: [] };
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = http.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
+let gw, key;
 
 before(async () => {
   if (skip) return;
-  receiver = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      receiverState.received.push(body);
-      res.writeHead(receiverState.status, { 'content-type': 'text/plain' }).end(receiverState.status === 200 ? 'ok' : 'receiver down');
-    });
-  });
-  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
-  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaanha-console-'));
-  const env = {
-    ...process.env,
-    KAANHA_DATABASE_URL: `sqlite://${path.join(workDir, 'gateway.db')}?mode=rwc`,
-    KAANHA_ALLOW_PRIVATE_TARGETS: 'true',
-    KAANHA_RETRY_SCHEDULE: '2s',
-    // The example catalog's event type shows in Add Webhook beside the built-in ones.
-    KAANHA_CATALOG: path.join(__dirname, '..', '..', 'examples', 'catalog.json'),
-    KAANHA_LOG: 'warn',
-  };
-  key = execFileSync(bin, ['api-key', 'create', '--org', 'org_console', '--name', 'console', '--scopes', 'webhooks,integrations,events:publish'], {
-    env,
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
-    .toString()
-    .trim();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  gateway = spawn(bin, ['serve'], { env: { ...env, KAANHA_BIND: `127.0.0.1:${port}` }, stdio: 'inherit' });
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {}
-    if (i > 200) throw new Error('the gateway did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  const { chromium } = require('playwright-core');
-  browser = await chromium.launch({ executablePath: browserPath, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
-  fs.mkdirSync(docs, { recursive: true });
+  gw = await start();
+  key = gw.keyWith('org_console', 'console', 'webhooks,integrations,events:publish');
 });
 
 after(async () => {
-  if (browser) await browser.close();
-  if (gateway) gateway.kill();
-  if (receiver) receiver.close();
-  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  if (gw) await gw.stop();
 });
 
 const logRow = (page, event, status) =>
   page.locator('#logs tbody tr.row', { hasText: event }).filter({ hasText: status }).first();
 
 test('a new user signs in, adds a webhook, and follows its deliveries in Logs', { skip }, async () => {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-  await page.goto(`${base}/console`);
+  const page = await gw.newPage();
+  await page.goto(`${gw.base}/console`);
 
   // Sign in: a wrong key is refused with a message, the right one lands on Webhooks.
+  await accessible(page, 'Sign in');
   await page.getByLabel('API key').fill('kgw_not_a_real_key');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#api-key-error').filter({ hasText: /not valid/ }).waitFor();
+  await accessible(page, 'Sign in, refused');
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.getItem('kaanha.apiKey')), key);
   assert.ok(!page.url().includes(key), 'the key is never in the URL');
+  // This key lacks the api-keys scope: no API keys page is offered.
+  await page.getByRole('link', { name: 'Connect a platform' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: 'API keys' }).count(), 0);
+  await accessible(page, 'Webhooks, empty');
 
   // Add Webhook: the API's validation message shows next to the field.
   await page.getByRole('link', { name: 'Add Webhook' }).click();
@@ -108,11 +51,13 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await page.getByLabel('Contact Created').check();
   await page.getByRole('heading', { name: 'Orders' }).waitFor();
   await page.getByLabel('Order Shipped').waitFor();
-  await page.screenshot({ path: path.join(docs, 'console-add-webhook.png'), fullPage: true });
+  await accessible(page, 'Add Webhook');
+  await shoot(page, 'console-add-webhook.png');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('#error-url').filter({ hasText: /https/ }).waitFor();
+  await accessible(page, 'Add Webhook with errors');
 
-  await page.getByLabel('URL').fill(`http://127.0.0.1:${receiver.address().port}/crm`);
+  await page.getByLabel('URL').fill(gw.receiverUrl('/crm'));
   await page.getByLabel('Secret').fill('console-secret-123');
   // A rate limit out of range is named by the API next to its field.
   await page.getByLabel('Rate limit').fill('0');
@@ -123,17 +68,12 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('heading', { name: 'Logs · CRM Sync' }).waitFor();
   await logRow(page, 'webhook.test', 'delivered').waitFor({ timeout: 15000 });
-  await page.screenshot({ path: path.join(docs, 'console-logs.png'), fullPage: true });
+  await accessible(page, 'Logs');
+  await shoot(page, 'console-logs.png');
 
   // The receiver fails: the delivery is pending (a retry is scheduled), then failed.
-  receiverState.status = 500;
-  const published = await fetch(`${base}/api/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ event: 'message.received', data: { text: 'Where is my order?' } }),
-  });
-  assert.equal(published.status, 202);
-  const { id: eventId } = await published.json();
+  gw.receiverState.status = 500;
+  const { id: eventId } = await gw.publish(key, { event: 'message.received', data: { text: 'Where is my order?' } });
   await logRow(page, 'message.received', 'pending').waitFor({ timeout: 15000 });
   await logRow(page, 'message.received', 'failed').waitFor({ timeout: 15000 });
 
@@ -145,28 +85,28 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await page.locator('pre.body', { hasText: 'Where is my order?' }).first().waitFor();
   await page.locator('pre.headers', { hasText: 'x-kaanha-signature: sha256=' }).first().waitFor();
   assert.ok(!(await page.content()).includes('console-secret-123'), 'the secret is never shown');
-  await page.screenshot({ path: path.join(docs, 'console-logs-failed.png'), fullPage: true });
-  receiverState.status = 200;
+  await accessible(page, 'Logs, a row opened');
+  await shoot(page, 'console-logs-failed.png');
+  gw.receiverState.status = 200;
   await logRow(page, 'message.received', 'failed').getByRole('button', { name: 'Retry' }).click();
   await logRow(page, 'message.received', 'delivered').waitFor({ timeout: 15000 });
   await page.getByRole('button', { name: 'Retry' }).waitFor({ state: 'detached' });
+  // The opened row stays open while the log refreshes itself.
+  await page.waitForTimeout(3500);
+  await page.locator('pre.body', { hasText: 'Where is my order?' }).first().waitFor();
 
   // Recover: another event fails for good; "Recover failed" puts it back and it is delivered.
-  receiverState.status = 500;
-  const second = await fetch(`${base}/api/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ event: 'contact.created', data: { name: 'Ada' } }),
-  });
-  assert.equal(second.status, 202);
+  gw.receiverState.status = 500;
+  await gw.publish(key, { event: 'contact.created', data: { name: 'Ada' } });
   await logRow(page, 'contact.created', 'failed').waitFor({ timeout: 15000 });
-  receiverState.status = 200;
+  gw.receiverState.status = 200;
   await page.getByText('Send again…').click();
   await page.getByLabel('From').waitFor();
+  await accessible(page, 'Logs, Send again');
   await page.getByRole('button', { name: 'Recover failed' }).click();
   await page.locator('#again-result').filter({ hasText: '1 failed delivery back in the queue.' }).waitFor();
   await logRow(page, 'contact.created', 'delivered').waitFor({ timeout: 15000 });
-  await page.screenshot({ path: path.join(docs, 'console-recover.png'), fullPage: true });
+  await shoot(page, 'console-recover.png');
   // Nothing failed is left: a second Recover requeues nothing.
   await page.getByRole('button', { name: 'Recover failed' }).click();
   await page.locator('#again-result').filter({ hasText: '0 failed deliveries back in the queue.' }).waitFor();
@@ -181,6 +121,19 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await page.getByLabel('Event or delivery id').press('Enter');
   await logRow(page, 'contact.created', 'delivered').waitFor();
 
+  // A time range: since an hour ahead, nothing; until before since, the API's message; cleared, all.
+  const hourAhead = await page.evaluate(() => {
+    const at = new Date(Date.now() + 3600e3);
+    return new Date(at.getTime() - at.getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
+  });
+  await page.getByLabel('Since').fill(hourAhead);
+  await page.locator('#logs tbody tr.row').first().waitFor({ state: 'detached' });
+  await page.getByLabel('Until').fill('2026-01-01T00:00');
+  await page.getByRole('alert').filter({ hasText: 'until: must be later than `since`' }).waitFor();
+  await page.getByLabel('Since').fill('');
+  await page.getByLabel('Until').fill('');
+  await logRow(page, 'contact.created', 'delivered').waitFor();
+
   // The chart: this hour's bar, and the durations.
   await page.locator('#durations').filter({ hasText: /p50 \d+ ms, p99 \d+ ms/ }).waitFor({ timeout: 15000 });
   assert.ok((await page.locator('.chart rect.bar.delivered').count()) >= 1, 'a delivered bar');
@@ -188,10 +141,21 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   assert.equal(await page.locator('.chart text.hour').count(), 8, 'every third hour labelled');
   assert.ok((await page.locator('.chart text.scale').count()) >= 2, 'a scale');
   assert.equal(await page.locator('.chart rect:not(.bar)').count(), 0, 'nothing but bars');
-  await page.screenshot({ path: path.join(docs, 'console-logs-chart.png'), fullPage: true });
+  await accessible(page, 'Logs with the chart');
+  await shoot(page, 'console-logs-chart.png');
+
+  // Times in the browser's zone (here Asia/Kolkata) or in UTC, switchable, and named.
+  const firstTime = () => page.locator('#logs tbody tr.row td').first().innerText();
+  assert.match(await firstTime(), /GMT\+5:30/);
+  await page.getByLabel('Times in').selectOption('UTC');
+  await page.getByRole('heading', { name: 'Logs · CRM Sync' }).waitFor();
+  await logRow(page, 'contact.created', 'delivered').waitFor();
+  assert.match(await firstTime(), /UTC/);
+  await page.getByLabel('Times in').selectOption('local');
+  await logRow(page, 'contact.created', 'delivered').waitFor();
 
   // The rate limit was saved with the webhook.
-  const saved = await (await fetch(`${base}/api/webhooks`, { headers: { authorization: `Bearer ${key}` } })).json();
+  const saved = await (await fetch(`${gw.base}/api/webhooks`, { headers: { authorization: `Bearer ${key}` } })).json();
   const crm = saved.data.find((w) => w.name === 'CRM Sync');
   assert.equal(crm.rateLimit, 50);
   assert.equal(crm.ordered, true);
@@ -202,21 +166,76 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await row.getByText('Dashboard').waitFor();
   await row.getByText('delivered').waitFor();
   // Logs opened from the list (not right after Save) shows no stray "null" under its title.
-  await row.getByRole('link', { name: 'CRM Sync' }).click();
+  await row.getByRole('link', { name: 'CRM Sync', exact: true }).click();
   await page.getByRole('heading', { name: 'Logs · CRM Sync' }).waitFor();
   await logRow(page, 'webhook.test', 'delivered').waitFor();
   assert.ok(!(await page.locator('#view').innerText()).split('\n').includes('null'), 'no stray null');
   await page.getByRole('link', { name: 'Webhooks' }).first().click();
   await row.getByText('Dashboard').waitFor();
-  await page.screenshot({ path: path.join(docs, 'console-webhooks.png'), fullPage: true });
+  await accessible(page, 'Webhooks');
+  await shoot(page, 'console-webhooks.png');
 
   // Readable at a phone's width.
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.screenshot({ path: path.join(docs, 'console-phone.png'), fullPage: true });
+  await accessible(page, 'Webhooks on a phone');
+  await shoot(page, 'console-phone.png');
+  await page.setViewportSize({ width: 1200, height: 800 });
 
   // Sign out forgets the key.
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByLabel('API key').waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.getItem('kaanha.apiKey')), null);
-  await page.close();
+  noErrors(page);
+  await page.context().close();
+});
+
+test('one event is found across webhooks by its id, with every attempt and its request as sent', { skip }, async () => {
+  // Two webhooks take the same event; only one of them fails it first.
+  const finder = gw.keyWith('org_find', 'finder', 'webhooks,integrations,events:publish');
+  for (const [name, path] of [['Billing', '/billing'], ['Warehouse', '/warehouse']]) {
+    const response = await fetch(`${gw.base}/api/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${finder}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name, url: gw.receiverUrl(path), events: ['payment.completed'] }),
+    });
+    assert.equal(response.status, 201);
+  }
+  await gw.publish(finder, { event: 'payment.completed', id: 'pay_7781', data: { amount: 1200 } });
+  await gw.publish(finder, { event: 'payment.completed', id: 'pay_7782', data: { amount: 99 } });
+
+  const page = await gw.newPage();
+  await page.goto(`${gw.base}/console`);
+  await page.getByLabel('API key').fill(finder);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Webhooks' }).waitFor();
+  await page.getByLabel('Find an event or delivery by id').fill('pay_7781');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByRole('heading', { name: 'Find · pay_7781' }).waitFor();
+  // Deliveries are recorded just after the receiver answers: look again until both are there.
+  for (let i = 0; (await page.locator('#found tbody tr.row').count()) < 2; i++) {
+    assert.ok(i < 50, 'both webhooks\' attempts are found');
+    await page.waitForTimeout(200);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Find · pay_7781' }).waitFor();
+  }
+  const rows = page.locator('#found tbody tr.row');
+  assert.equal(await rows.count(), 2, 'one attempt at each webhook, not the other event');
+  await rows.filter({ hasText: 'Billing' }).waitFor();
+  await rows.filter({ hasText: 'Warehouse' }).waitFor();
+  await page.getByRole('status').filter({ hasText: '2 attempts of “pay_7781”, in 2 deliveries' }).waitFor();
+  // Opened: the request exactly as sent.
+  await rows.filter({ hasText: 'Billing' }).click();
+  await page.locator('pre.body', { hasText: '"id":"pay_7781"' }).waitFor();
+  await accessible(page, 'Find');
+  await shoot(page, 'console-find.png');
+  // The webhook's name leads to its Logs.
+  await rows.filter({ hasText: 'Warehouse' }).getByRole('link', { name: 'Warehouse' }).click();
+  await page.getByRole('heading', { name: 'Logs · Warehouse' }).waitFor();
+
+  // An id no event has: said so, with why it may be.
+  await page.goto(`${gw.base}/console#/find?q=pay_0000`);
+  await page.getByRole('status').filter({ hasText: 'No attempt of “pay_0000” was found' }).waitFor();
+  await accessible(page, 'Find, nothing found');
+  noErrors(page);
+  await page.context().close();
 });
