@@ -14,7 +14,7 @@ const PLATFORMS = {
     find: 'When choosing an app in a Zap, search for “Kaanha AI”.',
     steps: [
       'Create a Zap. For the trigger, choose the app “Kaanha AI” and an event, e.g. “New Message Received”.',
-      'Click Sign in and fill in the two values below.',
+      'Click Sign in and fill in the two values above.',
       'Zapier checks the key at once and names the connection after it (“Kaanha AI · your organization · key name”).',
       'Test the trigger: Zapier shows the newest real events of that type, or a sample.',
     ],
@@ -24,7 +24,7 @@ const PLATFORMS = {
     find: 'In a scenario, add a module and search for “Kaanha AI”.',
     steps: [
       'Create a scenario and add a “Kaanha AI” module, e.g. “Watch Message Received”.',
-      'Click Create a connection and fill in the two values below.',
+      'Click Create a connection and fill in the two values above.',
       'Make creates its webhook at the gateway when the module is saved, and removes it when the webhook is deleted in Make.',
     ],
   },
@@ -33,7 +33,7 @@ const PLATFORMS = {
     find: 'In n8n (self-hosted): Settings → Community nodes → Install, and enter the package n8n-nodes-kaanha.',
     steps: [
       'Add the “Kaanha Trigger” node (or “Kaanha” for actions) to a workflow.',
-      'Create the credential “Kaanha API” and fill in the two values below.',
+      'Create the credential “Kaanha API” and fill in the two values above.',
       'Activate the workflow: n8n subscribes at the gateway; deactivating it unsubscribes.',
     ],
   },

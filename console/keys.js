@@ -72,7 +72,7 @@ export async function keysPage(note) {
     h('label', { for: 'key-name' }, 'Name'),
     name,
     h('p', { class: 'error', id: 'error-name', 'aria-live': 'polite' }),
-    h('fieldset', { 'aria-describedby': 'error-scopes' }, h('legend', {}, 'Scopes'), scopeBoxes,
+    h('fieldset', { class: 'scopes', 'aria-describedby': 'error-scopes' }, h('legend', {}, 'Scopes'), scopeBoxes,
       h('p', { class: 'muted' }, 'A Zapier, Make or n8n connection needs integrations only.'),
       h('p', { class: 'error', id: 'error-scopes', 'aria-live': 'polite' })),
     result,
@@ -95,7 +95,7 @@ export async function keysPage(note) {
       tbody),
     h('p', {}, more));
   await load();
-  (note ? document.getElementById('new-key') : name).focus();
+  (document.getElementById('new-key') ?? name).focus();
 }
 
 function keyRow(key, signedInId) {
