@@ -137,10 +137,7 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
                     docs_policy(&state.config.security.frame_ancestors),
                 )),
             )
-            .nest(
-                "/console",
-                crate::http::console::routes(&state.config),
-            )
+            .nest("/console", crate::http::console::routes(&state.config))
             .nest("/", api);
         (route, spec)
     } else {

@@ -25,7 +25,10 @@ const FILES: &[(&str, &str)] = &[
     ("time.js", include_str!("../../console/time.js")),
     ("sign-in.js", include_str!("../../console/sign-in.js")),
     ("webhooks.js", include_str!("../../console/webhooks.js")),
-    ("webhook-form.js", include_str!("../../console/webhook-form.js")),
+    (
+        "webhook-form.js",
+        include_str!("../../console/webhook-form.js"),
+    ),
     ("logs.js", include_str!("../../console/logs.js")),
     ("log-row.js", include_str!("../../console/log-row.js")),
     ("chart.js", include_str!("../../console/chart.js")),
@@ -62,7 +65,10 @@ pub fn routes(config: &Config) -> impl Endpoint + use<> {
 /// at (`KAANHA_PUBLIC_URL`; absent: the page's own origin) and where the platform apps are.
 /// Nothing here is a secret: discovery tells any key holder the same.
 fn settings(config: &Config) -> String {
-    let url = |u: &Option<url::Url>| u.as_ref().map(|u| u.as_str().trim_end_matches('/').to_owned());
+    let url = |u: &Option<url::Url>| {
+        u.as_ref()
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+    };
     json!({
         "publicUrl": url(&config.public_url),
         "apps": {

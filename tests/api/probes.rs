@@ -15,8 +15,11 @@ async fn the_console_is_served_from_the_binary_with_a_strict_content_security_po
         tweak: |config| {
             config.security.frame_ancestors = "'self' https://app.kaanha.ai".into();
             config.public_url = Some("https://hooks.example.com/".parse().unwrap());
-            config.console.zapier_app_url =
-                Some("https://zapier.com/developer/public-invite/1/abc/".parse().unwrap());
+            config.console.zapier_app_url = Some(
+                "https://zapier.com/developer/public-invite/1/abc/"
+                    .parse()
+                    .unwrap(),
+            );
         },
         ..Default::default()
     })
@@ -71,7 +74,12 @@ async fn the_console_is_served_from_the_binary_with_a_strict_content_security_po
         }
     }
     assert!(seen.len() > 10, "every module: {seen:?}");
-    let missing = app.client.get(app.url("/console/nothing.js")).send().await.unwrap();
+    let missing = app
+        .client
+        .get(app.url("/console/nothing.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
 
     // Its settings: where platforms reach the gateway, and where the apps are.
