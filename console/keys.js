@@ -7,8 +7,8 @@ import { h, notice, show } from './dom.js';
 import { when } from './time.js';
 
 export const SCOPES = [
-  ['webhooks', 'Webhooks, their logs and retries (this console)'],
-  ['integrations', 'Zapier, Make and n8n connections'],
+  ['webhooks', 'Webhooks, their logs and retries'],
+  ['integrations', 'Zapier, Make and n8n connections, and the event list of Add Webhook'],
   ['events:publish', 'Publishing events (your back end)'],
   ['api-keys', 'Creating and revoking keys'],
 ];
@@ -73,7 +73,7 @@ export async function keysPage(note) {
     name,
     h('p', { class: 'error', id: 'error-name', 'aria-live': 'polite' }),
     h('fieldset', { class: 'scopes', 'aria-describedby': 'error-scopes' }, h('legend', {}, 'Scopes'), scopeBoxes,
-      h('p', { class: 'muted' }, 'A Zapier, Make or n8n connection needs integrations only.'),
+      h('p', { class: 'muted' }, 'A Zapier, Make or n8n connection needs integrations only; someone using this console, webhooks and integrations.'),
       h('p', { class: 'error', id: 'error-scopes', 'aria-live': 'polite' })),
     result,
     h('p', {}, h('button', { type: 'submit', class: 'primary' }, 'Create key')));

@@ -1,11 +1,12 @@
 //! Reading a webhook's deliveries and their log, and retrying one by hand. Every query is
-//! scoped to the organization and the webhook.
+//! scoped to the organization (and to the webhook, except when finding one event or delivery).
 
 use chrono::{DateTime, Utc};
 use entity::{delivery, delivery_attempt};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, sea_query::Expr,
+    QueryOrder, QuerySelect, QueryTrait,
+    sea_query::{Expr, SelectStatement, UnionType},
 };
 
 use crate::{
@@ -48,18 +49,7 @@ pub async fn log_page(
         query = query.filter(delivery_attempt::Column::EventType.eq(event_type));
     }
     if let Some(search) = filter.search {
-        // Through the deliveries (their key, and their (organization, event id) index), then
-        // the attempts by delivery: never a scan of the log.
-        let deliveries = delivery::Entity::find()
-            .select_only()
-            .column(delivery::Column::Id)
-            .filter(delivery::Column::OrgId.eq(org.as_str()))
-            .filter(
-                Condition::any()
-                    .add(delivery::Column::EventId.eq(search))
-                    .add(delivery::Column::Id.eq(search)),
-            )
-            .into_query();
+        let deliveries = deliveries_found_by(org, search);
         query = query.filter(delivery_attempt::Column::DeliveryId.in_subquery(deliveries));
     }
     if let Some(since) = filter.since {
@@ -76,6 +66,25 @@ pub async fn log_page(
         .limit(limit)
         .all(db)
         .await
+}
+
+/// The ids of the organization's deliveries of the event `search` names, and of the delivery
+/// it names: the attempts are then read by delivery, never by scanning the log. Two plain
+/// lookups joined by `UNION ALL`, each on its own index ((organization, event id), and the key):
+/// an `OR` of the two lets SQLite, and PostgreSQL on tables without statistics, fall back to
+/// reading every delivery of the organization.
+fn deliveries_found_by(org: &OrgId, search: &str) -> SelectStatement {
+    let lookup = |column: delivery::Column| {
+        delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .filter(delivery::Column::OrgId.eq(org.as_str()))
+            .filter(column.eq(search))
+            .into_query()
+    };
+    lookup(delivery::Column::EventId)
+        .union(UnionType::All, lookup(delivery::Column::Id))
+        .to_owned()
 }
 
 /// One page of a webhook's deliveries, newest first.
@@ -168,4 +177,23 @@ pub async fn count_pending(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
         .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .count(db)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sea_query::SqliteQueryBuilder;
+
+    use super::*;
+
+    #[test]
+    fn a_search_is_two_lookups_each_on_its_own_index() {
+        let org = OrgId::parse("org_a").unwrap();
+        let sql = deliveries_found_by(&org, "wamid.1").to_string(SqliteQueryBuilder);
+        assert!(
+            sql.contains(
+                r#"WHERE "deliveries"."org_id" = 'org_a' AND "deliveries"."event_id" = 'wamid.1' UNION ALL SELECT "deliveries"."id" FROM "deliveries" WHERE "deliveries"."org_id" = 'org_a' AND "deliveries"."id" = 'wamid.1'"#
+            ),
+            "{sql}"
+        );
+    }
 }

@@ -13,7 +13,14 @@ use crate::{
 const LIMIT: usize = 20;
 const EVENTS: usize = 60;
 
-/// Most requests that arrived within any one second (`[t, t + 1 s)`).
+/// How much later than the gateway sent it this test's receiver may note a request: the
+/// receiver shares the machine's two cores with the gateways and the database, and a busy core
+/// wakes it late. Windows are that much shorter than a second, so a request noted late cannot
+/// make a second look fuller than it was sent.
+const RECEIVER_JITTER: Duration = Duration::from_millis(30);
+
+/// Most requests that arrived within any one second (`[t, t + 1 s)`), less the receiver's own
+/// jitter.
 fn most_in_one_second(arrived: &[Received]) -> usize {
     let mut at: Vec<Instant> = arrived.iter().map(|r| r.at).collect();
     at.sort();
@@ -21,7 +28,9 @@ fn most_in_one_second(arrived: &[Received]) -> usize {
         .map(|first| {
             at[first..]
                 .iter()
-                .take_while(|t| t.duration_since(at[first]) < Duration::from_secs(1))
+                .take_while(|t| {
+                    t.duration_since(at[first]) < Duration::from_secs(1) - RECEIVER_JITTER
+                })
                 .count()
         })
         .max()
