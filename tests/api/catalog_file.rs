@@ -88,6 +88,10 @@ async fn a_custom_event_type_is_published_delivered_and_listed_by_describe() {
     assert_eq!(trigger["label"], "Order Shipped");
     assert_eq!(trigger["group"], "Orders");
     assert_eq!(trigger["sample"]["data"]["orderId"], "ord_7Hc2");
+    // Its filter is an input field, with the file's choices.
+    let carrier = &trigger["inputFields"][0];
+    assert_eq!(carrier["key"], "carrier", "{trigger}");
+    assert_eq!(carrier["choices"][1]["value"], "Delhivery", "{carrier}");
     assert!(
         describe["triggers"]
             .as_array()
@@ -136,6 +140,48 @@ async fn a_custom_event_type_is_published_delivered_and_listed_by_describe() {
     .await
     .unwrap();
     assert_eq!(samples[0]["id"], "ship_1", "{samples}");
+
+    // A subscription narrowed by the file's filter gets only the events that pass it; a value
+    // outside its choices is refused naming the filter.
+    let zap = json!({"target_url": receiver.hook("zap"), "event": "order.shipped", "filters": {"carrier": "Delhivery"}});
+    let subscribed = call(reqwest::Method::POST, "/api/integrations/zapier/hooks")
+        .json(&zap)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(subscribed.status(), 201);
+    let wrong = json!({"target_url": receiver.hook("zap2"), "event": "order.shipped", "filters": {"carrier": "Pigeon"}});
+    let refused = call(reqwest::Method::POST, "/api/integrations/zapier/hooks")
+        .json(&wrong)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 422);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(
+        problem["errors"][0]["field"], "filters.carrier",
+        "{problem}"
+    );
+    for (id, carrier) in [("ship_2", "BlueDart"), ("ship_3", "Delhivery")] {
+        let event = json!({"event": "order.shipped", "id": id, "data": {"orderId": id, "carrier": carrier}});
+        let published = call(reqwest::Method::POST, "/api/events")
+            .json(&event)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(published.status(), 202);
+    }
+    // Four in all: the webhook without filters gets all three, the subscription only one (a
+    // moment more lets a wrongly delivered one arrive too).
+    receiver.wait_for_event("order.shipped", 4, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let to_zap: Vec<String> = receiver
+        .received()
+        .iter()
+        .filter(|r| r.path == "/zap")
+        .map(|r| r.json()["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(to_zap, ["ship_3"]);
 }
 
 #[tokio::test]
