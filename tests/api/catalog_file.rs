@@ -143,33 +143,25 @@ async fn a_custom_event_type_is_published_delivered_and_listed_by_describe() {
 
     // A subscription narrowed by the file's filter gets only the events that pass it; a value
     // outside its choices is refused naming the filter.
+    let post = |path: &'static str, body: Value| async move {
+        let response = call(reqwest::Method::POST, path).json(&body).send().await;
+        let response = response.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap())
+    };
+    let hooks = "/api/integrations/zapier/hooks";
     let zap = json!({"target_url": receiver.hook("zap"), "event": "order.shipped", "filters": {"carrier": "Delhivery"}});
-    let subscribed = call(reqwest::Method::POST, "/api/integrations/zapier/hooks")
-        .json(&zap)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(subscribed.status(), 201);
+    assert_eq!(post(hooks, zap).await.0, 201);
     let wrong = json!({"target_url": receiver.hook("zap2"), "event": "order.shipped", "filters": {"carrier": "Pigeon"}});
-    let refused = call(reqwest::Method::POST, "/api/integrations/zapier/hooks")
-        .json(&wrong)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 422);
-    let problem: Value = refused.json().await.unwrap();
+    let (status, problem) = post(hooks, wrong).await;
+    assert_eq!(status, 422);
     assert_eq!(
         problem["errors"][0]["field"], "filters.carrier",
         "{problem}"
     );
     for (id, carrier) in [("ship_2", "BlueDart"), ("ship_3", "Delhivery")] {
         let event = json!({"event": "order.shipped", "id": id, "data": {"orderId": id, "carrier": carrier}});
-        let published = call(reqwest::Method::POST, "/api/events")
-            .json(&event)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(published.status(), 202);
+        assert_eq!(post("/api/events", event).await.0, 202);
     }
     // Four in all: the webhook without filters gets all three, the subscription only one (a
     // moment more lets a wrongly delivered one arrive too).
