@@ -94,8 +94,9 @@ export async function keysPage(note) {
       h('thead', {}, h('tr', {}, ['Name', 'Prefix', 'Scopes', 'Created', 'Last used', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       tbody),
     h('p', {}, more));
-  await load();
+  // Focus first: the list may take a moment, the key just made should not wait for it.
   (document.getElementById('new-key') ?? name).focus();
+  await load();
 }
 
 function keyRow(key, signedInId) {

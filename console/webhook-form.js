@@ -74,12 +74,15 @@ export async function webhookForm(id, presetKey) {
     url.placeholder = preset.placeholder;
     urlHelp.textContent = `${preset.steps} Then paste it here.`;
     url.dataset.hosts = preset.hosts.join(' ');
+    for (const button of form.querySelectorAll('button[data-preset]')) button.setAttribute('aria-pressed', String(button.dataset.preset === key));
     url.focus();
   };
   const presets = editing ? null : h('div', { class: 'presets' },
     h('p', { id: 'presets-help' }, 'Sending to a no-code platform? Start from its webhook trigger:'),
     h('div', { class: 'toolbar' }, Object.entries(PRESETS).map(([key, preset]) => h('button', {
       type: 'button',
+      'data-preset': key,
+      'aria-pressed': 'false',
       'aria-describedby': 'presets-help',
       onclick: () => usePreset(key),
     }, preset.label))));

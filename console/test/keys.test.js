@@ -118,7 +118,7 @@ test('with the keyboard alone, a key holding api-keys creates a key for Zapier, 
   let asked = '';
   page.once('dialog', (dialog) => { asked = dialog.message(); dialog.dismiss(); });
   await page.keyboard.press('Enter');
-  await page.waitForTimeout(300);
+  for (let i = 0; !asked && i < 50; i++) await page.waitForTimeout(100);
   assert.match(asked, /Revoke the key “Zapier \(Ada\)”.*stops working at once/);
   assert.equal((await me(shown)).status, 200, 'dismissed: still works');
   page.once('dialog', (dialog) => dialog.accept());
@@ -150,6 +150,7 @@ test('a webhook to Webhooks by Zapier, Make or n8n starts from a preset', { skip
   await page.getByRole('heading', { name: 'Add Webhook' }).waitFor();
   assert.equal(await page.getByLabel('Name').inputValue(), 'Zapier');
   await page.getByText('“Webhooks by Zapier” → “Catch Hook”').waitFor();
+  await page.getByRole('button', { name: 'Webhooks by Zapier', pressed: true }).waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'field-url');
   await page.keyboard.type(gw.receiverUrl('/not-zapier'));
   await page.getByLabel('Contact Created').check();
@@ -167,6 +168,7 @@ test('a webhook to Webhooks by Zapier, Make or n8n starts from a preset', { skip
   await tabTo(page, 'n8n Webhook', { backwards: true });
   await page.keyboard.press('Enter');
   assert.equal(await page.getByLabel('Name').inputValue(), 'n8n');
+  await page.getByRole('button', { name: 'n8n Webhook', pressed: true }).waitFor();
   await page.getByText('copy its Production URL').waitFor();
   await page.keyboard.type(gw.receiverUrl('/n8n'));
   await tabTo(page, 'Contact Created');

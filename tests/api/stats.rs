@@ -24,6 +24,8 @@ async fn the_last_day_counts_attempts_per_hour_by_outcome_with_duration_percenti
             .await;
     }
     receiver.wait_for_event("contact.updated", 3, WAIT).await;
+    // Each of the four is delivered in the end; on a loaded machine one may first time out
+    // (an attempt left pending) and be retried, so the count waits for the deliveries.
     let mut stats = Value::Null;
     for _ in 0..50 {
         stats = expect_json(
@@ -34,19 +36,19 @@ async fn the_last_day_counts_attempts_per_hour_by_outcome_with_duration_percenti
             200,
         )
         .await;
-        if stats["attempts"] == 4 {
+        if stats["hours"][23]["delivered"] == 4 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let hours = stats["hours"].as_array().unwrap();
     assert_eq!(hours.len(), 24);
-    assert_eq!(stats["attempts"], 4, "3 events and the test event: {stats}");
     assert_eq!(
         hours[23]["delivered"], 4,
-        "all in the current hour: {stats}"
+        "3 events and the test event, all in the current hour: {stats}"
     );
     assert!(hours[..23].iter().all(|h| h["delivered"] == 0));
+    assert!(stats["attempts"].as_u64().unwrap() >= 4, "{stats}");
     assert!(stats["durationP50Ms"].as_i64().is_some() && stats["durationP99Ms"].as_i64().is_some());
     assert!(stats["durationP50Ms"].as_i64() <= stats["durationP99Ms"].as_i64());
 
