@@ -14,11 +14,12 @@ export async function findPage(id) {
     form.querySelector('input').focus();
     return;
   }
-  const [found, webhooks] = await Promise.all([
-    api('GET', `/api/logs?search=${encodeURIComponent(id)}&limit=100`),
-    api('GET', '/api/webhooks?limit=100'),
-  ]);
-  const names = new Map(webhooks.data.map((w) => [w.id, w.name]));
+  const found = await api('GET', `/api/logs?search=${encodeURIComponent(id)}&limit=100`);
+  // Only the webhooks the attempts went to (an organization may have many more).
+  const names = new Map(await Promise.all([...new Set(found.data.map((row) => row.webhookId))].map(async (webhookId) => {
+    const webhook = await api('GET', `/api/webhooks/${encodeURIComponent(webhookId)}`).catch(() => null);
+    return [webhookId, webhook?.name ?? webhookId];
+  })));
   const deliveries = new Set(found.data.map((row) => row.deliveryId)).size;
   const summary = found.data.length === 0
     ? h('p', { class: 'notice', role: 'status' }, `No attempt of “${id}” was found. Events are kept for the log's retention period; an event that matched no webhook has no attempts.`)

@@ -5,6 +5,18 @@ import { api } from './api.js';
 import { h } from './dom.js';
 import { when } from './time.js';
 
+/** What was sent for an attempt never changes: fetched once in this tab, so a row the
+ * self-refreshing log opens again costs no request. */
+const sentCache = new Map();
+function requestAsSent(webhookId, attemptId) {
+  if (!sentCache.has(attemptId)) {
+    const sent = api('GET', `/api/webhooks/${webhookId}/logs/${encodeURIComponent(attemptId)}/request`);
+    sentCache.set(attemptId, sent);
+    sent.catch(() => sentCache.delete(attemptId));
+  }
+  return sentCache.get(attemptId);
+}
+
 /** The table's columns; `webhook` adds one naming the webhook (Find lists several). */
 export const columns = (webhook) => ['Timestamp', ...(webhook ? ['Webhook'] : []), 'Event', 'Status', 'Response Code', 'Duration', 'Attempt', 'Actions'];
 
@@ -48,7 +60,7 @@ function logRow(row, newestOfItsDelivery, webhookName) {
   const loadRequest = async () => {
     loaded = true;
     try {
-      const sent = await api('GET', `/api/webhooks/${webhookId}/logs/${encodeURIComponent(row.id)}/request`);
+      const sent = await requestAsSent(webhookId, row.id);
       request.replaceChildren(
         h('p', {}, h('strong', {}, 'Request '), `${sent.method} ${sent.url}`),
         h('pre', { class: 'headers' }, sent.headers.map((x) => `${x.name}: ${x.value}`).join('\n')),
