@@ -10,6 +10,7 @@ mod m20261130_000005_claim_index_with_organization;
 mod m20261130_000006_replayed_deliveries;
 mod m20261130_000007_webhook_rate_limits;
 mod m20261130_000008_ordered_webhooks;
+mod m20261202_000009_queues_of_turns;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_replayed_deliveries::Migration),
             Box::new(m20261130_000007_webhook_rate_limits::Migration),
             Box::new(m20261130_000008_ordered_webhooks::Migration),
+            Box::new(m20261202_000009_queues_of_turns::Migration),
         ]
     }
 }

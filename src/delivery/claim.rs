@@ -1,6 +1,6 @@
-//! Claiming: a worker takes due deliveries by setting their lease in one statement, so two
-//! workers never hold the same delivery, and a dead worker's deliveries come back when the
-//! lease runs out.
+//! Claiming: a worker takes due deliveries by turns (organizations, then their webhooks) and
+//! sets their lease, so two workers never hold the same delivery and a dead worker's
+//! deliveries come back when the lease runs out. The statements of the turns are in `turns`.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -10,54 +10,31 @@ use std::{
 use entity::{delivery, event, webhook};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
-    sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Order, Query},
+    QueryTrait, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Query},
 };
 
+use super::turns::{self, InTurn};
 use crate::{
     domain::{delivery_status::DeliveryStatus, named::Named},
-    infra::lookup::keys_in,
+    infra::{lookup::keys_in, queues::Queued, time},
 };
 
-fn claimable(now_ms: i64) -> Condition {
-    Condition::all()
-        .add(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
-        .add(delivery::Column::DueAt.lte(now_ms))
-        .add(
-            Condition::any()
-                .add(delivery::Column::LeaseUntil.is_null())
-                .add(delivery::Column::LeaseUntil.lt(now_ms)),
-        )
-}
+/// Most webhooks of one organization a claim looks at.
+const WEBHOOKS_PER_ORG: usize = 32;
 
-/// Most due rows one claim looks at to choose from.
-const CANDIDATES: u64 = 1000;
-/// Rows looked at per delivery wanted: enough to skip past webhooks with little room.
-const CANDIDATES_PER_SLOT: u64 = 4;
-
-/// What one claim took, and whether it saw every due delivery it could have taken.
+/// What one claim took.
 pub struct Claimed {
     pub deliveries: Vec<delivery::Model>,
-    /// The candidate window came back full: more due deliveries may wait behind it, so the
-    /// caller claims again at once instead of sleeping.
-    pub window_full: bool,
-    /// Due deliveries were read and not taken, for lack of room or of slots.
+    /// More may be ready now: every organization or webhook the claim could read was ready, or
+    /// it took all it could. The caller claims again at once instead of sleeping.
+    pub more: bool,
+    /// Due deliveries stayed behind for lack of room here: a slot given back should wake the
+    /// loop.
     pub left_behind: bool,
 }
 
-/// How far a claim reads past the due deliveries of webhooks with no room.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reach {
-    /// As far as it takes: every due delivery of a full webhook is skipped, however many.
-    Deep,
-    /// Only the first rows due, so a full webhook's large backlog costs little to skip.
-    Shallow,
-}
-
-/// Rows a shallow claim reads, at most.
-const SHALLOW_SCAN: u64 = 2 * CANDIDATES;
-
-/// Webhooks and organizations that have no room in this engine now: their due deliveries are
-/// skipped by the claim.
+/// Webhooks and organizations that have no room in this engine now: the claim leaves them out.
 #[derive(Debug, Default)]
 pub struct Full {
     pub webhooks: Vec<String>,
@@ -83,125 +60,174 @@ pub struct Ask<'a> {
     pub lease_ms: i64,
     /// Most deliveries to claim.
     pub limit: usize,
-    /// Webhooks and organizations with no room now: their due deliveries are skipped.
+    /// Webhooks and organizations with no room now: left out.
     pub full: &'a Full,
-    pub reach: Reach,
 }
 
-/// Leases due deliveries, oldest due first: at most `limit` in all and, per webhook and per
-/// organization, only as many as `room` says they can take now (those in `full` have none) — so
-/// a slow receiver's backlog is never claimed only to wait (or be handed back) while other
-/// webhooks' deliveries are due. Organizations take turns: one delivery of each organization
-/// with due deliveries, then a second of each, and so on, so when slots are scarce an
-/// organization with a backlog does not take them all.
-///
-/// Candidates are read first (from the index alone: it carries every column read); the chosen
-/// rows are then leased by `lease`, so instances claiming at once never take the same row.
-///
-/// Skipping the backlog of a full webhook costs a read of each of its due rows. A `Deep` claim
-/// does that; a `Shallow` one reads only the first rows due. The engine claims shallow and goes
-/// deep now and then: the benchmark's backlog drained at a third of its rate while every claim
-/// read past the whole backlog.
+/// Leases due deliveries by turns, in one transaction (docs/architecture.md, "How the engine
+/// chooses work"): the organizations whose turn has come, a few of each one's webhooks whose
+/// turn has come, `limit` places dealt among them one at a time (each webhook at most what
+/// `room` says its lane takes), then each webhook's oldest due deliveries up to its share. Every
+/// webhook and organization visited goes to the back of its line, or, with nothing claimable
+/// left, waits until its next retry or lease end.
 pub async fn claim_due(
-    db: &impl ConnectionTrait,
+    db: &impl TransactionTrait,
     ask: Ask<'_>,
-    room: impl Fn(&str, &str) -> Room,
+    room: impl Fn(&InTurn) -> Room,
 ) -> Result<Claimed, DbErr> {
     let Ask {
         now_ms,
         lease_ms,
         limit,
         full,
-        reach,
     } = ask;
-    let window = (limit as u64 * CANDIDATES_PER_SLOT).clamp(64, CANDIDATES);
-    let columns = [
-        delivery::Column::Id,
-        delivery::Column::WebhookId,
-        delivery::Column::OrgId,
-        delivery::Column::DueAt,
-    ];
-    let mut due = Query::select()
-        .columns(columns)
-        .from(delivery::Entity)
-        .cond_where(claimable(now_ms))
-        .order_by(delivery::Column::DueAt, Order::Asc)
-        .to_owned();
-    let candidates = if full.is_empty() {
-        due.limit(window).to_owned()
-    } else {
-        if reach == Reach::Shallow {
-            due.limit(SHALLOW_SCAN);
-        }
-        // A dead receiver's backlog, or an organization's, must not fill the window others'
-        // deliveries are read from.
-        let mut skipping = Query::select()
-            .columns(columns)
-            .from_subquery(due, "due")
-            .order_by(delivery::Column::DueAt, Order::Asc)
-            .limit(window)
-            .to_owned();
-        if !full.webhooks.is_empty() {
-            let webhooks = full.webhooks.iter().map(String::as_str);
-            skipping.and_where(Expr::col(delivery::Column::WebhookId).is_not_in(webhooks));
-        }
-        if !full.orgs.is_empty() {
-            let orgs = full.orgs.iter().map(String::as_str);
-            skipping.and_where(Expr::col(delivery::Column::OrgId).is_not_in(orgs));
-        }
-        skipping
-    };
-    let rows = db.query_all(&candidates).await?;
-    let window_full = rows.len() as u64 == window;
-    let read = rows.len();
-    // Each organization's candidates, oldest due first, in the order organizations first appear.
-    let mut by_org: Vec<(String, VecDeque<(String, String)>)> = Vec::new();
-    let mut position: HashMap<String, usize> = HashMap::new();
-    for row in rows {
-        let id: String = row.try_get_by_index(0)?;
-        let webhook_id: String = row.try_get_by_index(1)?;
-        let org_id: String = row.try_get_by_index(2)?;
-        let at = *position.entry(org_id.clone()).or_insert_with(|| {
-            by_org.push((org_id, VecDeque::new()));
-            by_org.len() - 1
-        });
-        by_org[at].1.push_back((id, webhook_id));
-    }
-    // Room left per webhook and per organization, asked once each.
-    let mut webhook_left: HashMap<String, usize> = HashMap::new();
-    let mut org_left: HashMap<String, usize> = HashMap::new();
-    let mut chosen = Vec::new();
-    while chosen.len() < limit && !by_org.is_empty() {
-        by_org.retain_mut(|(org_id, queue)| {
-            // One of this organization's candidates this turn: the first its room allows.
-            while let Some((id, webhook_id)) = queue.pop_front() {
-                if chosen.len() >= limit {
-                    return false;
-                }
-                let org = org_left
-                    .entry(org_id.clone())
-                    .or_insert_with(|| room(&webhook_id, org_id).org);
-                if *org == 0 {
-                    return false;
-                }
-                let webhook = webhook_left
-                    .entry(webhook_id)
-                    .or_insert_with_key(|w| room(w, org_id).webhook);
-                if *webhook > 0 {
-                    *webhook -= 1;
-                    *org -= 1;
-                    chosen.push(id);
-                    return !queue.is_empty();
-                }
-            }
-            false
+    let txn = crate::infra::db::begin_write(db).await?;
+    let orgs = turns::organizations(&txn, now_ms, &full.orgs, limit).await?;
+    if orgs.is_empty() {
+        crate::infra::db::commit(txn).await?;
+        return Ok(Claimed {
+            deliveries: Vec::new(),
+            more: false,
+            left_behind: !full.is_empty(),
         });
     }
+    let per_org = (limit / orgs.len()).clamp(1, WEBHOOKS_PER_ORG);
+    let in_turn = turns::webhooks(&txn, &orgs, now_ms, &full.webhooks, per_org).await?;
+    let read_all_webhooks = orgs
+        .iter()
+        .all(|org| in_turn.iter().filter(|w| &w.org_id == org).count() < per_org);
+    let allotment = allot(&orgs, in_turn, limit, room);
+    let picked = turns::due_deliveries(&txn, &allotment.shares, now_ms).await?;
+    let mut taken: HashMap<&str, usize> = HashMap::new();
+    for (_, webhook) in &picked {
+        *taken.entry(webhook.as_str()).or_default() += 1;
+    }
+    // A webhook that took its whole share may have more: back of its line. One that took less
+    // has nothing to claim until its next retry or lease end.
+    let mut turns_now = Vec::new();
+    let mut exhausted = Vec::new();
+    let mut may_have_more = false;
+    for (webhook, share) in &allotment.shares {
+        if taken.get(webhook.as_str()).copied().unwrap_or(0) >= *share {
+            turns_now.push((webhook.clone(), now_ms));
+            may_have_more = true;
+        } else {
+            exhausted.push(webhook.clone());
+        }
+    }
+    let ids = picked.iter().map(|(id, _)| id.clone()).collect();
+    let deliveries = lease(&txn, now_ms, lease_ms, ids).await?;
+    let mut gone = Vec::new();
+    for (webhook, next) in turns::next_claimable(&txn, &exhausted, now_ms).await? {
+        match next {
+            Some(at) => turns_now.push((webhook, at)),
+            None => gone.push(webhook),
+        }
+    }
+    turns::set_webhook_turns(&txn, &turns_now).await?;
+    turns::remove_webhooks(&txn, &gone).await?;
+    turns::requeue_organizations(&txn, &orgs, now_ms).await?;
+    crate::infra::db::commit(txn).await?;
     Ok(Claimed {
-        left_behind: chosen.len() < read,
-        deliveries: lease(db, now_ms, lease_ms, chosen).await?,
-        window_full,
+        more: orgs.len() >= limit || !read_all_webhooks || deliveries.len() >= limit,
+        // A webhook that took its whole share may have more, waiting for room in its lane.
+        left_behind: allotment.left_behind || may_have_more || !full.is_empty(),
+        deliveries,
     })
+}
+
+/// How many deliveries each webhook may take in one claim.
+struct Allotment {
+    /// `(webhook id, share)`, shares above zero only.
+    shares: Vec<(String, usize)>,
+    /// Some webhook read had no room, or places ran out before every webhook had its fill.
+    left_behind: bool,
+}
+
+/// Deals `limit` places one at a time: to each organization in turn (in the order they were
+/// read) and, inside one, to its webhooks in turn, longest waiting first; each webhook up to its
+/// lane's room, each organization up to its share.
+fn allot(
+    orgs: &[String],
+    in_turn: Vec<InTurn>,
+    limit: usize,
+    room: impl Fn(&InTurn) -> Room,
+) -> Allotment {
+    struct Line {
+        org_room: usize,
+        webhooks: VecDeque<(String, usize)>,
+    }
+    let mut lines: Vec<Line> = Vec::with_capacity(orgs.len());
+    let mut by_org: HashMap<&str, Vec<InTurn>> = HashMap::new();
+    for webhook in in_turn {
+        let org = orgs.iter().find(|o| **o == webhook.org_id);
+        if let Some(org) = org {
+            by_org.entry(org.as_str()).or_default().push(webhook);
+        }
+    }
+    let mut left_behind = false;
+    for org in orgs {
+        let Some(mut webhooks) = by_org.remove(org.as_str()) else {
+            continue;
+        };
+        webhooks.sort_by(|a, b| (a.ready_at, &a.webhook_id).cmp(&(b.ready_at, &b.webhook_id)));
+        let org_room = room(&webhooks[0]).org;
+        let webhooks: VecDeque<(String, usize)> = webhooks
+            .iter()
+            .filter_map(|w| {
+                let webhook_room = room(w).webhook;
+                left_behind |= webhook_room == 0;
+                (webhook_room > 0).then(|| (w.webhook_id.clone(), webhook_room))
+            })
+            .collect();
+        left_behind |= org_room == 0;
+        lines.push(Line { org_room, webhooks });
+    }
+    let mut shares: HashMap<String, usize> = HashMap::new();
+    let mut order = Vec::new();
+    let mut dealt = 0;
+    while dealt < limit {
+        let mut gave = false;
+        for line in &mut lines {
+            if dealt >= limit {
+                break;
+            }
+            if line.org_room == 0 {
+                continue;
+            }
+            let Some((webhook, webhook_room)) = line.webhooks.pop_front() else {
+                continue;
+            };
+            let share = shares.entry(webhook.clone()).or_insert_with(|| {
+                order.push(webhook.clone());
+                0
+            });
+            *share += 1;
+            line.org_room -= 1;
+            dealt += 1;
+            gave = true;
+            if webhook_room > 1 {
+                line.webhooks.push_back((webhook, webhook_room - 1));
+            }
+        }
+        if !gave {
+            break;
+        }
+    }
+    left_behind |= dealt >= limit
+        && lines
+            .iter()
+            .any(|l| l.org_room > 0 && !l.webhooks.is_empty());
+    Allotment {
+        shares: order
+            .into_iter()
+            .map(|w| {
+                let share = shares[&w];
+                (w, share)
+            })
+            .collect(),
+        left_behind,
+    }
 }
 
 /// `claimable`, written so that no index can serve it: `LOWER(status)` and `due_at + 0`.
@@ -254,55 +280,39 @@ async fn lease(
         .await
 }
 
-/// Gives deliveries back before their lease ends (over a webhook's limit, or at shutdown).
-pub async fn release(db: &impl ConnectionTrait, ids: &[String]) -> Result<(), DbErr> {
+/// Gives deliveries back before their lease ends (over a webhook's limit, or at shutdown):
+/// claimable again at once, so their webhooks' turns come now.
+pub async fn release(db: &impl TransactionTrait, ids: &[String]) -> Result<(), DbErr> {
+    let txn = crate::infra::db::begin_write(db).await?;
+    let now_ms = time::now().timestamp_millis();
+    let mut queued = Queued::default();
     for chunk in ids.chunks(500) {
-        delivery::Entity::update_many()
+        let mut update = delivery::Entity::update_many()
             .col_expr(
                 delivery::Column::LeaseUntil,
                 Expr::value(Option::<i64>::None),
             )
             .filter(delivery::Column::Id.is_in(chunk.iter().map(String::as_str)))
             .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
-            .exec(db)
-            .await?;
+            .into_query();
+        update.returning(
+            Query::returning().columns([delivery::Column::WebhookId, delivery::Column::OrgId]),
+        );
+        for row in txn.query_all(&update).await? {
+            let webhook: String = row.try_get_by_index(0)?;
+            let org: String = row.try_get_by_index(1)?;
+            queued.add(&webhook, &org, now_ms);
+        }
     }
-    Ok(())
+    queued.write(&txn).await?;
+    crate::infra::db::commit(txn).await
 }
 
-/// When the next delivery this worker could claim falls due (Unix ms), to sleep exactly that
-/// long: not ones leased by someone (their end comes back by polling), nor ones for webhooks
-/// in `full` (a finishing delivery wakes the worker).
-///
-/// Only deliveries due after `now_ms` are looked at: the caller has just claimed without
-/// filling its window, so every delivery due now was either taken or belongs to a webhook with
-/// no room. Starting the index range at `now_ms` keeps this one seek however large the due
-/// backlog of a full webhook is — it used to scan that whole backlog on every claim.
-pub async fn next_due(
-    db: &impl ConnectionTrait,
-    now_ms: i64,
-    full: &Full,
-) -> Result<Option<i64>, DbErr> {
-    let mut query = delivery::Entity::find()
-        .select_only()
-        .column_as(delivery::Column::DueAt.min(), "next")
-        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
-        .filter(delivery::Column::DueAt.gt(now_ms))
-        .filter(
-            Condition::any()
-                .add(delivery::Column::LeaseUntil.is_null())
-                .add(delivery::Column::LeaseUntil.lt(now_ms)),
-        );
-    if !full.webhooks.is_empty() {
-        let webhooks = full.webhooks.iter().map(String::as_str);
-        query = query.filter(delivery::Column::WebhookId.is_not_in(webhooks));
-    }
-    if !full.orgs.is_empty() {
-        let orgs = full.orgs.iter().map(String::as_str);
-        query = query.filter(delivery::Column::OrgId.is_not_in(orgs));
-    }
-    let next: Option<Option<i64>> = query.into_tuple().one(db).await?;
-    Ok(next.flatten())
+/// When the next webhook this worker could serve gets its turn (Unix ms), to sleep exactly that
+/// long: not one in `full` (a finishing delivery wakes the worker). One index seek, however
+/// large any backlog.
+pub async fn next_due(db: &impl ConnectionTrait, full: &Full) -> Result<Option<i64>, DbErr> {
+    turns::next_turn(db, &full.webhooks, &full.orgs).await
 }
 
 /// What claimed deliveries need: their events' payloads and their webhooks, in two queries.

@@ -234,8 +234,13 @@ impl Lanes {
     /// Most deliveries this instance holds for `webhook`: for a rate-limited one, about a
     /// second of its sends (they wait for their turn under the lease, so it must stay short).
     pub(super) fn hold_for(&self, webhook: &webhook::Model) -> usize {
+        self.hold_at_rate(webhook.rate_limit)
+    }
+
+    /// `hold_for` a webhook with this rate limit.
+    pub(super) fn hold_at_rate(&self, rate_limit: Option<i32>) -> usize {
         let held = self.held_per_webhook();
-        match webhook.rate_limit {
+        match rate_limit {
             Some(per_second) => (per_second.max(1) as usize).min(held),
             None => held,
         }

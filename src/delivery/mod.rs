@@ -15,6 +15,7 @@ pub mod request;
 mod sending;
 mod settings;
 pub mod sign;
+mod turns;
 mod worker;
 
 pub use settings::EngineSettings;

@@ -28,10 +28,14 @@ pub struct Turns {
 }
 
 impl Turns {
+    /// When the `index`-th delivery goes (Unix microseconds, the database's clock).
+    pub fn at_us(&self, index: usize) -> i64 {
+        self.first_us + self.interval_us * index as i64
+    }
+
     /// How long the `index`-th delivery waits from `now_us`.
     pub fn wait(&self, index: usize, now_us: i64) -> Duration {
-        let at = self.first_us + self.interval_us * index as i64;
-        Duration::from_micros(at.saturating_sub(now_us).max(0) as u64)
+        Duration::from_micros(self.at_us(index).saturating_sub(now_us).max(0) as u64)
     }
 }
 

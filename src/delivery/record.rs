@@ -20,7 +20,7 @@ use crate::{
         named::Named,
         webhooks::WebhookSource,
     },
-    infra::ids::new_id,
+    infra::{ids::new_id, queues::Queued},
 };
 
 /// One finished attempt, waiting to be written.
@@ -206,11 +206,17 @@ async fn record_batch(
     let mut unsubscribed = Vec::new();
     let mut streaks = Streaks::default();
     let mut lines_moving = BTreeSet::new();
+    // Deliveries waiting for a retry: their webhooks' turns come with it.
+    let mut queued = Queued::default();
     for (outcome, next) in outcomes.iter().zip(&transitions) {
         if !updated.contains(&outcome.delivery.id) {
             continue;
         }
         recorded.count(next.status);
+        if next.status == DeliveryStatus::Pending {
+            let d = &outcome.delivery;
+            queued.add(&d.webhook_id, &d.org_id, next.due_at);
+        }
         let ends_in_line = outcome.ordered && next.status != DeliveryStatus::Pending;
         if ends_in_line {
             lines_moving.insert(outcome.delivery.webhook_id.as_str());
@@ -231,9 +237,10 @@ async fn record_batch(
             .exec_without_returning(&txn)
             .await?;
     }
-    streaks.write(&txn, &policy.health).await?;
+    streaks.write(&txn, &policy.health, &mut queued).await?;
     for webhook_id in lines_moving {
-        crate::domain::ordered::release_next(&txn, webhook_id, now.timestamp_millis()).await?;
+        let now_ms = now.timestamp_millis();
+        crate::domain::ordered::release_next(&txn, webhook_id, now_ms, &mut queued).await?;
     }
     if !unsubscribed.is_empty() {
         // REST Hooks: 410 means the subscriber is gone. Removing the webhook ends its pending
@@ -245,6 +252,8 @@ async fn record_batch(
             .await?;
         tracing::info!(webhooks = ?unsubscribed, removed = removed.rows_affected, "410 Gone: REST-hook subscriptions removed");
     }
+    // Last: a claim locks organizations' turns, then webhooks'; so does this, after the rest.
+    queued.write(&txn).await?;
     crate::infra::db::commit(txn).await?;
     Ok(recorded)
 }

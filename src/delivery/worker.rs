@@ -16,7 +16,7 @@ use tokio::{
 };
 
 use super::{
-    claim::{Ask, Claimed, Reach, Room, claim_due, load_targets, next_due, release},
+    claim::{Ask, Claimed, Room, claim_due, load_targets, next_due, release},
     client::Sender,
     handoff::EngineHandoff,
     lanes::{Lanes, Place, Reserved},
@@ -25,6 +25,7 @@ use super::{
     recorder::{self, Recorder},
     sending::{self, Sending, Target},
     settings::EngineSettings,
+    turns,
 };
 use crate::{
     config::Config,
@@ -34,9 +35,6 @@ use crate::{
 
 /// Most deliveries claimed per round trip.
 const CLAIM_BATCH: usize = 200;
-/// How often a claim reads past the whole due backlog of webhooks with no room (see `Reach`):
-/// the longest another webhook's deliveries can wait behind such a backlog.
-const DEEP_CLAIM_EVERY: Duration = Duration::from_millis(200);
 /// Shortest sleep between empty claims, so a worker that finds nothing it may take never spins.
 const MIN_WAIT: Duration = Duration::from_millis(20);
 
@@ -58,7 +56,6 @@ pub struct Engine {
     secrets: Arc<SecretBox>,
     settings: EngineSettings,
     lanes: Lanes,
-    last_deep_claim: Mutex<std::time::Instant>,
     handoff: EngineHandoff,
     /// Deliveries handed over by the publisher; taken by `run`.
     handed: Mutex<Option<mpsc::UnboundedReceiver<Vec<Handed>>>>,
@@ -90,7 +87,6 @@ impl Engine {
                 lookup,
             )?),
             secrets,
-            last_deep_claim: Mutex::new(std::time::Instant::now()),
             handoff: EngineHandoff {
                 lanes: lanes.clone(),
                 lease_ms: settings.lease.as_millis() as i64,
@@ -142,7 +138,7 @@ impl Engine {
             if free > 0 {
                 match self.claim(free).await {
                     Ok(claimed) => {
-                        claimed_all = claimed.deliveries.len() == free || claimed.window_full;
+                        claimed_all = claimed.deliveries.len() == free || claimed.more;
                         if claimed.left_behind {
                             // They wait for room: a slot given back wakes the loop for them.
                             self.lanes.want_room();
@@ -192,40 +188,31 @@ impl Engine {
     }
 
     async fn claim(&self, limit: usize) -> Result<Claimed, sea_orm::DbErr> {
-        let now = time::now().timestamp_millis();
-        let (held, per_org) = (self.lanes.held_per_webhook(), self.lanes.per_org);
+        let per_org = self.lanes.per_org;
         let in_flight = self.lanes.in_flight.clone();
         let full = in_flight.lock().unwrap().full(per_org);
         if !full.is_empty() {
             self.lanes.want_room();
         }
-        let reach = {
-            let mut last = self.last_deep_claim.lock().unwrap();
-            if full.is_empty() || last.elapsed() >= DEEP_CLAIM_EVERY {
-                *last = std::time::Instant::now();
-                Reach::Deep
-            } else {
-                Reach::Shallow
-            }
-        };
         let ask = Ask {
-            now_ms: now,
+            now_ms: time::now().timestamp_millis(),
             lease_ms: self.settings.lease.as_millis() as i64,
             limit,
             full: &full,
-            reach,
         };
-        claim_due(&self.db, ask, move |webhook_id, org_id| {
+        let lanes = &self.lanes;
+        claim_due(&self.db, ask, move |webhook| {
             let in_flight = in_flight.lock().unwrap();
             Room {
-                webhook: in_flight.room(webhook_id, held),
-                org: per_org.saturating_sub(in_flight.org_count(org_id)),
+                webhook: in_flight
+                    .room(&webhook.webhook_id, lanes.hold_at_rate(webhook.rate_limit)),
+                org: per_org.saturating_sub(in_flight.org_count(&webhook.org_id)),
             }
         })
         .await
     }
 
-    /// How long to sleep: until the next due delivery, at most the poll interval.
+    /// How long to sleep: until the next webhook's turn, at most the poll interval.
     async fn until_next_due(&self, slots_full: bool) -> Duration {
         if slots_full {
             return self.settings.poll_interval;
@@ -237,9 +224,9 @@ impl Engine {
             .unwrap()
             .full(self.lanes.per_org);
         let now = time::now().timestamp_millis();
-        match next_due(&self.db, now, &full).await {
-            // Never sooner than MIN_WAIT, so a delivery due this very millisecond that another
-            // instance holds locked is looked at again shortly rather than spun on.
+        match next_due(&self.db, &full).await {
+            // Never sooner than MIN_WAIT, so a webhook whose turn is now but whose deliveries
+            // another instance holds locked is looked at again shortly rather than spun on.
             Ok(Some(due)) => Duration::from_millis(due.saturating_sub(now).max(0) as u64)
                 .clamp(MIN_WAIT, self.settings.poll_interval),
             _ => self.settings.poll_interval,
@@ -330,9 +317,15 @@ impl Engine {
         };
         match pace::reserve(&self.db, webhook_id, per_second, deliveries.len()).await {
             Ok(Some(pace::Booked { turns, now_us })) => {
+                let count = deliveries.len();
                 for (index, (delivery, reserved, target)) in deliveries.into_iter().enumerate() {
                     let wait = turns.wait(index, now_us);
                     sending.spawn(delivery, reserved, target, wait);
+                }
+                // No claim need look at the webhook again before its last turn here comes.
+                let last_ms = (turns.at_us(count - 1) + 999) / 1000;
+                if let Err(err) = turns::hold_until(&self.db, webhook_id, last_ms).await {
+                    tracing::warn!(error = %err, "could not hold a rate-limited webhook's turn; a claim will find it full");
                 }
             }
             // The webhook is gone: nothing to send; the leases run out.

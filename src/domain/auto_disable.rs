@@ -23,7 +23,7 @@ use crate::{
         publish::{Batch, NewEvent},
         webhooks::WebhookStatus,
     },
-    infra::{time, wake::notify_other_instances},
+    infra::{queues::Queued, time, wake::notify_other_instances},
 };
 
 /// When a failing webhook is disabled: both must hold.
@@ -81,11 +81,13 @@ impl Streaks {
     }
 
     /// Writes the streaks, disables the webhooks that now meet the policy and announces them,
-    /// all in the caller's transaction. Returns the webhooks disabled.
+    /// all in the caller's transaction (the announcements' deliveries are entered in
+    /// `queued`). Returns the webhooks disabled.
     pub async fn write(
         self,
         txn: &impl ConnectionTrait,
         policy: &HealthPolicy,
+        queued: &mut Queued,
     ) -> Result<Vec<String>, DbErr> {
         let mut recovered = Vec::new();
         let mut failing = Vec::new();
@@ -113,7 +115,7 @@ impl Streaks {
         if failing.is_empty() || policy.failures == 0 {
             return Ok(Vec::new());
         }
-        disable_failing(txn, failing, policy).await
+        disable_failing(txn, failing, policy, queued).await
     }
 }
 
@@ -146,6 +148,7 @@ async fn disable_failing(
     txn: &impl ConnectionTrait,
     candidates: Vec<String>,
     policy: &HealthPolicy,
+    queued: &mut Queued,
 ) -> Result<Vec<String>, DbErr> {
     let now = time::now();
     let failing_before = now - chrono::Duration::from_std(policy.after).unwrap_or_default();
@@ -174,7 +177,7 @@ async fn disable_failing(
             failures = webhook.consecutive_failures,
             "webhook disabled: its deliveries keep failing"
         );
-        announce_disabled(txn, &webhook).await?;
+        announce_disabled(txn, &webhook, queued).await?;
         disabled.push(webhook.id);
     }
     Ok(disabled)
@@ -190,6 +193,7 @@ async fn disable_failing(
 pub async fn announce_disabled(
     txn: &impl ConnectionTrait,
     webhook: &webhook::Model,
+    queued: &mut Queued,
 ) -> Result<(), DbErr> {
     let data = json!({
         "webhookId": webhook.id,
@@ -199,7 +203,7 @@ pub async fn announce_disabled(
         "failingSince": webhook.failing_since.map(time::format),
         "disabledAt": webhook.disabled_at.map(time::format),
     });
-    announce(txn, webhook, catalog::WEBHOOK_DISABLED, data).await
+    announce(txn, webhook, queued, catalog::WEBHOOK_DISABLED, data).await
 }
 
 /// Publishes `webhook.enabled` for a webhook enabled again, to the organization's other
@@ -207,24 +211,28 @@ pub async fn announce_disabled(
 pub async fn announce_enabled(
     txn: &impl ConnectionTrait,
     webhook: &webhook::Model,
+    queued: &mut Queued,
 ) -> Result<(), DbErr> {
     let data = json!({
         "webhookId": webhook.id,
         "source": webhook.source,
         "enabledAt": time::format(webhook.updated_at),
     });
-    announce(txn, webhook, catalog::WEBHOOK_ENABLED, data).await
+    announce(txn, webhook, queued, catalog::WEBHOOK_ENABLED, data).await
 }
 
 async fn announce(
     txn: &impl ConnectionTrait,
     webhook: &webhook::Model,
+    queued: &mut Queued,
     event_type: &'static str,
     data: serde_json::Value,
 ) -> Result<(), DbErr> {
     let org = OrgId::stored(webhook.org_id.clone());
     let event = NewEvent::about_webhook(event_type, data, webhook.id.clone());
-    Batch::new(None).publish(txn, &org, vec![event]).await?;
+    let mut batch = Batch::new(None);
+    batch.publish(txn, &org, vec![event]).await?;
+    queued.extend(batch.into_queued());
     // Other instances' workers wake when the caller commits; the caller wakes this one's
     // (the engine's recorder wakes its loop after each batch, a handler commits through
     // `Wake::commit`).

@@ -11,7 +11,7 @@ use sea_orm::{
 
 use crate::{
     domain::{delivery_status::DeliveryStatus, named::Named, ordered, org::OrgId, store::Store},
-    infra::time,
+    infra::{queues::Queued, time},
 };
 
 /// Filters of the log.
@@ -160,13 +160,18 @@ pub async fn retry_now(
         crate::infra::db::commit(txn).await?;
         return Ok(None);
     };
+    let mut queued = Queued::default();
+    let now_ms = now.timestamp_millis();
     if in_line {
         let released =
-            ordered::release_next(&txn, &delivery.webhook_id, now.timestamp_millis()).await?;
+            ordered::release_next(&txn, &delivery.webhook_id, now_ms, &mut queued).await?;
         if released.as_deref() == Some(retried.id.as_str()) {
-            retried.due_at = now.timestamp_millis();
+            retried.due_at = now_ms;
         }
+    } else {
+        queued.add(&retried.webhook_id, &retried.org_id, now_ms);
     }
+    queued.write(&txn).await?;
     store.wake.commit(txn).await?;
     Ok(updated)
 }

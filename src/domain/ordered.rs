@@ -22,7 +22,10 @@ use sea_orm::{
     sea_query::{Expr, LockType},
 };
 
-use crate::domain::{delivery_status::DeliveryStatus, named::Named};
+use crate::{
+    domain::{delivery_status::DeliveryStatus, named::Named},
+    infra::queues::Queued,
+};
 
 /// The due time of a delivery waiting in line (9999-12-31, Unix ms): never due on its own.
 pub const PARKED: i64 = 253_402_300_799_999;
@@ -44,20 +47,23 @@ pub async fn is_ordered(txn: &impl ConnectionTrait, webhook_id: &str) -> Result<
 }
 
 /// Lets the oldest parked delivery of the webhook go now, unless the head of its line is still
-/// pending (in flight, or waiting for a retry). Returns the one released.
+/// pending (in flight, or waiting for a retry); the one released is entered in `queued`.
+/// Returns it.
 pub async fn release_next(
     txn: &impl ConnectionTrait,
     webhook_id: &str,
     now_ms: i64,
+    queued: &mut Queued,
 ) -> Result<Option<String>, DbErr> {
-    let line: Option<Option<String>> = webhook::Entity::find_by_id(webhook_id)
+    let line: Option<(String, Option<String>)> = webhook::Entity::find_by_id(webhook_id)
         .select_only()
+        .column(webhook::Column::OrgId)
         .column(webhook::Column::LineHead)
         .lock(LockType::Update)
         .into_tuple()
         .one(txn)
         .await?;
-    let Some(head) = line else {
+    let Some((org_id, head)) = line else {
         return Ok(None);
     };
     if let Some(head) = head {
@@ -86,6 +92,7 @@ pub async fn release_next(
             .filter(delivery::Column::Id.eq(next.as_str()))
             .exec(txn)
             .await?;
+        queued.add(webhook_id, &org_id, now_ms);
     }
     webhook::Entity::update_many()
         .col_expr(webhook::Column::LineHead, Expr::value(next.clone()))
@@ -95,8 +102,15 @@ pub async fn release_next(
     Ok(next)
 }
 
-/// Lets every parked delivery of the webhook go now (it is no longer ordered).
-pub async fn release_all(txn: &impl ConnectionTrait, webhook_id: &str) -> Result<(), DbErr> {
+/// Lets every parked delivery of the webhook go now (it is no longer ordered); they are entered
+/// in `queued`.
+pub async fn release_all(
+    txn: &impl ConnectionTrait,
+    webhook_id: &str,
+    org_id: &str,
+    queued: &mut Queued,
+) -> Result<(), DbErr> {
+    let now_ms = crate::infra::time::now().timestamp_millis();
     webhook::Entity::update_many()
         .col_expr(
             webhook::Column::LineHead,
@@ -106,13 +120,11 @@ pub async fn release_all(txn: &impl ConnectionTrait, webhook_id: &str) -> Result
         .exec(txn)
         .await?;
     delivery::Entity::update_many()
-        .col_expr(
-            delivery::Column::DueAt,
-            Expr::value(crate::infra::time::now().timestamp_millis()),
-        )
+        .col_expr(delivery::Column::DueAt, Expr::value(now_ms))
         .filter(delivery::Column::WebhookId.eq(webhook_id))
         .filter(Expr::cust(format!("\"due_at\" >= {PARKED}")))
         .exec(txn)
         .await?;
+    queued.add(webhook_id, org_id, now_ms);
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod db;
 pub mod ids;
 pub mod lookup;
 pub mod metrics;
+pub mod queues;
 pub mod targets;
 pub mod tcp_nodelay;
 pub mod throttle;

@@ -31,7 +31,7 @@ use crate::{
         ordered,
         org::OrgId,
     },
-    infra::{ids::new_id, time, wake::Wake},
+    infra::{ids::new_id, queues::Queued, time, wake::Wake},
 };
 
 /// What became of one published event.
@@ -65,6 +65,8 @@ pub struct Batch<'h> {
     handoff: Option<&'h dyn Handoff>,
     handed: Vec<Handed>,
     to_claim: bool,
+    /// Webhooks given deliveries: their turns, written at commit.
+    queued: Queued,
 }
 
 impl<'h> Batch<'h> {
@@ -77,6 +79,7 @@ impl<'h> Batch<'h> {
             handoff,
             handed: Vec::new(),
             to_claim: false,
+            queued: Queued::default(),
         }
     }
 
@@ -171,8 +174,15 @@ impl<'h> Batch<'h> {
         }
         let rows = deliveries.iter().map(|d| d.clone().into_active_model());
         rows::insert_rows(txn, event_rows, rows.collect()).await?;
+        for delivery in deliveries.iter().filter(|d| !ordered::is_parked(d.due_at)) {
+            // A delivery handed to this instance is claimable by others only if its lease ends.
+            let ready_at = delivery.lease_until.unwrap_or(delivery.due_at);
+            self.queued
+                .add(&delivery.webhook_id, &delivery.org_id, ready_at);
+        }
         for webhook_id in &in_line {
-            ordered::release_next(txn, webhook_id, now.timestamp_millis()).await?;
+            let now_ms = now.timestamp_millis();
+            ordered::release_next(txn, webhook_id, now_ms, &mut self.queued).await?;
         }
         if reserved.is_empty() {
             self.to_claim |= results.iter().any(|r| r.to_claim() > 0);
@@ -191,9 +201,16 @@ impl<'h> Batch<'h> {
         Ok(results)
     }
 
+    /// The webhooks this batch gave deliveries, for a caller that commits the transaction
+    /// itself (it writes them last, with [`Queued::write`]).
+    pub fn into_queued(self) -> Queued {
+        self.queued
+    }
+
     /// Commits, waking the workers if a delivery waits for a claim, then hands the reserved
     /// deliveries to the engine.
     pub async fn commit(self, txn: DatabaseTransaction, wake: &Wake) -> Result<(), DbErr> {
+        self.queued.write(&txn).await?;
         if self.to_claim {
             wake.commit(txn).await?;
         } else {

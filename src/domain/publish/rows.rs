@@ -14,14 +14,16 @@ use super::envelope::envelope;
 use crate::{
     catalog,
     domain::{delivery_status::DeliveryStatus, named::Named, ordered, org::OrgId},
-    infra::{ids::new_id, lookup::keys_in, time, wake::Wake},
+    infra::{ids::new_id, lookup::keys_in, queues::Queued, time, wake::Wake},
 };
 
-/// Inserts a `webhook.test` event for one webhook only, inside the caller's transaction.
+/// Inserts a `webhook.test` event for one webhook only, inside the caller's transaction; its
+/// delivery is entered in `queued`.
 pub async fn insert_test_event(
     txn: &impl ConnectionTrait,
     org: &OrgId,
     webhook_id: &str,
+    queued: &mut Queued,
 ) -> Result<(String, String), DbErr> {
     let now = time::now();
     let id = new_id("evt");
@@ -44,7 +46,9 @@ pub async fn insert_test_event(
     };
     insert_rows(txn, vec![event], vec![delivery.into_active_model()]).await?;
     if in_line {
-        ordered::release_next(txn, webhook_id, now.timestamp_millis()).await?;
+        ordered::release_next(txn, webhook_id, now.timestamp_millis(), queued).await?;
+    } else {
+        queued.add(webhook_id, org.as_str(), now.timestamp_millis());
     }
     Ok((id, delivery_id))
 }
@@ -57,7 +61,9 @@ pub async fn send_test_event(
     webhook_id: &str,
 ) -> Result<(String, String), DbErr> {
     let txn = crate::infra::db::begin_write(db).await?;
-    let sent = insert_test_event(&txn, org, webhook_id).await?;
+    let mut queued = Queued::default();
+    let sent = insert_test_event(&txn, org, webhook_id, &mut queued).await?;
+    queued.write(&txn).await?;
     wake.commit(txn).await?;
     Ok(sent)
 }

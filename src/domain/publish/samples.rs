@@ -12,7 +12,7 @@ use super::{envelope::envelope, rows};
 use crate::{
     catalog::EventType,
     domain::{org::OrgId, store::Store},
-    infra::{ids::new_id, time},
+    infra::{ids::new_id, queues::Queued, time},
 };
 
 /// How many of the newest events of a type are looked through for ones that pass the filters.
@@ -98,6 +98,9 @@ pub async fn deliver_sample(
     let delivery = rows::new_delivery(org, &event_id, webhook_id, event_type.name, now);
     let events: Vec<event::ActiveModel> = new_event.into_iter().collect();
     rows::insert_rows(&txn, events, vec![delivery.into_active_model()]).await?;
+    let mut queued = Queued::default();
+    queued.add(webhook_id, org.as_str(), now.timestamp_millis());
+    queued.write(&txn).await?;
     store.wake.commit(txn).await?;
     Ok(event_id)
 }

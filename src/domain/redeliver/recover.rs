@@ -12,6 +12,7 @@ use crate::{
     },
     infra::{
         db::{begin_write, commit},
+        queues::Queued,
         time,
     },
 };
@@ -84,9 +85,14 @@ pub async fn recover(
             .await?;
         requeued += changed.rows_affected;
         if changed.rows_affected > 0 {
+            let mut queued = Queued::default();
+            let (id, now_ms) = (webhook.row.id.as_str(), now.timestamp_millis());
             if webhook.row.ordered {
-                ordered::release_next(&txn, &webhook.row.id, now.timestamp_millis()).await?;
+                ordered::release_next(&txn, id, now_ms, &mut queued).await?;
+            } else {
+                queued.add(id, &webhook.row.org_id, now_ms);
             }
+            queued.write(&txn).await?;
             store.wake.commit(txn).await?;
         } else {
             commit(txn).await?;

@@ -17,7 +17,7 @@ use crate::{
         field_error::FieldError, ordered, org::OrgId, publish::new_delivery, store::Store,
         webhooks::Webhook,
     },
-    infra::{db::begin_write, time},
+    infra::{db::begin_write, queues::Queued, time},
 };
 
 /// What a replay may send, besides its range.
@@ -108,9 +108,14 @@ pub async fn replay(
             delivery::Entity::insert_many(deliveries)
                 .exec_without_returning(&txn)
                 .await?;
+            let mut entered = Queued::default();
+            let (id, now_ms) = (webhook.row.id.as_str(), now.timestamp_millis());
             if webhook.row.ordered {
-                ordered::release_next(&txn, &webhook.row.id, now.timestamp_millis()).await?;
+                ordered::release_next(&txn, id, now_ms, &mut entered).await?;
+            } else {
+                entered.add(id, &webhook.row.org_id, now_ms);
             }
+            entered.write(&txn).await?;
             store.wake.commit(txn).await?;
             queued += count;
         }

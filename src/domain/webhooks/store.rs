@@ -12,7 +12,7 @@ use super::{NewWebhook, Webhook, WebhookChanges, WebhookSource, WebhookStatus};
 use crate::{
     catalog,
     domain::{named::Named, org::OrgId, quota::QuotaError, store::Store},
-    infra::{cipher::SecretBox, ids::new_id},
+    infra::{cipher::SecretBox, ids::new_id, queues::Queued},
 };
 
 /// Why a webhook disabled by a `PATCH` is disabled.
@@ -72,7 +72,9 @@ pub async fn insert(store: &Store, org: &OrgId, new: NewWebhook) -> Result<Webho
     // A no-code platform's hook URL would run the user's workflow on it, so only webhooks made
     // here get one.
     if sends_test {
-        crate::domain::publish::insert_test_event(&txn, org, &id).await?;
+        let mut queued = Queued::default();
+        crate::domain::publish::insert_test_event(&txn, org, &id, &mut queued).await?;
+        queued.write(&txn).await?;
         store.wake.commit(txn).await?;
     } else {
         crate::infra::db::commit(txn).await?;
@@ -208,8 +210,9 @@ pub async fn update(
     if let Some(ordered) = changes.ordered {
         row.ordered = Set(ordered);
     }
+    let mut queued = Queued::default();
     if line_released {
-        crate::domain::ordered::release_all(&txn, id).await?;
+        crate::domain::ordered::release_all(&txn, id, org.as_str(), &mut queued).await?;
     }
     if let Some(secret) = changes.secret {
         let overlap = changes.secret_overlap;
@@ -236,10 +239,10 @@ pub async fn update(
     let saved = row.update(&txn).await?;
     match transition {
         Some(WebhookStatus::Disabled) => {
-            crate::domain::auto_disable::announce_disabled(&txn, &saved).await?
+            crate::domain::auto_disable::announce_disabled(&txn, &saved, &mut queued).await?
         }
         Some(WebhookStatus::Active) => {
-            crate::domain::auto_disable::announce_enabled(&txn, &saved).await?
+            crate::domain::auto_disable::announce_enabled(&txn, &saved, &mut queued).await?
         }
         None => {}
     }
@@ -253,9 +256,10 @@ pub async fn update(
             .await?;
     }
     let updated = find(&txn, org, id).await?;
-    if transition.is_some() || line_released {
+    if !queued.is_empty() {
         // Disabling or enabling published `webhook.disabled` / `webhook.enabled`; a released
         // line is due now.
+        queued.write(&txn).await?;
         store.wake.commit(txn).await?;
     } else {
         crate::infra::db::commit(txn).await?;

@@ -1,0 +1,111 @@
+//! The tables of turns, as writers see them: `org_queues` and `webhook_queues` say which
+//! organizations and webhooks have deliveries a claim may take, and from when (see
+//! docs/architecture.md, "How the engine chooses work"). A write that makes a delivery claimable
+//! sooner enters its webhook here through [`Queued`], in the same transaction, as its last write;
+//! only a claim ever moves a turn later.
+
+use std::collections::BTreeMap;
+
+use entity::{org_queue, webhook_queue};
+use sea_orm::{
+    ConnectionTrait, DbBackend, DbErr,
+    sea_query::{Expr, OnConflict, Query},
+};
+
+/// Rows per upsert: well under SQLite's limit on bound values.
+const CHUNK: usize = 500;
+
+/// Webhooks whose deliveries a transaction made claimable, each with the earliest time one of
+/// them may be claimed (Unix ms).
+#[derive(Debug, Default)]
+pub struct Queued {
+    webhooks: BTreeMap<String, (String, i64)>,
+}
+
+impl Queued {
+    /// A delivery of `webhook_id` may be claimed from `ready_at` on.
+    pub fn add(&mut self, webhook_id: &str, org_id: &str, ready_at: i64) {
+        self.webhooks
+            .entry(webhook_id.to_owned())
+            .and_modify(|(_, at)| *at = (*at).min(ready_at))
+            .or_insert_with(|| (org_id.to_owned(), ready_at));
+    }
+
+    /// Takes in what another part of the same transaction entered.
+    pub fn extend(&mut self, other: Queued) {
+        for (webhook, (org, at)) in other.webhooks {
+            self.add(&webhook, &org, at);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.webhooks.is_empty()
+    }
+
+    /// Brings every webhook's turn, and its organization's, to `ready_at` at the latest.
+    ///
+    /// Organizations first, then webhooks, each in key order: a claim locks the organizations
+    /// it serves, then their webhooks, so taking them in the same order never deadlocks with
+    /// it. On PostgreSQL each upsert waits for a claim holding the row, then lowers what the
+    /// claim wrote: that claim could not see this transaction's deliveries.
+    pub async fn write(&self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        if self.webhooks.is_empty() {
+            return Ok(());
+        }
+        let mut orgs: BTreeMap<&str, i64> = BTreeMap::new();
+        for (org, at) in self.webhooks.values() {
+            let earliest = orgs.entry(org).or_insert(*at);
+            *earliest = (*earliest).min(*at);
+        }
+        let backend = db.get_database_backend();
+        let orgs: Vec<_> = orgs.into_iter().collect();
+        for chunk in orgs.chunks(CHUNK) {
+            let mut insert = Query::insert();
+            insert
+                .into_table(org_queue::Entity)
+                .columns([org_queue::Column::OrgId, org_queue::Column::ReadyAt]);
+            for (org, at) in chunk {
+                insert.values_panic([(*org).into(), (*at).into()]);
+            }
+            insert.on_conflict(
+                OnConflict::column(org_queue::Column::OrgId)
+                    .value(org_queue::Column::ReadyAt, earlier(backend, "org_queues"))
+                    .to_owned(),
+            );
+            db.execute(&insert).await?;
+        }
+        let webhooks: Vec<_> = self.webhooks.iter().collect();
+        for chunk in webhooks.chunks(CHUNK) {
+            let mut insert = Query::insert();
+            insert.into_table(webhook_queue::Entity).columns([
+                webhook_queue::Column::WebhookId,
+                webhook_queue::Column::OrgId,
+                webhook_queue::Column::ReadyAt,
+            ]);
+            for (webhook, (org, at)) in chunk {
+                insert.values_panic([webhook.as_str().into(), org.as_str().into(), (*at).into()]);
+            }
+            insert.on_conflict(
+                OnConflict::column(webhook_queue::Column::WebhookId)
+                    .value(
+                        webhook_queue::Column::ReadyAt,
+                        earlier(backend, "webhook_queues"),
+                    )
+                    .to_owned(),
+            );
+            db.execute(&insert).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The earlier of the stored turn and the one being written.
+fn earlier(backend: DbBackend, table: &str) -> Expr {
+    let least = match backend {
+        DbBackend::Postgres => "LEAST",
+        _ => "MIN",
+    };
+    Expr::cust(format!(
+        r#"{least}("{table}"."ready_at", "excluded"."ready_at")"#
+    ))
+}
