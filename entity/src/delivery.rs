@@ -18,6 +18,8 @@ pub struct Model {
     pub last_response_code: Option<i32>,
     /// Sent again by a replay (`X-Kaanha-Replay: true`), not by the event's publish.
     pub replay: bool,
+    /// Times leased (claimed, or handed over at publish) since `attempts` last started from 0.
+    pub leases: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

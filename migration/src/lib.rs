@@ -11,6 +11,7 @@ mod m20261130_000006_replayed_deliveries;
 mod m20261130_000007_webhook_rate_limits;
 mod m20261130_000008_ordered_webhooks;
 mod m20261202_000009_queues_of_turns;
+mod m20261202_000010_delivery_leases;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_webhook_rate_limits::Migration),
             Box::new(m20261130_000008_ordered_webhooks::Migration),
             Box::new(m20261202_000009_queues_of_turns::Migration),
+            Box::new(m20261202_000010_delivery_leases::Migration),
         ]
     }
 }

@@ -24,6 +24,11 @@ fn not_sent(why: String) -> AttemptResult {
     }
 }
 
+/// Leases without a recorded outcome after which a delivery is failed rather than sent again:
+/// its outcomes cannot be written (each lease ran out with nothing recorded), and sending it
+/// at every lease's end would never stop.
+const UNRECORDED_LEASES: i32 = 3;
+
 /// One HTTP attempt of one delivery.
 pub(super) async fn attempt(
     sender: &Sender,
@@ -33,7 +38,14 @@ pub(super) async fn attempt(
     payload: &str,
 ) -> Outcome {
     let at = time::now();
-    let (result, terminal) = if WebhookStatus::from_db(&webhook.status) != WebhookStatus::Active {
+    // This lease is one of `leases`; each earlier one ended without an outcome written.
+    let unrecorded = delivery.leases - 1 - delivery.attempts;
+    let (result, terminal) = if unrecorded >= UNRECORDED_LEASES {
+        let why = format!(
+            "not sent again: its last {unrecorded} attempts were made but their outcomes could not be recorded"
+        );
+        (not_sent(why), true)
+    } else if WebhookStatus::from_db(&webhook.status) != WebhookStatus::Active {
         (
             not_sent("not sent: the webhook is disabled".to_owned()),
             true,

@@ -275,6 +275,10 @@ async fn lease(
         .to_owned();
     delivery::Entity::update_many()
         .col_expr(delivery::Column::LeaseUntil, Expr::value(now_ms + lease_ms))
+        .col_expr(
+            delivery::Column::Leases,
+            Expr::col(delivery::Column::Leases).add(1),
+        )
         .filter(delivery::Column::Id.in_subquery(free))
         .exec_with_returning(db)
         .await
@@ -287,10 +291,15 @@ pub async fn release(db: &impl TransactionTrait, ids: &[String]) -> Result<(), D
     let now_ms = time::now().timestamp_millis();
     let mut queued = Queued::default();
     for chunk in ids.chunks(500) {
+        // Given back unsent: this lease does not count against the delivery.
         let mut update = delivery::Entity::update_many()
             .col_expr(
                 delivery::Column::LeaseUntil,
                 Expr::value(Option::<i64>::None),
+            )
+            .col_expr(
+                delivery::Column::Leases,
+                Expr::col(delivery::Column::Leases).sub(1),
             )
             .filter(delivery::Column::Id.is_in(chunk.iter().map(String::as_str)))
             .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))

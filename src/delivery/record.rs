@@ -52,6 +52,14 @@ struct Transition {
 type NewState = (DeliveryStatus, Option<i64>, Option<i32>, i32);
 
 impl Transition {
+    fn failed(now_ms: i64) -> Self {
+        Self {
+            status: DeliveryStatus::Failed,
+            due_at: now_ms,
+            unsubscribe: false,
+        }
+    }
+
     /// Only a delivery that waits for a retry needs its due time written.
     fn due_at_if_pending(&self) -> Option<i64> {
         (self.status == DeliveryStatus::Pending).then_some(self.due_at)
@@ -143,7 +151,13 @@ pub async fn record(
                 match record_batch(db, policy, std::slice::from_ref(outcome)).await {
                     Ok(one) => recorded.add(one),
                     Err(err) => {
-                        tracing::warn!(delivery = %outcome.delivery.id, error = %err, "outcome not recorded");
+                        tracing::warn!(delivery = %outcome.delivery.id, error = %err, "outcome not recorded; the delivery is failed instead");
+                        match record_unwritable(db, outcome).await {
+                            Ok(()) => recorded.failed += 1,
+                            Err(err) => {
+                                tracing::error!(delivery = %outcome.delivery.id, error = %err, "the delivery could not be failed either; it is leased until its lease ends");
+                            }
+                        }
                     }
                 }
             }
@@ -258,6 +272,50 @@ async fn record_batch(
     Ok(recorded)
 }
 
+/// What the log says of an attempt whose outcome could not be written.
+const UNWRITABLE: &str = "the outcome of this attempt could not be recorded; the delivery was failed instead of sent again";
+
+/// Ends a delivery whose outcome could not be written (say the receiver's answer broke the
+/// insert): `failed`, with a log row saying so and none of the answer, so it is neither sent
+/// forever nor left pending with no trace. An ordered webhook's next delivery goes.
+async fn record_unwritable(db: &impl TransactionTrait, outcome: &Outcome) -> Result<(), DbErr> {
+    let d = &outcome.delivery;
+    let txn = crate::infra::db::begin_write(db).await?;
+    let now = crate::infra::time::now();
+    let ended = delivery::Entity::update_many()
+        .col_expr(
+            delivery::Column::Status,
+            Expr::value(DeliveryStatus::Failed.as_str()),
+        )
+        .col_expr(delivery::Column::Attempts, Expr::value(d.attempts + 1))
+        .col_expr(
+            delivery::Column::LeaseUntil,
+            Expr::value(Option::<i64>::None),
+        )
+        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
+        .filter(delivery::Column::Id.eq(d.id.as_str()))
+        .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
+        .exec(&txn)
+        .await?;
+    if ended.rows_affected == 0 {
+        return crate::infra::db::commit(txn).await;
+    }
+    let mut row = attempt_row(outcome, &Transition::failed(now.timestamp_millis()), false);
+    row.response_code = Set(outcome.result.status.map(i32::from));
+    row.error = Set(Some(UNWRITABLE.to_owned()));
+    row.response_body = Set(None);
+    delivery_attempt::Entity::insert(row)
+        .exec_without_returning(&txn)
+        .await?;
+    let mut queued = Queued::default();
+    if outcome.ordered {
+        let now_ms = now.timestamp_millis();
+        crate::domain::ordered::release_next(&txn, &d.webhook_id, now_ms, &mut queued).await?;
+    }
+    queued.write(&txn).await?;
+    crate::infra::db::commit(txn).await
+}
+
 /// The log row of one attempt. The last attempt of an ordered webhook's delivery that failed
 /// says that the next one in line goes now.
 fn attempt_row(
@@ -284,10 +342,19 @@ fn attempt_row(
         status: Set(next.status.as_str().to_owned()),
         response_code: Set(r.status.map(i32::from)),
         duration_ms: Set(r.duration_ms),
-        error: Set(error),
-        response_body: Set(r.response_excerpt.clone()),
+        error: Set(error.as_deref().map(storable)),
+        response_body: Set(r.response_excerpt.as_deref().map(storable)),
         created_at: Set(outcome.at),
     }
+}
+
+/// Text a receiver chose, fit to store and show: without NUL (PostgreSQL refuses it in text,
+/// which left such a delivery unrecordable) and the other ASCII controls, which no log reader wants
+/// either. Tabs and line breaks stay.
+fn storable(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_ascii_control() || matches!(c, '\t' | '\n' | '\r'))
+        .collect()
 }
 
 #[cfg(test)]
@@ -309,6 +376,7 @@ mod tests {
                 lease_until: None,
                 last_response_code: None,
                 replay: false,
+                leases: 1,
                 created_at: at,
                 updated_at: at,
             },
@@ -327,6 +395,11 @@ mod tests {
             terminal: false,
             slot: None,
         }
+    }
+
+    #[test]
+    fn stored_answers_lose_nul_and_other_controls_but_keep_line_breaks() {
+        assert_eq!(storable("a\0b\u{1b}[31mc\td\r\ne\u{7f}"), "ab[31mc\td\r\ne");
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod logs;
 mod migrations;
 mod openapi;
 mod ordered;
+mod outcomes;
 mod platform_apps;
 mod probes;
 mod rate_limits;

@@ -253,6 +253,7 @@ fn reserve(
     for (index, (delivery, webhook)) in fresh.iter_mut().zip(targets).enumerate() {
         if let Some(place) = handoff.reserve(delivery, webhook) {
             delivery.lease_until = Some(lease_until);
+            delivery.leases = 1;
             reserved.push((offset + index, place));
         }
     }

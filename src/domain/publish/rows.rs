@@ -114,6 +114,7 @@ pub(crate) fn new_delivery(
         lease_until: None,
         last_response_code: None,
         replay: false,
+        leases: 0,
         created_at: now,
         updated_at: now,
     }

@@ -72,6 +72,7 @@ pub async fn recover(
                 Expr::value(DeliveryStatus::Pending.as_str()),
             )
             .col_expr(delivery::Column::Attempts, Expr::value(0))
+            .col_expr(delivery::Column::Leases, Expr::value(0))
             .col_expr(delivery::Column::DueAt, Expr::value(due_at))
             .col_expr(
                 delivery::Column::LeaseUntil,
