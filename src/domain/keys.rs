@@ -122,6 +122,18 @@ pub async fn list(
         .await
 }
 
+/// The organization's key with this id, revoked or not.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    id: &str,
+) -> Result<Option<api_key::Model>, sea_orm::DbErr> {
+    api_key::Entity::find_by_id(id)
+        .filter(api_key::Column::OrgId.eq(org.as_str()))
+        .one(db)
+        .await
+}
+
 /// Marks a key revoked (keeping the row for audit). `org` limits the search to one organization;
 /// the operator's command line passes `None`. Returns the key, or `None` when there is no such key.
 pub async fn revoke(

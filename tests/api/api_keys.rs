@@ -113,6 +113,66 @@ async fn managing_keys_needs_the_api_keys_scope_and_a_key_cannot_grant_more_than
     .await;
 }
 
+/// A key holding only `api-keys` could revoke the back end's `events:publish` key.
+#[tokio::test]
+async fn a_key_may_revoke_only_keys_whose_scopes_it_holds_and_a_service_token_any() {
+    let app = spawn_app().await;
+    let jwt = service_token("org_a", "api-keys");
+    let publisher = json!({"name": "back end", "scopes": ["events:publish"]});
+    let created = expect_json(
+        app.post("/api/api-keys", &jwt, &publisher)
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    let publisher_id = created["id"].as_str().unwrap();
+    let keys_only = app.api_key("org_a", &["api-keys"]).await;
+    let path = format!("/api/api-keys/{publisher_id}");
+    let problem = expect_problem(app.delete(&path, &keys_only).send().await.unwrap(), 403).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("events:publish"),
+        "{problem}"
+    );
+    let still = app
+        .post(
+            "/api/events",
+            created["key"].as_str().unwrap(),
+            &json!({"event": "message.received", "data": {}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), 202, "the back end's key still works");
+
+    // A key may revoke one with fewer scopes, and itself.
+    let admin = app.api_key("org_a", &["api-keys", "webhooks"]).await;
+    let lesser = json!({"name": "lesser", "scopes": ["webhooks"]});
+    let lesser = expect_json(
+        app.post("/api/api-keys", &admin, &lesser)
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    let lesser_path = format!("/api/api-keys/{}", lesser["id"].as_str().unwrap());
+    assert_eq!(
+        app.delete(&lesser_path, &admin)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    // A service token may revoke any key of its organization.
+    assert_eq!(app.delete(&path, &jwt).send().await.unwrap().status(), 204);
+}
+
 #[tokio::test]
 async fn unknown_scopes_and_empty_names_are_named_in_a_422() {
     let app = spawn_app().await;

@@ -205,7 +205,9 @@ impl ApiKeysApi {
 
     /// Revoke an API key
     ///
-    /// The key stops working at once on this gateway instance (within seconds on others).
+    /// The key stops working at once on this gateway instance (within seconds on others). Like
+    /// creating one, an API key may only revoke keys whose scopes it holds itself (a service JWT
+    /// may revoke any key of its organization).
     ///
     /// Needs the `api-keys` scope.
     #[oai(
@@ -222,6 +224,18 @@ impl ApiKeysApi {
         id: Path<String>,
     ) -> ApiResult<Revoked> {
         auth.0.require(Scope::ApiKeys)?;
+        let target = keys::find(&state.db, &auth.0.org, &id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("API key", &id))?;
+        let is_api_key = matches!(auth.0.credential, Credential::ApiKey { .. });
+        let held = Scope::parse_list_lenient(&target.scopes);
+        if let Some(extra) = held.iter().find(|s| !auth.0.scopes.contains(s))
+            && is_api_key
+        {
+            return Err(ApiError::forbidden(format!(
+                "An API key cannot revoke a key holding the `{extra}` scope, which it does not hold itself."
+            )));
+        }
         let row = keys::revoke(&state.db, Some(&auth.0.org), &id)
             .await?
             .ok_or_else(|| ApiError::not_found("API key", &id))?;
