@@ -142,6 +142,11 @@ impl SecurityConfig {
         }
         if let Some(key) = &self.encryption_key_previous {
             decode_key("KAANHA_ENCRYPTION_KEY_PREVIOUS", key)?;
+            if self.encryption_key.is_none() {
+                anyhow::bail!(
+                    "KAANHA_ENCRYPTION_KEY_PREVIOUS is set but KAANHA_ENCRYPTION_KEY is not: a rotation needs the new key in KAANHA_ENCRYPTION_KEY and the old one in KAANHA_ENCRYPTION_KEY_PREVIOUS. Without a current key the secrets would be written back in plain text, so the gateway does not start"
+                );
+            }
         }
         if self.frame_ancestors.contains([';', ',', '\r', '\n']) {
             anyhow::bail!(

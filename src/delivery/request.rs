@@ -6,7 +6,7 @@ use entity::{delivery, webhook};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::{headers as names, sign};
-use crate::infra::cipher::{OpenError, SecretBox};
+use crate::infra::cipher::{OpenError, SecretBox, SecretField};
 
 /// The headers of a delivery: the document's, plus the Standard Webhooks trio when signed.
 ///
@@ -38,14 +38,14 @@ pub fn headers(
         put(names::REPLAY, "true");
     }
     if let Some(stored) = &webhook.secret {
-        let secret = &secrets.open(&webhook.id, stored)?;
+        let secret = &secrets.open(&webhook.id, SecretField::Secret, stored)?;
         let body = payload.as_bytes();
         put(names::SIGNATURE, &sign::kaanha_signature(secret, body));
         put(names::WEBHOOK_ID, &delivery.event_id);
         put(names::WEBHOOK_TIMESTAMP, &unix_seconds.to_string());
         let mut standard = sign::standard_signature(secret, &delivery.event_id, unix_seconds, body);
         if let Some(stored) = previous_secret(webhook, at) {
-            let previous = &secrets.open(&webhook.id, stored)?;
+            let previous = &secrets.open(&webhook.id, SecretField::PreviousSecret, stored)?;
             put(
                 names::PREVIOUS_SIGNATURE,
                 &sign::kaanha_signature(previous, body),

@@ -7,7 +7,7 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use crate::infra::cipher::SecretBox;
+use crate::infra::cipher::{SecretBox, SecretField, looks_sealed};
 
 /// Seals again every secret not under the current key; returns how many rows changed. Refuses
 /// (so the gateway does not start) if a secret cannot be opened: deliveries would then go out
@@ -30,19 +30,30 @@ pub async fn reseal_secrets(db: &DatabaseConnection, secrets: &SecretBox) -> any
         .await?;
     let mut changed = 0;
     for (id, secret, previous) in rows {
-        for (column, stored) in [
-            (webhook::Column::Secret, secret),
-            (webhook::Column::PreviousSecret, previous),
+        for (column, field, stored) in [
+            (webhook::Column::Secret, SecretField::Secret, secret),
+            (
+                webhook::Column::PreviousSecret,
+                SecretField::PreviousSecret,
+                previous,
+            ),
         ] {
             let Some(stored) = stored.filter(|s| !secrets.is_current(s)) else {
                 continue;
             };
+            if !secrets.encrypts() && looks_sealed(&stored) {
+                // Never plain text over a sealed row: without a current key there is nothing
+                // to seal it under again.
+                anyhow::bail!(
+                    "webhook {id}'s secret is encrypted, and KAANHA_ENCRYPTION_KEY is not set: set it (it opens and seals the secrets) rather than storing them in plain text"
+                );
+            }
             let plain = secrets
-                .open(&id, &stored)
+                .open(&id, field, &stored)
                 .map_err(|err| anyhow::anyhow!("webhook {id}'s secret cannot be read: {err}"))?;
             // Only if no one changed it meanwhile (another instance starting, a PATCH).
             let updated = webhook::Entity::update_many()
-                .col_expr(column, Expr::value(secrets.seal(&id, &plain)))
+                .col_expr(column, Expr::value(secrets.seal(&id, field, &plain)))
                 .filter(webhook::Column::Id.eq(id.as_str()))
                 .filter(column.eq(stored))
                 .exec(db)

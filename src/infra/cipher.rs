@@ -1,10 +1,12 @@
 //! Webhook secrets at rest: AES-256-GCM under `KAANHA_ENCRYPTION_KEY`, so a leaked database or
 //! backup does not let anyone forge deliveries to every receiver.
 //!
-//! A sealed secret is stored as `enc:v1:<key id>:<base64 of nonce and ciphertext>`; the key id
+//! A sealed secret is stored as `enc:v2:<key id>:<base64 of nonce and ciphertext>`; the key id
 //! (the first bytes of the key's SHA-256) says which key opens it, so rows sealed under the
-//! previous key keep working during a rotation until they are sealed again. The webhook's id
-//! is the associated data: a sealed secret copied to another webhook does not open.
+//! previous key keep working during a rotation until they are sealed again. The webhook's id and
+//! the column are the associated data: a sealed secret copied to another webhook, or from one
+//! column to the other, does not open. `enc:v1:` values (bound to the webhook only) still open,
+//! and are sealed again as `v2` at start.
 
 use aes_gcm::{
     Aes256Gcm, Nonce,
@@ -15,8 +17,32 @@ use sha2::{Digest, Sha256};
 
 use crate::config::SecurityConfig;
 
-const PREFIX: &str = "enc:v1:";
+/// What every sealed value starts with; the version follows.
+const PREFIX: &str = "enc:";
+const V1: &str = "enc:v1:";
+const V2: &str = "enc:v2:";
 const NONCE_LEN: usize = 12;
+
+/// Which of a webhook's columns a secret is stored in: part of what it is sealed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretField {
+    Secret,
+    PreviousSecret,
+}
+
+impl SecretField {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Secret => "secret",
+            Self::PreviousSecret => "previous_secret",
+        }
+    }
+}
+
+/// The associated data of a `v2` value: the webhook and the column.
+fn bound_to(webhook_id: &str, field: SecretField) -> Vec<u8> {
+    format!("{webhook_id}/{}", field.name()).into_bytes()
+}
 
 struct Key {
     id: String,
@@ -71,16 +97,17 @@ impl SecretBox {
         self.current.is_some()
     }
 
-    /// The stored form of `webhook_id`'s secret: sealed under the current key, or as it is when
-    /// no key is set.
-    pub fn seal(&self, webhook_id: &str, secret: &str) -> String {
+    /// The stored form of `webhook_id`'s secret in `field`: sealed under the current key, or as
+    /// it is when no key is set.
+    pub fn seal(&self, webhook_id: &str, field: SecretField, secret: &str) -> String {
         let Some(key) = &self.current else {
             return secret.to_owned();
         };
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let aad = bound_to(webhook_id, field);
         let payload = Payload {
             msg: secret.as_bytes(),
-            aad: webhook_id.as_bytes(),
+            aad: &aad,
         };
         let sealed = key
             .cipher
@@ -89,12 +116,24 @@ impl SecretBox {
         let mut bytes = nonce.to_vec();
         bytes.extend_from_slice(&sealed);
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-        format!("{PREFIX}{}:{encoded}", key.id)
+        format!("{V2}{}:{encoded}", key.id)
     }
 
-    /// The secret itself, from its stored form (which may be plain, from before a key was set).
-    pub fn open(&self, webhook_id: &str, stored: &str) -> Result<String, OpenError> {
-        let Some(sealed) = stored.strip_prefix(PREFIX) else {
+    /// The secret itself, from its stored form in `field` (which may be plain, from before a key
+    /// was set).
+    pub fn open(
+        &self,
+        webhook_id: &str,
+        field: SecretField,
+        stored: &str,
+    ) -> Result<String, OpenError> {
+        let (sealed, aad) = if let Some(sealed) = stored.strip_prefix(V2) {
+            (sealed, bound_to(webhook_id, field))
+        } else if let Some(sealed) = stored.strip_prefix(V1) {
+            (sealed, webhook_id.as_bytes().to_vec())
+        } else if stored.starts_with(PREFIX) {
+            return Err(OpenError::Damaged);
+        } else {
             return Ok(stored.to_owned());
         };
         let (key_id, encoded) = sealed.split_once(':').ok_or(OpenError::Damaged)?;
@@ -113,7 +152,7 @@ impl SecretBox {
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| OpenError::Damaged)?;
         let payload = Payload {
             msg: ciphertext,
-            aad: webhook_id.as_bytes(),
+            aad: &aad,
         };
         let plain = key
             .cipher
@@ -122,12 +161,12 @@ impl SecretBox {
         String::from_utf8(plain).map_err(|_| OpenError::Damaged)
     }
 
-    /// Whether a stored secret is already sealed under the current key (or, with no key set,
-    /// whether it is plain).
+    /// Whether a stored secret is already sealed, as `v2`, under the current key (or, with no
+    /// key set, whether it is plain).
     pub fn is_current(&self, stored: &str) -> bool {
-        match (&self.current, stored.strip_prefix(PREFIX)) {
+        match (&self.current, stored.strip_prefix(V2)) {
             (Some(key), Some(sealed)) => sealed.split_once(':').is_some_and(|(id, _)| id == key.id),
-            (None, sealed) => sealed.is_none(),
+            (None, _) => !looks_sealed(stored),
             (Some(_), None) => false,
         }
     }
@@ -149,30 +188,67 @@ mod tests {
         }
     }
 
+    const SECRET: SecretField = SecretField::Secret;
+
     #[test]
-    fn a_sealed_secret_opens_only_for_its_webhook_and_under_a_known_key() {
+    fn a_sealed_secret_opens_only_for_its_webhook_and_column_and_under_a_known_key() {
         let old = sealed_box(1, None);
-        let stored = old.seal("wh_1", "s3cret");
-        assert!(stored.starts_with("enc:v1:") && !stored.contains("s3cret"));
+        let stored = old.seal("wh_1", SECRET, "s3cret");
+        assert!(stored.starts_with("enc:v2:") && !stored.contains("s3cret"));
         assert_ne!(
             stored,
-            old.seal("wh_1", "s3cret"),
+            old.seal("wh_1", SECRET, "s3cret"),
             "a fresh nonce each time"
         );
-        assert_eq!(old.open("wh_1", &stored).unwrap(), "s3cret");
-        assert!(matches!(old.open("wh_2", &stored), Err(OpenError::Damaged)));
+        assert_eq!(old.open("wh_1", SECRET, &stored).unwrap(), "s3cret");
+        assert!(matches!(
+            old.open("wh_2", SECRET, &stored),
+            Err(OpenError::Damaged)
+        ));
+        assert!(matches!(
+            old.open("wh_1", SecretField::PreviousSecret, &stored),
+            Err(OpenError::Damaged)
+        ));
         let rotated = sealed_box(2, Some(1));
-        assert_eq!(rotated.open("wh_1", &stored).unwrap(), "s3cret");
+        assert_eq!(rotated.open("wh_1", SECRET, &stored).unwrap(), "s3cret");
         assert!(!rotated.is_current(&stored));
-        assert!(rotated.is_current(&rotated.seal("wh_1", "s3cret")));
+        assert!(rotated.is_current(&rotated.seal("wh_1", SECRET, "s3cret")));
         let unrelated = sealed_box(3, None);
         assert!(matches!(
-            unrelated.open("wh_1", &stored),
+            unrelated.open("wh_1", SECRET, &stored),
             Err(OpenError::UnknownKey(_))
         ));
-        assert_eq!(unrelated.open("wh_1", "plain").unwrap(), "plain");
+        assert_eq!(unrelated.open("wh_1", SECRET, "plain").unwrap(), "plain");
         let none = SecretBox::default();
-        assert_eq!(none.seal("wh_1", "plain"), "plain");
+        assert_eq!(none.seal("wh_1", SECRET, "plain"), "plain");
         assert!(none.is_current("plain") && !none.is_current(&stored));
+    }
+
+    #[test]
+    fn a_v1_value_bound_to_the_webhook_only_still_opens_and_is_not_current() {
+        let key = sealed_box(1, None);
+        let v2 = key.seal("wh_1", SECRET, "s3cret");
+        // A v1 value: the same sealing, with the webhook's id alone as associated data.
+        let Some(Key { cipher, id }) = &key.current else {
+            unreachable!()
+        };
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let sealed = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: b"s3cret",
+                    aad: b"wh_1",
+                },
+            )
+            .unwrap();
+        let mut bytes = nonce.to_vec();
+        bytes.extend_from_slice(&sealed);
+        let v1 = format!(
+            "{V1}{id}:{}",
+            base64::engine::general_purpose::STANDARD.encode(bytes)
+        );
+        assert_eq!(key.open("wh_1", SECRET, &v1).unwrap(), "s3cret");
+        assert!(!key.is_current(&v1) && key.is_current(&v2));
     }
 }

@@ -105,7 +105,7 @@ async fn with_a_key_secrets_are_sealed_on_disk_and_deliveries_still_verify() {
     let stored = stored_secrets(&app).await;
     assert_eq!(stored.len(), 2);
     assert!(
-        stored.iter().all(|s| s.starts_with("enc:v1:")),
+        stored.iter().all(|s| s.starts_with("enc:v2:")),
         "{stored:?}"
     );
     if let Some(bytes) = database_bytes(&app) {
@@ -141,7 +141,7 @@ async fn plain_rows_are_sealed_at_start_and_a_rotated_key_is_replaced() {
         })
         .await;
     let sealed_1 = stored_secrets(&app).await;
-    assert!(sealed_1[0].starts_with("enc:v1:"), "{sealed_1:?}");
+    assert!(sealed_1[0].starts_with("enc:v2:"), "{sealed_1:?}");
     delivered_signed_with(&app, &receiver, &key, SECRET).await;
     if let Some(bytes) = database_bytes(&app) {
         assert!(!holds(&bytes, SECRET), "the plain secret is still on disk");
@@ -190,4 +190,34 @@ async fn secrets_under_a_key_the_gateway_lacks_stop_it_with_the_reason() {
     let refused = Application::build(config).await;
     let why = format!("{:#}", refused.err().expect("refused"));
     assert!(why.contains("exactly 32"), "{why}");
+}
+
+/// A rotation slip (only the previous key set) used to start, open every secret with that key
+/// and write them all back in plain text, logging that they were sealed.
+#[tokio::test]
+async fn a_previous_key_without_a_current_one_refuses_to_start_and_leaves_rows_sealed() {
+    let app = spawn_app_with(AppOptions {
+        tweak: with_key_1,
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &["webhooks"]).await;
+    app.webhook_to(
+        &key,
+        "http://127.0.0.1:9/a",
+        &["contact.created"],
+        Some(SECRET),
+    )
+    .await;
+    let mut config = Config::for_database(&app.database_url);
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.security.encryption_key_previous = Some(KEY_1.into());
+    let refused = Application::build(config).await;
+    let why = format!("{:#}", refused.err().expect("refused"));
+    assert!(
+        why.contains("KAANHA_ENCRYPTION_KEY_PREVIOUS is set but KAANHA_ENCRYPTION_KEY is not"),
+        "{why}"
+    );
+    let stored = stored_secrets(&app).await;
+    assert!(stored[0].starts_with("enc:v2:"), "{stored:?}");
 }

@@ -4,13 +4,16 @@
 use entity::webhook;
 use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
 
-use crate::domain::{
-    named::Named,
-    org::OrgId,
-    platform::Platform,
-    quota::QuotaError,
-    store::Store,
-    webhooks::{self, NewWebhook, Webhook, WebhookChanges, WebhookSource},
+use crate::{
+    domain::{
+        named::Named,
+        org::OrgId,
+        platform::Platform,
+        quota::QuotaError,
+        store::Store,
+        webhooks::{self, NewWebhook, Webhook, WebhookChanges, WebhookSource},
+    },
+    infra::cipher::SecretField,
 };
 
 mod parse;
@@ -80,7 +83,10 @@ pub async fn subscribe(
 fn holds_secret(store: &Store, hook: &Webhook, secret: &str) -> bool {
     let stored = hook.row.secret.as_deref();
     stored
-        .and_then(|sealed| store.secrets.open(&hook.row.id, sealed).ok())
+        .and_then(|sealed| {
+            let field = SecretField::Secret;
+            store.secrets.open(&hook.row.id, field, sealed).ok()
+        })
         .as_deref()
         == Some(secret)
 }

@@ -12,7 +12,11 @@ use super::{NewWebhook, Webhook, WebhookChanges, WebhookSource, WebhookStatus};
 use crate::{
     catalog,
     domain::{named::Named, org::OrgId, quota::QuotaError, store::Store},
-    infra::{cipher::SecretBox, ids::new_id, queues::Queued},
+    infra::{
+        cipher::{SecretBox, SecretField},
+        ids::new_id,
+        queues::Queued,
+    },
 };
 
 /// Why a webhook disabled by a `PATCH` is disabled.
@@ -47,7 +51,9 @@ pub async fn insert(store: &Store, org: &OrgId, new: NewWebhook) -> Result<Webho
         org_id: Set(org.to_string()),
         name: Set(new.name),
         url: Set(new.url),
-        secret: Set(new.secret.map(|secret| secrets.seal(&id, &secret))),
+        secret: Set(new
+            .secret
+            .map(|secret| secrets.seal(&id, SecretField::Secret, &secret))),
         status: Set(new.status.as_str().to_owned()),
         source: Set(new.source.as_str().to_owned()),
         filters: Set(new.filters),
@@ -278,18 +284,23 @@ fn rotate_secret(
     secrets: &SecretBox,
 ) {
     // Compared as the secrets themselves: sealing the same one twice gives different bytes.
+    let id = current.id.as_str();
     let was = current
         .secret
         .as_deref()
-        .map(|stored| secrets.open(&current.id, stored).ok());
+        .map(|stored| secrets.open(id, SecretField::Secret, stored).ok());
     let unchanged = was == Some(secret.clone());
     let keep_old = secret.is_some() && current.secret.is_some() && !unchanged;
-    let secret = secret.map(|secret| secrets.seal(&current.id, &secret));
+    let secret = secret.map(|secret| secrets.seal(id, SecretField::Secret, &secret));
     if unchanged {
         return;
     }
-    if keep_old && !overlap.is_zero() {
-        row.previous_secret = Set(current.secret.clone());
+    // Sealed again for the column it moves to: a value is bound to its column.
+    let old = was
+        .flatten()
+        .map(|plain| secrets.seal(id, SecretField::PreviousSecret, &plain));
+    if keep_old && !overlap.is_zero() && old.is_some() {
+        row.previous_secret = Set(old);
         row.previous_secret_until = Set(Some(
             now + chrono::Duration::from_std(overlap).unwrap_or_default(),
         ));
