@@ -43,6 +43,8 @@ pub struct Config {
         long,
         env = "KAANHA_DATABASE_URL",
         default_value = "sqlite://kaanha-gateway.db?mode=rwc",
+        // It may hold a password: `--help` shows the default, never what is set.
+        hide_env_values = true,
         global = true
     )]
     pub database_url: String,

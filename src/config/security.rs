@@ -46,8 +46,22 @@ pub struct SecurityConfig {
 
     /// A proxy for forwarded actions. Without it they go straight to the platform, whatever
     /// `HTTP(S)_PROXY` says.
-    #[arg(long, env = "KAANHA_UPSTREAM_PROXY", global = true)]
+    #[arg(
+        long,
+        env = "KAANHA_UPSTREAM_PROXY",
+        hide_env_values = true,
+        global = true
+    )]
     pub upstream_proxy: Option<url::Url>,
+
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <this token>`.
+    #[arg(
+        long,
+        env = "KAANHA_METRICS_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    pub metrics_token: Option<String>,
 
     /// Largest answer read from the platform's API for an action, in bytes; a larger one is a
     /// 502.

@@ -8,6 +8,7 @@ pub mod console;
 pub mod credentials;
 mod enums;
 pub mod error;
+pub mod pending_gauge;
 pub mod problems;
 pub mod routes;
 pub mod schema_types;

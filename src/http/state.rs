@@ -15,7 +15,7 @@ use crate::{
         quota::ManualSends,
         store::Store,
     },
-    http::{credentials::Authenticator, error::ApiError},
+    http::{credentials::Authenticator, error::ApiError, pending_gauge::PendingGauge},
     infra::{
         metrics::Metrics,
         targets::{Lookup, TargetPolicy},
@@ -39,6 +39,8 @@ pub struct AppState {
     pub publisher: Publisher,
     /// Test events and manual retries per organization.
     pub manual_sends: ManualSends,
+    /// Deliveries pending across all instances, for `/metrics`.
+    pub pending: Arc<PendingGauge>,
 }
 
 impl AppState {
@@ -71,6 +73,7 @@ impl AppState {
                 },
             ),
             manual_sends: ManualSends::new(config.limits.manual_sends_per_minute),
+            pending: Arc::default(),
             store,
             auth: Authenticator::new(db.clone(), &config.security),
             targets: TargetPolicy {

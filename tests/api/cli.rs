@@ -131,3 +131,27 @@ fn a_bad_retry_schedule_stops_the_gateway_at_start_with_the_reason() {
     );
     assert!(stderr.contains("`soon` is not a duration"), "{stderr}");
 }
+
+/// `--help` printed the database URL and the upstream proxy as set, passwords and all.
+#[test]
+fn help_never_shows_a_value_that_may_hold_a_password() {
+    let output = Command::new(BIN)
+        .arg("--help")
+        .env(
+            "KAANHA_DATABASE_URL",
+            "postgres://gw:db-password@db.internal/gw",
+        )
+        .env(
+            "KAANHA_UPSTREAM_PROXY",
+            "http://proxy:proxy-password@proxy.internal:3128",
+        )
+        .env("KAANHA_METRICS_TOKEN", "metrics-token-value")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("KAANHA_DATABASE_URL"), "{help}");
+    for value in ["db-password", "proxy-password", "metrics-token-value"] {
+        assert!(!help.contains(value), "--help shows {value}");
+    }
+}

@@ -86,8 +86,11 @@ async fn metrics_count_publishes_and_attempts() {
     // The webhook's test event is claimed rather than handed over: on a loaded machine it may
     // be recorded a moment after the published event.
     let mut metrics = app.metrics().await;
-    for _ in 0..100 {
-        if metrics.contains("kaanha_delivery_attempts_total{status=\"delivered\"} 2\n") {
+    // The pending count is refreshed in the background, at most every 5 seconds.
+    for _ in 0..200 {
+        if metrics.contains("kaanha_delivery_attempts_total{status=\"delivered\"} 2\n")
+            && metrics.contains("kaanha_deliveries_pending 0\n")
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -1,10 +1,12 @@
 use std::sync::Arc;
 
-use poem::web::Data;
+use poem::{Request, web::Data};
 use poem_openapi::{
     ApiResponse, Object, OpenApi,
     payload::{Json, PlainText},
 };
+
+use sha2::{Digest, Sha256};
 
 use super::ApiTags;
 use crate::http::{error::ApiError, state::AppState};
@@ -36,11 +38,31 @@ impl HealthApi {
     /// Metrics
     ///
     /// Prometheus text: events published, delivery attempts by outcome and deliveries in flight
-    /// on this instance, and deliveries pending across all instances.
+    /// on this instance, and deliveries pending across all instances (counted at most every
+    /// 5 seconds, never by the scrape itself). With `KAANHA_METRICS_TOKEN` set it needs
+    /// `Authorization: Bearer <that token>`.
     #[oai(path = "/metrics", method = "get")]
-    async fn metrics(&self, state: Data<&Arc<AppState>>) -> MetricsResponse {
-        let pending = crate::domain::logs::count_pending(&state.db).await.ok();
-        MetricsResponse::Ok(PlainText(state.metrics.render(pending)))
+    async fn metrics(
+        &self,
+        state: Data<&Arc<AppState>>,
+        request: &Request,
+    ) -> Result<MetricsResponse, ApiError> {
+        if let Some(token) = &state.config.security.metrics_token {
+            let given = request
+                .header("authorization")
+                .and_then(|value| value.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            // Compared as digests: equal length, so the time taken says nothing of the token.
+            if Sha256::digest(given.trim()) != Sha256::digest(token) {
+                return Err(ApiError::unauthorized(
+                    "/metrics needs `Authorization: Bearer <KAANHA_METRICS_TOKEN>`.",
+                ));
+            }
+        }
+        let pending = state.pending.read(&state.db);
+        Ok(MetricsResponse::Ok(PlainText(
+            state.metrics.render(pending),
+        )))
     }
 
     /// Liveness
