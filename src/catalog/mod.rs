@@ -171,12 +171,8 @@ pub fn subscribable_type(name: &str) -> Result<&'static EventType, String> {
             event.name
         )),
         None => Err(format!(
-            "`{}` is not an event type; known types: {}",
+            "`{}` is not an event type; GET /api/integrations/describe lists them",
             name.chars().take(64).collect::<String>(),
-            subscribable()
-                .map(|e| e.name)
-                .collect::<Vec<_>>()
-                .join(", ")
         )),
     }
 }

@@ -15,4 +15,16 @@ impl FieldError {
             message: message.into(),
         }
     }
+
+    /// `field` holds at most `max` items: every list a client sends has a bound, checked before
+    /// its items are looked at, so a long list costs one error, not one per item.
+    pub fn at_most<T>(field: &str, items: &[T], max: usize) -> Result<(), FieldError> {
+        if items.len() > max {
+            return Err(Self::new(
+                field,
+                format!("may hold at most {max} items, not {}", items.len()),
+            ));
+        }
+        Ok(())
+    }
 }

@@ -35,12 +35,16 @@ pub struct NewKeyRequest {
     pub scopes: Vec<Scope>,
 }
 
+/// Most entries in a new key's `scopes` (there are four scopes).
+pub const MAX_SCOPES: usize = 16;
+
 impl NewKeyRequest {
     /// `scopes` empty means the default set. Every problem is reported at once.
     pub fn parse(name: &str, scopes: &[String]) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         // The same rules as a webhook's name: an operator's terminal prints it (`api-key list`).
         let name = crate::domain::webhooks::validate_name(name).map_err(|err| errors.push(err));
+        FieldError::at_most("scopes", scopes, MAX_SCOPES).map_err(|err| vec![err])?;
         let mut parsed = Vec::new();
         for (i, raw) in scopes.iter().enumerate() {
             for part in raw.split_whitespace() {

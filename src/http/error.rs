@@ -100,6 +100,19 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Most invalid fields one problem lists.
+pub const MAX_FIELD_ERRORS: usize = 20;
+/// Longest field name or message in a problem, in characters (a client's own field names and
+/// values can appear in them).
+const MAX_FIELD_TEXT: usize = 300;
+
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(MAX_FIELD_TEXT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 fn problem(status: u16, kind: &str, title: &str, detail: impl Into<String>) -> Json<Box<Problem>> {
     Json(Box::new(Problem {
         kind: kind.to_owned(),
@@ -159,12 +172,23 @@ impl ApiError {
     }
 
     /// A 422 naming every invalid field at once, so a form can mark them all.
-    pub fn validation(errors: Vec<FieldError>) -> Self {
-        let detail = errors
+    /// A 422 naming the invalid fields: the first [`MAX_FIELD_ERRORS`] of them, each cut to a
+    /// readable length, so no request can make the answer larger than a page.
+    pub fn validation(mut errors: Vec<FieldError>) -> Self {
+        let more = errors.len().saturating_sub(MAX_FIELD_ERRORS);
+        errors.truncate(MAX_FIELD_ERRORS);
+        for error in &mut errors {
+            error.field = shortened(&error.field);
+            error.message = shortened(&error.message);
+        }
+        let mut detail = errors
             .iter()
             .map(|e| format!("{}: {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
+        if more > 0 {
+            detail.push_str(&format!("; and {more} more invalid fields"));
+        }
         let mut body = problem(
             422,
             "urn:kaanha:problem:validation",

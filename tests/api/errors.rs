@@ -238,3 +238,68 @@ async fn deep_nesting_huge_arrays_invalid_utf8_and_hostile_cursors_are_clear_4xx
     let status = app.get(&long_cursor, &key).send().await.unwrap().status();
     assert!(status.is_client_error() || status == 200, "{status}");
 }
+
+/// A 200 KB subscribe naming 50,000 unknown events answered a 30 MB problem (each error repeated
+/// the catalog): 32 at once took the process to 950 MB with only an `integrations` key.
+#[tokio::test]
+async fn long_lists_are_refused_whole_and_a_problem_stays_small() {
+    let app = spawn_app().await;
+    let key = app
+        .api_key("org_a", &["webhooks", "integrations", "api-keys"])
+        .await;
+    let unknown = vec!["x"; 50_000];
+    let subscribe = json!({"target_url": "https://example.com/h", "events": unknown});
+    let answer = app
+        .post("/api/integrations/zapier/hooks", &key, &subscribe)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 422);
+    let text = answer.text().await.unwrap();
+    assert!(text.len() < 2_000, "{} bytes: {text}", text.len());
+    assert!(text.contains("at most 64"), "{text}");
+
+    // Within the bound, each bad item is named, the first 20 of them, without the catalog.
+    let bad: Vec<String> = (0..64).map(|n| format!("no.such_{n}")).collect();
+    let webhook = json!({"name": "x", "url": "https://example.com/h", "events": bad});
+    let problem = expect_problem(
+        app.post("/api/webhooks", &key, &webhook)
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(problem["errors"].as_array().unwrap().len(), 20, "{problem}");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.ends_with("and 44 more invalid fields"), "{detail}");
+    assert!(detail.contains("/api/integrations/describe"), "{detail}");
+    assert!(
+        !detail.contains("contact.created"),
+        "the catalog is repeated: {detail}"
+    );
+
+    let scopes: Vec<&str> = vec!["webhooks"; 17];
+    let problem = expect_problem(
+        app.post(
+            "/api/api-keys",
+            &key,
+            &json!({"name": "k", "scopes": scopes}),
+        )
+        .send()
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "scopes", "{problem}");
+
+    let hook = app
+        .webhook_to(&key, "http://127.0.0.1:9/h", &["message.received"], None)
+        .await;
+    let since = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let replay = json!({"since": since, "events": vec!["message.received"; 65]});
+    let path = format!("/api/webhooks/{}/replay", hook["id"].as_str().unwrap());
+    let problem = expect_problem(app.post(&path, &key, &replay).send().await.unwrap(), 422).await;
+    assert_eq!(problem["errors"][0]["field"], "events", "{problem}");
+}

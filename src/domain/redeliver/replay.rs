@@ -137,7 +137,11 @@ fn chosen_types(
                 FieldError::new("events", "name at least one event type, or leave it out").into(),
             );
         }
-        Some(names) => names,
+        Some(names) => {
+            let max = crate::domain::webhooks::MAX_EVENTS;
+            FieldError::at_most("events", &names, max)?;
+            names
+        }
         None => webhook.events.clone(),
     };
     let mut types = Vec::with_capacity(names.len());

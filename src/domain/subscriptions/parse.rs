@@ -72,6 +72,10 @@ impl Subscription {
         if names.is_empty() {
             errors.push(FieldError::new("event", "is required (or events)"));
         }
+        let max = crate::domain::webhooks::MAX_EVENTS;
+        if let Err(err) = FieldError::at_most("events", &names, max) {
+            return Err(vec![err]);
+        }
         let mut events: Vec<&'static EventType> = Vec::new();
         for (i, name) in names.iter().enumerate() {
             match trigger_event(name) {

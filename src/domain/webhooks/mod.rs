@@ -9,7 +9,9 @@ mod parse;
 mod store;
 
 use entity::webhook;
-pub use parse::{NewWebhook, WebhookChanges, WebhookPatchRequest, WebhookRequest, validate_name};
+pub use parse::{
+    MAX_EVENTS, NewWebhook, WebhookChanges, WebhookPatchRequest, WebhookRequest, validate_name,
+};
 pub(in crate::domain) use parse::{check_url, validate_secret};
 pub use store::{delete, exists, find, insert, list, list_by_source, update};
 

@@ -12,7 +12,7 @@ use crate::{
 const MAX_NAME_CHARS: usize = 100;
 const SECRET_CHARS: std::ops::RangeInclusive<usize> = 8..=256;
 /// More names than the catalog has types is a mistake (or an attack on the parser's time).
-const MAX_EVENTS: usize = 64;
+pub const MAX_EVENTS: usize = 64;
 
 /// A webhook as a client asks for it, before any check.
 pub struct WebhookRequest {
@@ -277,12 +277,7 @@ pub(in crate::domain) fn validate_events<S: AsRef<str>>(
             "must name at least one event type",
         )]);
     }
-    if events.len() > MAX_EVENTS {
-        return Err(vec![FieldError::new(
-            "events",
-            format!("must name at most {MAX_EVENTS} event types"),
-        )]);
-    }
+    FieldError::at_most("events", events, MAX_EVENTS).map_err(|err| vec![err])?;
     let mut errors = Vec::new();
     let mut chosen = Vec::new();
     for (i, name) in events.iter().enumerate() {

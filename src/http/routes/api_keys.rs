@@ -36,7 +36,7 @@ struct ApiKeyIn {
     name: String,
     /// Scopes to grant: `webhooks`, `integrations`, `events:publish`, `api-keys`. Default:
     /// `webhooks` and `integrations`.
-    #[oai(default)]
+    #[oai(default, validator(max_items = 16))]
     #[serde(default)]
     scopes: Vec<String>,
 }

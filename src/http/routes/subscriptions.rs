@@ -57,7 +57,8 @@ struct HookIn {
     /// The trigger's event (`message.received`) or key (`message_received`).
     #[serde(default)]
     event: Option<String>,
-    /// Several events for one subscription, instead of `event`.
+    /// Several events for one subscription, instead of `event` (at most 64).
+    #[oai(validator(max_items = 64))]
     #[serde(default)]
     events: Option<Vec<String>>,
     /// The trigger's filters, e.g. `{"message_type": "text"}`; blank values are ignored.
