@@ -98,10 +98,12 @@ impl Application {
         tracing::info!(addr = ?self.listener.local_addr()?, "kaanha-gateway listening");
         let (stop, stopped) = watch::channel(false);
         let limits = self.state.config.limits.clone();
+        let trusted_proxies = self.state.config.security.trusted_proxies.clone();
         let server = crate::http::server::serve(
             self.listener,
             routes(self.state),
             &limits,
+            trusted_proxies,
             stopped.clone(),
             Duration::from_secs(10),
         );

@@ -18,6 +18,11 @@ pub struct Limits {
     #[arg(long, env = "KAANHA_IDLE_TIMEOUT", default_value = "60s", value_parser = humantime::parse_duration, global = true)]
     pub idle_timeout: Duration,
 
+    /// The longest a request's whole body may take to arrive, however steadily its bytes come
+    /// (the idle timeout restarts at every byte).
+    #[arg(long, env = "KAANHA_BODY_READ_TIMEOUT", default_value = "30s", value_parser = humantime::parse_duration, global = true)]
+    pub body_read_timeout: Duration,
+
     /// Most client connections open at once; past it a new connection gets 503 and is closed.
     /// Keep it under the process's open-file limit (`ulimit -n`).
     #[arg(
@@ -27,6 +32,17 @@ pub struct Limits {
         global = true
     )]
     pub max_connections: usize,
+
+    /// Most connections, and most requests in flight, from one client address (behind
+    /// `KAANHA_TRUSTED_PROXIES`, the address they forward); past it the client gets 429, so no
+    /// one client can take the connections everyone else needs.
+    #[arg(
+        long,
+        env = "KAANHA_MAX_CONNECTIONS_PER_CLIENT",
+        default_value_t = 256,
+        global = true
+    )]
+    pub max_connections_per_client: usize,
 
     /// Most webhooks (subscriptions included) one organization may have.
     #[arg(

@@ -1,10 +1,15 @@
 //! `JsonBody<T>`: a JSON request body parsed with serde, so that every error names the field it
 //! is about (`events[2]`, `url`) — poem-openapi's own `Json` does not — and read with the
 //! configured size limit even when the client streams it without a `Content-Length`.
+//!
+//! The body is read only when the handler asks ([`JsonBody::read`]), after it has checked the
+//! credential's scope: a credential without it is refused at once, before a byte of the body,
+//! and can hold no connection by trickling one in. The whole read must end within
+//! `KAANHA_BODY_READ_TIMEOUT`, however steadily the bytes arrive.
 
-use std::sync::Arc;
+use std::{marker::PhantomData, sync::Arc, time::Duration};
 
-use poem::{Request, RequestBody};
+use poem::{Body, Request, RequestBody};
 use poem_openapi::{
     ApiExtractor, ApiExtractorType, ExtractParamOptions,
     registry::{MetaMediaType, MetaRequest, Registry},
@@ -20,7 +25,32 @@ use crate::{
     },
 };
 
-pub struct JsonBody<T>(pub T);
+/// A JSON body not read yet: [`JsonBody::read`] reads and parses it.
+pub struct JsonBody<T> {
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+    _type: PhantomData<T>,
+}
+
+impl<T: DeserializeOwned> JsonBody<T> {
+    /// Reads the body, within the size limit and the read deadline, and parses it.
+    pub async fn read(self) -> Result<T, ApiError> {
+        let read = tokio::time::timeout(self.deadline, self.body.into_bytes_limit(self.limit));
+        let bytes = read
+            .await
+            .map_err(|_| ApiError::request_timeout(self.deadline))?
+            .map_err(|err| match err {
+                poem::error::ReadBodyError::PayloadTooLarge => {
+                    ApiError::payload_too_large(self.limit)
+                }
+                other => {
+                    ApiError::bad_request(format!("The request body could not be read: {other}."))
+                }
+            })?;
+        parse(&bytes)
+    }
+}
 
 /// How large a body of this type may be; most use `KAANHA_MAX_BODY_BYTES`.
 pub trait BodyLimit {
@@ -55,7 +85,16 @@ impl<'a, T: Type + DeserializeOwned + BodyLimit> ApiExtractor<'a> for JsonBody<T
         body: &mut RequestBody,
         _param_opts: ExtractParamOptions<Self::ParamType>,
     ) -> poem::Result<Self> {
-        Ok(Self(parse(request, body).await?))
+        check_content_type(request)?;
+        let config = request.data::<Arc<AppState>>().map(|state| &state.config);
+        Ok(Self {
+            body: body
+                .take()
+                .map_err(|_| ApiError::bad_request("The request body was already read."))?,
+            limit: config.map_or(256 * 1024, T::body_limit),
+            deadline: config.map_or(Duration::from_secs(30), |c| c.limits.body_read_timeout),
+            _type: PhantomData,
+        })
     }
 }
 
@@ -67,10 +106,7 @@ fn is_json(content_type: &str) -> bool {
             && essence.to_ascii_lowercase().ends_with("+json"))
 }
 
-async fn parse<T: DeserializeOwned + BodyLimit>(
-    request: &Request,
-    body: &mut RequestBody,
-) -> Result<T, ApiError> {
+fn check_content_type(request: &Request) -> Result<(), ApiError> {
     match request.content_type() {
         Some(content_type) if is_json(content_type) => {}
         Some(content_type) => {
@@ -84,22 +120,14 @@ async fn parse<T: DeserializeOwned + BodyLimit>(
             ));
         }
     }
-    let limit = request
-        .data::<Arc<AppState>>()
-        .map_or(256 * 1024, |state| T::body_limit(&state.config));
-    let bytes = body
-        .take()
-        .map_err(|_| ApiError::bad_request("The request body was already read."))?
-        .into_bytes_limit(limit)
-        .await
-        .map_err(|err| match err {
-            poem::error::ReadBodyError::PayloadTooLarge => ApiError::payload_too_large(limit),
-            other => ApiError::bad_request(format!("The request body could not be read: {other}.")),
-        })?;
+    Ok(())
+}
+
+fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("The request needs a JSON body."));
     }
-    if let Some(field) = nul_in_strings(&bytes) {
+    if let Some(field) = nul_in_strings(bytes) {
         // PostgreSQL stores no NUL in text, and no one means to send one: refused here, on
         // every database alike, rather than failing half-way down.
         return Err(ApiError::validation(vec![FieldError::new(
@@ -107,10 +135,10 @@ async fn parse<T: DeserializeOwned + BodyLimit>(
             "must not contain the NUL character (\\u0000)",
         )]));
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         // A shape error in a body that is not even JSON is reported as the syntax error it is.
-        match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+        match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
             Err(syntax) => ApiError::bad_request(format!(
                 "The body is not valid JSON: {}.",
                 without_position(&syntax)

@@ -61,6 +61,9 @@ pub enum ApiError {
     /// No such object in this organization.
     #[oai(status = 404, content_type = "application/problem+json")]
     NotFound(Json<Box<Problem>>),
+    /// The request body did not arrive within `KAANHA_BODY_READ_TIMEOUT`.
+    #[oai(status = 408, content_type = "application/problem+json")]
+    RequestTimeout(Json<Box<Problem>>),
     /// The request conflicts with the current state.
     #[oai(status = 409, content_type = "application/problem+json")]
     Conflict(Json<Box<Problem>>),
@@ -151,6 +154,18 @@ impl ApiError {
 
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::Conflict(problem(409, "about:blank", "Conflict", detail))
+    }
+
+    pub fn request_timeout(deadline: std::time::Duration) -> Self {
+        Self::RequestTimeout(problem(
+            408,
+            "about:blank",
+            "Request Timeout",
+            format!(
+                "The request body did not arrive within {} (KAANHA_BODY_READ_TIMEOUT).",
+                humantime::format_duration(deadline)
+            ),
+        ))
     }
 
     pub fn payload_too_large(limit: usize) -> Self {

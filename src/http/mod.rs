@@ -9,6 +9,7 @@ pub mod credentials;
 mod enums;
 pub mod error;
 pub mod pending_gauge;
+pub mod per_client;
 pub mod problems;
 pub mod routes;
 pub mod schema_types;

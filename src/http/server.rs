@@ -6,6 +6,9 @@
 //! - A connection with no bytes either way for `idle_timeout` is closed (slow bodies, HTTP/2).
 //! - At most `max_connections` are open; one more is answered 503 at once and closed, so the
 //!   process never runs out of open files and the backlog never fills behind idle sockets.
+//! - One client address holds at most `max_connections_per_client` connections (a trusted
+//!   proxy's, which carry many clients, are not counted) and as many requests in flight
+//!   (counted by the address the proxy forwards); past either it gets 429.
 
 use std::{
     future::Future,
@@ -32,14 +35,39 @@ use tokio::{
     time::{Instant, Sleep},
 };
 
+use ipnet::IpNet;
+
+use super::{
+    client_ip::client_ip,
+    per_client::{ClientSlot, PerClient},
+};
 use crate::config::Limits;
 
+/// The gateway has no connection to spare.
+const OVER_CAPACITY: (u16, &str, &str) = (
+    503,
+    "Service Unavailable",
+    "The gateway has too many open connections; try again shortly.",
+);
+/// This client holds its share of connections or requests already.
+const CLIENT_OVER_SHARE: (u16, &str, &str) = (
+    429,
+    "Too Many Requests",
+    "Too many connections or requests in flight from your address; finish some first.",
+);
+
+fn problem_body((status, title, detail): (u16, &str, &str)) -> String {
+    format!(r#"{{"type":"about:blank","title":"{title}","status":{status},"detail":"{detail}"}}"#)
+}
+
 /// What an over-limit connection is told before it is closed.
-fn over_capacity() -> Vec<u8> {
-    let body = r#"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"The gateway has too many open connections; try again shortly."}"#;
+fn refusal(problem: (u16, &str, &str)) -> Vec<u8> {
+    let body = problem_body(problem);
     format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n\
+        "HTTP/1.1 {} {}\r\ncontent-type: application/problem+json\r\n\
          retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
+        problem.0,
+        problem.1,
         body.len()
     )
     .into_bytes()
@@ -51,6 +79,7 @@ pub async fn serve(
     listener: TcpListener,
     endpoint: impl Endpoint + 'static,
     limits: &Limits,
+    trusted_proxies: Vec<IpNet>,
     mut stop: watch::Receiver<bool>,
     grace: Duration,
 ) -> io::Result<()> {
@@ -63,6 +92,11 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let http = Arc::new(http);
+    let clients = Clients {
+        connections: PerClient::new(limits.max_connections_per_client),
+        requests: PerClient::new(limits.max_connections_per_client),
+        trusted_proxies: Arc::new(trusted_proxies),
+    };
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -77,8 +111,21 @@ pub async fn serve(
             _ = stop.changed() => break,
         };
         let Ok(permit) = open.clone().try_acquire_owned() else {
-            tokio::spawn(refuse(stream));
+            tokio::spawn(refuse(stream, OVER_CAPACITY));
             continue;
+        };
+        let is_proxy = clients
+            .trusted_proxies
+            .iter()
+            .any(|net| net.contains(&peer.ip()));
+        let client_slot = if is_proxy {
+            None
+        } else {
+            let Some(slot) = clients.connections.take(peer.ip()) else {
+                tokio::spawn(refuse(stream, CLIENT_OVER_SHARE));
+                continue;
+            };
+            Some(slot)
         };
         let _ = stream.set_nodelay(true);
         let connection = Connection {
@@ -88,11 +135,12 @@ pub async fn serve(
             idle_timeout: limits.idle_timeout,
             stop: stop.clone(),
             grace,
+            clients: clients.clone(),
         };
         let http = http.clone();
         tokio::spawn(async move {
             connection.serve(stream, &http).await;
-            drop(permit);
+            drop((permit, client_slot));
         });
     }
     // Every permit back means every connection has ended.
@@ -104,7 +152,7 @@ pub async fn serve(
 /// answer before the request confuses clients), or after a moment if it never does. Whatever
 /// else it sent is read and dropped: closing with unread bytes would reset the connection
 /// before the client could read the answer.
-async fn refuse(mut stream: TcpStream) {
+async fn refuse(mut stream: TcpStream, problem: (u16, &str, &str)) {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
     let _ = tokio::time::timeout(Duration::from_millis(500), async {
@@ -117,7 +165,7 @@ async fn refuse(mut stream: TcpStream) {
     })
     .await;
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        stream.write_all(&over_capacity()).await?;
+        stream.write_all(&refusal(problem)).await?;
         stream.shutdown().await?;
         while stream.read(&mut buf).await? > 0 {}
         Ok::<_, io::Error>(())
@@ -125,8 +173,34 @@ async fn refuse(mut stream: TcpStream) {
     .await;
 }
 
+/// What is counted per client address, and whose word about the address is believed.
+#[derive(Clone)]
+struct Clients {
+    connections: PerClient,
+    requests: PerClient,
+    trusted_proxies: Arc<Vec<IpNet>>,
+}
+
+impl Clients {
+    /// A place for one more request from the client this request comes from.
+    fn take_request(&self, peer: SocketAddr, request: &Request) -> Option<ClientSlot> {
+        let forwarded = request.header("x-forwarded-for");
+        let client = client_ip(Some(peer.ip()), forwarded, &self.trusted_proxies)?;
+        self.requests.take(client)
+    }
+}
+
+fn over_share() -> poem::Response {
+    poem::Response::builder()
+        .status(poem::http::StatusCode::TOO_MANY_REQUESTS)
+        .content_type("application/problem+json")
+        .header("retry-after", "1")
+        .body(problem_body(CLIENT_OVER_SHARE))
+}
+
 struct Connection {
     endpoint: Arc<BoxEndpoint<'static>>,
+    clients: Clients,
     local: LocalAddr,
     peer: SocketAddr,
     idle_timeout: Duration,
@@ -141,6 +215,7 @@ impl Connection {
         http: &hyper_util::server::conn::auto::Builder<TokioExecutor>,
     ) {
         let (endpoint, local) = (self.endpoint.clone(), self.local.clone());
+        let (peer, clients) = (self.peer, self.clients.clone());
         let remote = RemoteAddr(poem::Addr::SocketAddr(self.peer));
         let service =
             hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
@@ -151,9 +226,14 @@ impl Connection {
                     poem::http::uri::Scheme::HTTP,
                 ));
                 let endpoint = endpoint.clone();
+                // Held until the answer is ready, body read and all.
+                let slot = clients.take_request(peer, &request);
                 async move {
-                    let response: hyper::Response<BoxBody<Bytes, io::Error>> =
-                        endpoint.get_response(request).await.into();
+                    let response = match slot {
+                        Some(_slot) => endpoint.get_response(request).await,
+                        None => over_share(),
+                    };
+                    let response: hyper::Response<BoxBody<Bytes, io::Error>> = response.into();
                     Ok::<_, std::convert::Infallible>(response)
                 }
             });

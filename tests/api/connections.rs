@@ -10,6 +10,38 @@ use tokio::{
 
 use crate::helpers::{AppOptions, TestApp, spawn_app_with};
 
+/// The answer's status line and the rest, read until the server closes or `within` passes.
+async fn answer_within(stream: &mut TcpStream, within: Duration) -> String {
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(within, async {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stream.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// Sends a POST's head and the first bytes of a 1,000-byte body; the rest never comes unless
+/// the caller trickles it.
+async fn post_started(app: &TestApp, path: &str, key: &str, extra: &str) -> TcpStream {
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: gateway\r\nAuthorization: Bearer {key}\r\n{extra}\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"event\":"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream
+}
+
 /// Opens a connection and sends a request's first header lines, never the blank line ending
 /// them.
 async fn half_request(app: &TestApp) -> TcpStream {
@@ -37,6 +69,8 @@ async fn thousands_of_half_sent_requests_do_not_delay_others_and_are_closed_afte
         tweak: |config| {
             config.limits.header_read_timeout = Duration::from_secs(2);
             config.limits.max_connections = 4000;
+            // All from this machine's one address: this test is about the gateway's own limit.
+            config.limits.max_connections_per_client = 4000;
         },
         ..AppOptions::default()
     })
@@ -117,4 +151,95 @@ async fn past_the_connection_limit_a_new_connection_gets_503_at_once() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(answered, "closing the slow connections makes room");
+}
+
+/// The idle timer restarts at every byte: a body trickled a byte at a time used to hold its
+/// connection for as long as the client liked.
+#[tokio::test]
+async fn a_body_trickled_in_is_cut_off_at_the_body_read_deadline() {
+    let app = spawn_app_with(AppOptions {
+        tweak: |config| config.limits.body_read_timeout = Duration::from_secs(1),
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &["events:publish"]).await;
+    let mut stream = post_started(&app, "/api/events", &key, "").await;
+    let started = Instant::now();
+    let mut answer = String::new();
+    for _ in 0..50 {
+        if stream.write_all(b" ").await.is_err() {
+            break;
+        }
+        answer = answer_within(&mut stream, Duration::from_millis(200)).await;
+        if !answer.is_empty() {
+            break;
+        }
+    }
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// The body was read before the scope was checked: any valid key could hold connections with
+/// bodies it was not even allowed to send.
+#[tokio::test]
+async fn a_key_without_the_routes_scope_is_refused_before_its_body_arrives() {
+    let app = spawn_app_with(AppOptions::default()).await;
+    let key = app.api_key("org_a", &["webhooks"]).await;
+    let mut stream = post_started(&app, "/api/events", &key, "").await;
+    let answer = answer_within(&mut stream, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+}
+
+#[tokio::test]
+async fn one_client_holds_at_most_its_share_of_connections_and_requests() {
+    let app = spawn_app_with(AppOptions {
+        tweak: |config| {
+            config.limits.max_connections_per_client = 3;
+            config.limits.body_read_timeout = Duration::from_secs(30);
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    // Straight from one address: its fourth connection is refused at once.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(half_request(&app).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let response = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(response.status(), 429);
+    drop(held);
+
+    // Behind a trusted proxy, counted by the address it forwards.
+    let app = spawn_app_with(AppOptions {
+        tweak: |config| {
+            config.limits.max_connections_per_client = 2;
+            config.security.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    let key_b = app.api_key("org_a", &["events:publish"]).await;
+    let from = |ip: &str| format!("X-Forwarded-For: {ip}\r\n");
+    let mut trickling = Vec::new();
+    for _ in 0..2 {
+        trickling.push(post_started(&app, "/api/events", &key_b, &from("198.51.100.7")).await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = post_started(&app, "/api/events", &key_b, &from("198.51.100.7")).await;
+    let answer = answer_within(&mut third, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    let other = app
+        .client
+        .get(app.url("/healthz"))
+        .header("x-forwarded-for", "198.51.100.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200, "another client is served");
+    drop(trickling);
 }

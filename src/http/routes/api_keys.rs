@@ -148,8 +148,9 @@ impl ApiKeysApi {
         body: JsonBody<ApiKeyIn>,
     ) -> ApiResult<CreatedKey> {
         auth.0.require(Scope::ApiKeys)?;
+        let body = body.read().await?;
         let request =
-            NewKeyRequest::parse(&body.0.name, &body.0.scopes).map_err(ApiError::validation)?;
+            NewKeyRequest::parse(&body.name, &body.scopes).map_err(ApiError::validation)?;
         let is_api_key = matches!(auth.0.credential, Credential::ApiKey { .. });
         if let Some(extra) = request.scopes.iter().find(|s| !auth.0.scopes.contains(s))
             && is_api_key

@@ -143,8 +143,9 @@ impl EventsApi {
         body: JsonBody<EventIn>,
     ) -> ApiResult<PublishResponse> {
         auth.0.require(Scope::EventsPublish)?;
+        let body = body.read().await?;
         let event =
-            parse_event(&state.config, &auth.0.org, body.0, "").map_err(ApiError::validation)?;
+            parse_event(&state.config, &auth.0.org, body, "").map_err(ApiError::validation)?;
         let published = publish(&state, &auth.0.org, vec![event]).await?;
         let one = published
             .into_iter()
@@ -178,7 +179,7 @@ impl EventsApi {
         body: JsonBody<BatchIn>,
     ) -> ApiResult<BatchResponse> {
         auth.0.require(Scope::EventsPublish)?;
-        let items = body.0.events;
+        let items = body.read().await?.events;
         if items.is_empty() || items.len() > MAX_BATCH {
             return Err(ApiError::field(
                 "events",

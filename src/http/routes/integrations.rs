@@ -174,7 +174,8 @@ impl IntegrationsApi {
         auth.0.require(Scope::Integrations)?;
         let action =
             catalog::find_action(&key).ok_or_else(|| ApiError::not_found("action", &key))?;
-        let input = actions::validate(action, &body.0.0).map_err(ApiError::validation)?;
+        let body = body.read().await?;
+        let input = actions::validate(action, &body.0).map_err(ApiError::validation)?;
         let upstream = state.upstream()?;
         let answer = upstream
             .run(action, &auth.0.org, &auth.0.caller(), input)

@@ -144,7 +144,7 @@ impl RedeliverApi {
         body: JsonBody<RecoverIn>,
     ) -> ApiResult<RecoverResponse> {
         let webhook = find_webhook(&state, &auth, &id).await?;
-        let body = body.0;
+        let body = body.read().await?;
         let range = TimeRange::parse(
             body.since.0,
             body.until.map(|t| t.0),
@@ -181,7 +181,7 @@ impl RedeliverApi {
         body: JsonBody<ReplayIn>,
     ) -> ApiResult<ReplayResponse> {
         let webhook = find_webhook(&state, &auth, &id).await?;
-        let body = body.0;
+        let body = body.read().await?;
         let now = time::now();
         let retention =
             chrono::Duration::from_std(state.config.log_retention).unwrap_or(chrono::Duration::MAX);

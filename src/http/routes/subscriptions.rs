@@ -215,8 +215,9 @@ impl SubscriptionsApi {
         body: JsonBody<HookIn>,
     ) -> ApiResult<SubscribeResponse> {
         auth.0.require(Scope::Integrations)?;
-        let send_sample = body.0.send_sample == Some(true);
-        let wanted = parse_subscription(&state, body.0).await?;
+        let body = body.read().await?;
+        let send_sample = body.send_sample == Some(true);
+        let wanted = parse_subscription(&state, body).await?;
         let org = &auth.0.org;
         let (hook, created) =
             subscriptions::subscribe(&state.store, org, platform.0, wanted).await?;

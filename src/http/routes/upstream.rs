@@ -183,11 +183,12 @@ impl UpstreamApi {
     ) -> ApiResult<ApiCallResponse> {
         auth.0.require(Scope::Integrations)?;
         let upstream = state.upstream()?;
+        let body = body.read().await?;
         let request = ApiCallRequest {
-            method: body.0.method,
-            path: body.0.path,
-            query: body.0.query.and_then(|q| q.0.as_object().cloned()),
-            body: body.0.body,
+            method: body.method,
+            path: body.path,
+            query: body.query.and_then(|q| q.0.as_object().cloned()),
+            body: body.body,
         };
         let call =
             ApiCall::parse(request, &upstream.call_prefixes).map_err(ApiError::validation)?;

@@ -75,7 +75,7 @@ impl WebhooksApi {
         body: JsonBody<WebhookIn>,
     ) -> ApiResult<CreatedWebhook> {
         auth.0.require(Scope::Webhooks)?;
-        let new = parse_new(&state, body.0).await?;
+        let new = parse_new(&state, body.read().await?).await?;
         if new.gets_test_event() {
             state.manual_sends(&auth.0.org)?;
         }
@@ -161,7 +161,7 @@ impl WebhooksApi {
         body: JsonBody<WebhookPatch>,
     ) -> ApiResult<OneWebhook> {
         auth.0.require(Scope::Webhooks)?;
-        let changes = parse_changes(&state, body.0).await?;
+        let changes = parse_changes(&state, body.read().await?).await?;
         let webhook = webhooks::update(&state.store, &auth.0.org, &id, changes)
             .await?
             .ok_or_else(|| ApiError::not_found("webhook", &id))?;
