@@ -12,6 +12,7 @@ mod m20261130_000007_webhook_rate_limits;
 mod m20261130_000008_ordered_webhooks;
 mod m20261202_000009_queues_of_turns;
 mod m20261202_000010_delivery_leases;
+mod m20261202_000011_redelivery_counts;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000008_ordered_webhooks::Migration),
             Box::new(m20261202_000009_queues_of_turns::Migration),
             Box::new(m20261202_000010_delivery_leases::Migration),
+            Box::new(m20261202_000011_redelivery_counts::Migration),
         ]
     }
 }

@@ -91,4 +91,25 @@ pub struct Limits {
         global = true
     )]
     pub replay_max_events: u64,
+
+    /// Most failed deliveries one recover call may put back in the queue; a range holding more
+    /// answers 422 and is split by the caller.
+    #[arg(
+        long,
+        env = "KAANHA_RECOVER_MAX_DELIVERIES",
+        default_value_t = 10_000,
+        global = true
+    )]
+    pub recover_max_deliveries: u64,
+
+    /// Most deliveries recover and replay may queue per organization per clock hour, counted
+    /// across every instance on the database; a call that would pass it answers 429 and queues
+    /// nothing.
+    #[arg(
+        long,
+        env = "KAANHA_REDELIVERIES_PER_HOUR",
+        default_value_t = 100_000,
+        global = true
+    )]
+    pub redeliveries_per_hour: u64,
 }

@@ -334,13 +334,94 @@ async fn replay_sends_a_range_again_marked_as_replays_with_the_original_ids() {
         );
     }
 
-    // Without a list: every type the webhook subscribes to.
+    // Without a list: every type the webhook subscribes to, but not what was replayed already
+    // (a repeated call used to queue the whole range again, each time).
     let answer = accepted(&app, &key, &path, &json!({"since": hour_ago()})).await;
-    assert_eq!(answer, json!({"queued": 3}));
+    assert_eq!(answer, json!({"queued": 1}));
     receiver.wait_for_event("message.received", 2, WAIT).await;
-    receiver.wait_for_event("contact.created", 6, WAIT).await;
+    let again = accepted(&app, &key, &path, &json!({"since": hour_ago()})).await;
+    assert_eq!(again, json!({"queued": 0}));
+    assert_eq!(count_arrived(&receiver, "contact.created"), 4);
     let rows = app
         .wait_for_logs(&key, id, "event=message.received&status=delivered")
         .await;
     assert!(!rows.is_empty());
+}
+
+/// 20 replays queued 200,000 POSTs in seconds: calls were counted, not the deliveries they
+/// queue, and recover had no bound at all.
+#[tokio::test]
+async fn redelivery_is_metered_by_the_deliveries_it_queues_and_recover_is_bounded() {
+    let app = spawn_app_with(AppOptions {
+        retry_schedule: "10ms",
+        tweak: |config| {
+            config.limits.redeliveries_per_hour = 5;
+            config.limits.recover_max_deliveries = 3;
+        },
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(Answer::status(503));
+    let hook = app
+        .webhook_to(&key, &receiver.hook("m"), &["contact.created"], None)
+        .await;
+    let id = hook["id"].as_str().unwrap();
+    let events = (0..4)
+        .map(|n| json!({"event": "contact.created", "id": format!("c{n}"), "data": {}}))
+        .collect();
+    app.publish_batch(&key, events).await;
+    wait_for_deliveries(&app, &key, id, "failed", 5).await;
+
+    // Five failed (four events and the test event): more than recover may take at once.
+    let recover = format!("/api/webhooks/{id}/recover");
+    let problem = expect_problem(
+        app.post(&recover, &key, &json!({"since": hour_ago()}))
+            .send()
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(invalid_fields(&problem), ["since"], "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("KAANHA_RECOVER_MAX_DELIVERIES")
+    );
+
+    // Four events replayed: within the hour's five.
+    let replay = format!("/api/webhooks/{id}/replay");
+    let answer = accepted(&app, &key, &replay, &json!({"since": hour_ago()})).await;
+    assert_eq!(answer, json!({"queued": 4}));
+    // Two more would pass the budget: refused whole, with when to come back.
+    let publish_two = (4..6)
+        .map(|n| json!({"event": "contact.created", "id": format!("c{n}"), "data": {}}))
+        .collect();
+    app.publish_batch(&key, publish_two).await;
+    let refused = app
+        .post(&replay, &key, &json!({"since": hour_ago()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 429);
+    let wait: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&wait), "{wait}");
+    let problem = expect_problem(refused, 429).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("KAANHA_REDELIVERIES_PER_HOUR")
+    );
+    let replays = deliveries(&app, &key, id, "pending").await.len()
+        + deliveries(&app, &key, id, "failed").await.len()
+        + deliveries(&app, &key, id, "delivered").await.len();
+    assert_eq!(replays, 5 + 2 + 4, "nothing queued by the refused call");
 }

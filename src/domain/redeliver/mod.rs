@@ -4,6 +4,7 @@
 //! count) and written in batches, so one organization's call keeps the database responsive for
 //! the others.
 
+pub mod budget;
 mod range;
 pub mod recover;
 pub mod replay;
@@ -24,6 +25,12 @@ pub enum RedeliverError {
     /// Its deliveries would fail at once, without a request.
     #[error("the webhook is disabled")]
     Disabled,
+    /// The deliveries would pass the organization's budget for this hour.
+    #[error("over the redelivery budget")]
+    OverBudget {
+        per_hour: u64,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Db(#[from] DbErr),
 }

@@ -5,10 +5,11 @@ use chrono::Duration;
 use entity::delivery;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
 
-use super::{RedeliverError, TimeRange, require_active};
+use super::{RedeliverError, TimeRange, budget, require_active};
 use crate::{
     domain::{
-        delivery_status::DeliveryStatus, named::Named, ordered, store::Store, webhooks::Webhook,
+        delivery_status::DeliveryStatus, field_error::FieldError, named::Named, ordered,
+        org::OrgId, store::Store, webhooks::Webhook,
     },
     infra::{
         db::{begin_write, commit},
@@ -28,13 +29,67 @@ const BATCH: u64 = 500;
 
 /// Puts the webhook's failed deliveries of `range` (by when they failed) back in the queue and
 /// returns how many. A delivery already pending or delivered is left alone, so a repeated call
-/// requeues nothing twice.
+/// requeues nothing twice. A range holding more than `bounds.max_deliveries` is refused whole,
+/// and so is one that would pass the organization's budget for the hour.
 pub async fn recover(
     store: &Store,
     webhook: &Webhook,
     range: TimeRange,
+    bounds: Bounds,
 ) -> Result<u64, RedeliverError> {
     require_active(webhook)?;
+    let db = &store.db;
+    let failed = DeliveryStatus::Failed.as_str();
+    let in_range = || {
+        delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .filter(delivery::Column::WebhookId.eq(webhook.row.id.as_str()))
+            .filter(delivery::Column::OrgId.eq(webhook.row.org_id.as_str()))
+            .filter(delivery::Column::Status.eq(failed))
+            .filter(delivery::Column::UpdatedAt.gte(range.since))
+            .filter(delivery::Column::UpdatedAt.lt(range.until))
+    };
+    // Counted no further than one past the bound.
+    let found = in_range()
+        .limit(bounds.max_deliveries + 1)
+        .into_tuple::<String>()
+        .all(db)
+        .await?
+        .len() as u64;
+    if found > bounds.max_deliveries {
+        return Err(FieldError::new(
+            "since",
+            format!(
+                "the range holds more than {} failed deliveries, the most one call may recover (KAANHA_RECOVER_MAX_DELIVERIES); narrow the range",
+                bounds.max_deliveries
+            ),
+        )
+        .into());
+    }
+    let org = OrgId::stored(webhook.row.org_id.clone());
+    let reserved = budget::reserve(db, &org, found, bounds.per_hour).await?;
+    let requeued = requeue(store, webhook, in_range).await;
+    let settled = reserved
+        .settle(db, *requeued.as_ref().unwrap_or(&found))
+        .await;
+    let requeued = requeued?;
+    settled?;
+    Ok(requeued)
+}
+
+/// What a recover call may queue, besides its range.
+pub struct Bounds {
+    /// `KAANHA_RECOVER_MAX_DELIVERIES`.
+    pub max_deliveries: u64,
+    /// `KAANHA_REDELIVERIES_PER_HOUR`.
+    pub per_hour: u64,
+}
+
+async fn requeue<Q>(store: &Store, webhook: &Webhook, in_range: Q) -> Result<u64, RedeliverError>
+where
+    Q: Fn() -> sea_orm::Select<delivery::Entity>,
+{
     let db = &store.db;
     let failed = DeliveryStatus::Failed.as_str();
     let mut after = String::new();
@@ -42,15 +97,8 @@ pub async fn recover(
     loop {
         // The webhook's deliveries in id order (index: webhook_id, id), from where the last
         // batch ended.
-        let ids: Vec<String> = delivery::Entity::find()
-            .select_only()
-            .column(delivery::Column::Id)
-            .filter(delivery::Column::WebhookId.eq(webhook.row.id.as_str()))
-            .filter(delivery::Column::OrgId.eq(webhook.row.org_id.as_str()))
+        let ids: Vec<String> = in_range()
             .filter(delivery::Column::Id.gt(after.as_str()))
-            .filter(delivery::Column::Status.eq(failed))
-            .filter(delivery::Column::UpdatedAt.gte(range.since))
-            .filter(delivery::Column::UpdatedAt.lt(range.until))
             .order_by_asc(delivery::Column::Id)
             .limit(BATCH)
             .into_tuple()

@@ -2,35 +2,42 @@
 //! sent to it again as new deliveries. Each carries the event's own id and body (receivers
 //! de-duplicate as usual) and is marked as a replay (`X-Kaanha-Replay: true`).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use entity::{delivery, event};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, DbErr, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde_json::Value;
 
-use super::{RedeliverError, TimeRange, require_active};
+use super::{RedeliverError, TimeRange, budget, require_active};
 use crate::{
     catalog,
     domain::{
         field_error::FieldError, ordered, org::OrgId, publish::new_delivery, store::Store,
         webhooks::Webhook,
     },
-    infra::{db::begin_write, queues::Queued, time},
+    infra::{db::begin_write, lookup::keys_in, queues::Queued, time},
 };
 
 /// What a replay may send, besides its range.
 pub struct Bounds {
     /// Most events one call may replay (`KAANHA_REPLAY_MAX_EVENTS`).
     pub max_events: u64,
+    /// `KAANHA_REDELIVERIES_PER_HOUR`.
+    pub per_hour: u64,
 }
 
 /// Events read, and deliveries written, per transaction.
 const BATCH: u64 = 500;
 
 /// Queues one new delivery to `webhook` for each stored event in `range` whose type it
-/// subscribes to (only `types`, when given) and that passes its filters; returns how many.
+/// subscribes to (only `types`, when given), that passes its filters and that no earlier replay
+/// sent it already; returns how many. The events' count is taken from the organization's
+/// budget for the hour first (what is not queued is given back), so a call that would pass it
+/// queues nothing.
 pub async fn replay(
     store: &Store,
     webhook: &Webhook,
@@ -60,6 +67,23 @@ pub async fn replay(
         )
         .into());
     }
+    let reserved = budget::reserve(db, &org, stored, bounds.per_hour).await?;
+    let queued = queue(store, webhook, &org, in_range).await;
+    let settled = reserved
+        .settle(db, *queued.as_ref().unwrap_or(&stored))
+        .await;
+    let queued = queued?;
+    settled?;
+    Ok(queued)
+}
+
+async fn queue(
+    store: &Store,
+    webhook: &Webhook,
+    org: &OrgId,
+    in_range: impl Fn() -> Condition,
+) -> Result<u64, RedeliverError> {
+    let db = &store.db;
     let mut after: Option<(DateTime<Utc>, String)> = None;
     let mut queued = 0;
     loop {
@@ -89,12 +113,15 @@ pub async fn replay(
             break;
         };
         after = Some((*at, id.clone()));
+        let ids = rows.iter().map(|(_, id, _, _)| id.as_str());
+        let replayed = already_replayed(db, webhook, org, ids).await?;
         let now = time::now();
         let deliveries: Vec<delivery::ActiveModel> = rows
             .iter()
+            .filter(|(_, id, _, _)| !replayed.contains(id))
             .filter(|(_, _, event_type, payload)| passes_filters(webhook, event_type, payload))
             .map(|(_, id, event_type, _)| {
-                let mut row = new_delivery(&org, id, &webhook.row.id, event_type, now);
+                let mut row = new_delivery(org, id, &webhook.row.id, event_type, now);
                 row.replay = true;
                 if webhook.row.ordered {
                     row.due_at = ordered::PARKED;
@@ -124,6 +151,33 @@ pub async fn replay(
         }
     }
     Ok(queued)
+}
+
+/// Of these events, those an earlier replay already sent the webhook (found through the
+/// deliveries' `(org_id, event_id)` index).
+async fn already_replayed<'a>(
+    db: &impl sea_orm::ConnectionTrait,
+    webhook: &Webhook,
+    org: &OrgId,
+    event_ids: impl Iterator<Item = &'a str>,
+) -> Result<HashSet<String>, DbErr> {
+    let keys = event_ids.map(|id| (org.as_str(), id));
+    let events = keys_in(
+        db.get_database_backend(),
+        delivery::Column::OrgId,
+        delivery::Column::EventId,
+        keys,
+    );
+    let found: Vec<String> = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::EventId)
+        .filter(events)
+        .filter(delivery::Column::WebhookId.eq(webhook.row.id.as_str()))
+        .filter(delivery::Column::Replay.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(found.into_iter().collect())
 }
 
 /// The types to replay: those asked for, each known and subscribed; else all the webhook's.

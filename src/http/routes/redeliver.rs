@@ -99,6 +99,17 @@ impl From<RedeliverError> for ApiError {
                 "The webhook is disabled: enable it first (PATCH its status to active), then send \
                  again; a disabled webhook's deliveries fail without a request.",
             ),
+            RedeliverError::OverBudget {
+                per_hour,
+                retry_after_secs,
+            } => Self::too_many_requests(
+                format!(
+                    "This would queue more deliveries than the {per_hour} recover and replay may \
+                     queue per hour for an organization (KAANHA_REDELIVERIES_PER_HOUR); nothing \
+                     was queued. Narrow the range, or wait for the next hour."
+                ),
+                retry_after_secs,
+            ),
             RedeliverError::Db(err) => err.into(),
         }
     }
@@ -125,8 +136,11 @@ impl RedeliverApi {
     /// Every delivery of this webhook that ended `failed` between `since` and `until` goes back
     /// to `pending`, due now, with the whole retry schedule again: after a receiver outage,
     /// this brings back what it missed. Deliveries pending or delivered are left alone, so
-    /// calling it twice queues nothing twice. The range spans at most 14 days. A disabled
-    /// webhook answers 409: enable it first.
+    /// calling it twice queues nothing twice. The range spans at most 14 days and may hold at
+    /// most `KAANHA_RECOVER_MAX_DELIVERIES` failed deliveries (422 beyond it: narrow the range).
+    /// What recover and replay queue counts against the organization's
+    /// `KAANHA_REDELIVERIES_PER_HOUR`: a call that would pass it answers 429 with `Retry-After`
+    /// and queues nothing. A disabled webhook answers 409: enable it first.
     ///
     /// Needs the `webhooks` scope.
     #[oai(
@@ -152,7 +166,12 @@ impl RedeliverApi {
             recover::widest(),
         )
         .map_err(RedeliverError::from)?;
-        let requeued = recover(&state.store, &webhook, range).await?;
+        let limits = &state.config.limits;
+        let bounds = recover::Bounds {
+            max_deliveries: limits.recover_max_deliveries,
+            per_hour: limits.redeliveries_per_hour,
+        };
+        let requeued = recover(&state.store, &webhook, range, bounds).await?;
         Ok(RecoverResponse::Accepted(Json(Requeued { requeued })))
     }
 
@@ -162,8 +181,11 @@ impl RedeliverApi {
     /// again, as new deliveries, whatever their earlier outcome: one per event of a type it
     /// subscribes to (only the `events` listed, when given) that passes its filters. Each
     /// carries the event's own `id` and body, and `X-Kaanha-Replay: true`, so receivers
-    /// de-duplicate as usual. The range must lie within the log retention, and hold at most
-    /// `KAANHA_REPLAY_MAX_EVENTS` events (422 beyond it: narrow the range).
+    /// de-duplicate as usual. Events an earlier replay already sent this webhook are not sent
+    /// again. The range must lie within the log retention, and hold at most
+    /// `KAANHA_REPLAY_MAX_EVENTS` events (422 beyond it: narrow the range). Its events count
+    /// against the organization's `KAANHA_REDELIVERIES_PER_HOUR` (429 with `Retry-After`
+    /// beyond it, queuing nothing).
     ///
     /// Needs the `webhooks` scope.
     #[oai(
@@ -201,6 +223,7 @@ impl RedeliverApi {
             .map(|names| names.into_iter().map(|n| n.0).collect());
         let bounds = Bounds {
             max_events: state.config.limits.replay_max_events,
+            per_hour: state.config.limits.redeliveries_per_hour,
         };
         let queued = replay(&state.store, &webhook, range, types, bounds).await?;
         Ok(ReplayResponse::Accepted(Json(Queued { queued })))
