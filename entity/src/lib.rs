@@ -8,6 +8,7 @@ pub mod event;
 pub mod org_queue;
 pub mod webhook;
 pub mod webhook_event;
+pub mod webhook_hour;
 pub mod webhook_queue;
 
 pub mod prelude {

@@ -13,6 +13,7 @@ mod m20261130_000008_ordered_webhooks;
 mod m20261202_000009_queues_of_turns;
 mod m20261202_000010_delivery_leases;
 mod m20261202_000011_redelivery_counts;
+mod m20261202_000012_webhook_hours;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_queues_of_turns::Migration),
             Box::new(m20261202_000010_delivery_leases::Migration),
             Box::new(m20261202_000011_redelivery_counts::Migration),
+            Box::new(m20261202_000012_webhook_hours::Migration),
         ]
     }
 }

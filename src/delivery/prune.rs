@@ -100,6 +100,7 @@ pub async fn prune(db: &DatabaseConnection, retention: Duration) -> Result<(u64,
         }
     }
     forget_rotated_secrets(db).await?;
+    crate::domain::stats::forget_old_hours(db, time::now()).await?;
     Ok((attempts, events))
 }
 

@@ -18,6 +18,7 @@ use crate::{
         auto_disable::{HealthPolicy, Streaks},
         delivery_status::DeliveryStatus,
         named::Named,
+        stats::HourCounts,
         webhooks::WebhookSource,
     },
     infra::{ids::new_id, queues::Queued},
@@ -222,11 +223,15 @@ async fn record_batch(
     let mut lines_moving = BTreeSet::new();
     // Deliveries waiting for a retry: their webhooks' turns come with it.
     let mut queued = Queued::default();
+    let mut hours = HourCounts::default();
     for (outcome, next) in outcomes.iter().zip(&transitions) {
         if !updated.contains(&outcome.delivery.id) {
             continue;
         }
         recorded.count(next.status);
+        let d = &outcome.delivery;
+        let duration = outcome.result.duration_ms;
+        hours.add(&d.webhook_id, &d.org_id, outcome.at, next.status, duration);
         if next.status == DeliveryStatus::Pending {
             let d = &outcome.delivery;
             queued.add(&d.webhook_id, &d.org_id, next.due_at);
@@ -251,6 +256,7 @@ async fn record_batch(
             .exec_without_returning(&txn)
             .await?;
     }
+    hours.write(&txn).await?;
     streaks.write(&txn, &policy.health, &mut queued).await?;
     for webhook_id in lines_moving {
         let now_ms = now.timestamp_millis();

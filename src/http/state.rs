@@ -34,6 +34,9 @@ pub struct AppState {
     pub upstream: Option<Upstream>,
     /// The discovery document by base URL, with its ETag.
     pub describe_cache: DescribeCache,
+    /// Webhooks' last days by (organization, webhook), for a few seconds: the console asks for
+    /// the same chart every few seconds, from every tab open on it.
+    pub stats_cache: StatsCache,
     pub metrics: Arc<Metrics>,
     /// Writes publishes, several requests per transaction when they arrive together.
     pub publisher: Publisher,
@@ -63,6 +66,10 @@ impl AppState {
         Ok(Self {
             upstream,
             describe_cache: new_describe_cache(),
+            stats_cache: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(2))
+                .build(),
             metrics,
             publisher: Publisher::start(
                 db.clone(),
@@ -120,6 +127,8 @@ fn publish_writers(db: &DatabaseConnection, config: &Config) -> usize {
         _ => (config.db_max_connections as usize / 4).max(1),
     }
 }
+
+pub type StatsCache = Cache<(String, String), Arc<crate::domain::stats::LastDay>>;
 
 /// Discovery documents by base URL; they change only with the gateway's version and settings.
 pub type DescribeCache = Cache<String, Arc<(crate::apps::describe::Describe, String)>>;

@@ -211,3 +211,66 @@ async fn a_database_from_before_keeps_its_data_and_takes_the_same_id_in_two_orga
         0
     );
 }
+
+/// An upgrade takes over what was under way: pending deliveries get their turns (else no claim
+/// would ever find them), and the last day's attempts are counted into the chart's hours.
+#[tokio::test]
+async fn pending_deliveries_and_the_last_days_attempts_from_before_are_taken_over() {
+    let database = TestDatabase::new().await;
+    let db = kaanha_gateway::infra::db::connect(&Config::for_database(&database.url))
+        .await
+        .unwrap();
+    // The schema before claims took turns.
+    Migrator::up(&db, Some(8)).await.unwrap();
+    old_rows(&db).await;
+    db.execute_unprepared(
+        "UPDATE deliveries SET status = 'pending' WHERE id = 'dlv_org_a_wamid.3'",
+    )
+    .await
+    .unwrap();
+    let text = |v: &str| Value::from(v.to_owned());
+    insert(
+        &db,
+        "delivery_attempts",
+        vec![
+            ("id", text("att_1")),
+            ("org_id", text("org_a")),
+            ("delivery_id", text("dlv_org_a_wamid.3")),
+            ("webhook_id", text("wh_a")),
+            ("event_id", text("wamid.3")),
+            ("event_type", text("message.received")),
+            ("attempt", 1.into()),
+            ("status", text("pending")),
+            ("response_code", 503.into()),
+            ("duration_ms", 42i64.into()),
+            ("created_at", chrono::Utc::now().into()),
+        ],
+    )
+    .await;
+
+    Migrator::up(&db, None).await.unwrap();
+    let turns: Vec<(String, String)> = entity::webhook_queue::Entity::find()
+        .select_only()
+        .columns([
+            entity::webhook_queue::Column::WebhookId,
+            entity::webhook_queue::Column::OrgId,
+        ])
+        .into_tuple()
+        .all(&db)
+        .await
+        .unwrap();
+    assert_eq!(turns, [("wh_a".to_owned(), "org_a".to_owned())]);
+    let orgs = entity::org_queue::Entity::find().all(&db).await.unwrap();
+    assert_eq!(orgs.len(), 1);
+    assert_eq!(orgs[0].org_id, "org_a");
+    let day = kaanha_gateway::domain::stats::last_day(
+        &db,
+        &OrgId::parse("org_a").unwrap(),
+        "wh_a",
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(day.hours[23].pending, 1, "{day:?}");
+    assert_eq!((day.attempts, day.duration_p50_ms), (1, Some(42)));
+}
