@@ -32,6 +32,8 @@ pub struct Model {
     pub ordered: bool,
     /// The delivery now at the head of its line, if any: only it may be due.
     pub line_head: Option<String>,
+    /// Deleted: gone for every query, its deliveries and attempts being purged.
+    pub deleted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

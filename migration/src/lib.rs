@@ -14,6 +14,7 @@ mod m20261202_000009_queues_of_turns;
 mod m20261202_000010_delivery_leases;
 mod m20261202_000011_redelivery_counts;
 mod m20261202_000012_webhook_hours;
+mod m20261202_000013_webhook_deleted_at;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_delivery_leases::Migration),
             Box::new(m20261202_000011_redelivery_counts::Migration),
             Box::new(m20261202_000012_webhook_hours::Migration),
+            Box::new(m20261202_000013_webhook_deleted_at::Migration),
         ]
     }
 }

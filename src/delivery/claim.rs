@@ -96,6 +96,9 @@ pub async fn claim_due(
     let read_all_webhooks = orgs
         .iter()
         .all(|org| in_turn.iter().filter(|w| &w.org_id == org).count() < per_org);
+    // A deleted webhook's turn is taken away; what it had is being purged.
+    let (gone, in_turn): (Vec<InTurn>, Vec<InTurn>) = in_turn.into_iter().partition(|w| w.gone);
+    let mut gone: Vec<String> = gone.into_iter().map(|w| w.webhook_id).collect();
     let allotment = allot(&orgs, in_turn, limit, room);
     let picked = turns::due_deliveries(&txn, &allotment.shares, now_ms).await?;
     let mut taken: HashMap<&str, usize> = HashMap::new();
@@ -117,7 +120,6 @@ pub async fn claim_due(
     }
     let ids = picked.iter().map(|(id, _)| id.clone()).collect();
     let deliveries = lease(&txn, now_ms, lease_ms, ids).await?;
-    let mut gone = Vec::new();
     for (webhook, next) in turns::next_claimable(&txn, &exhausted, now_ms).await? {
         match next {
             Some(at) => turns_now.push((webhook, at)),
@@ -375,8 +377,10 @@ pub async fn load_targets(
             .or_default()
             .insert(id, Arc::from(payload));
     }
+    // A webhook deleted since is not sent to.
     let webhooks = webhook::Entity::find()
         .filter(webhook::Column::Id.is_in(webhook_ids))
+        .filter(webhook::Column::DeletedAt.is_null())
         .all(db)
         .await?
         .into_iter()

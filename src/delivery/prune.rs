@@ -101,6 +101,8 @@ pub async fn prune(db: &DatabaseConnection, retention: Duration) -> Result<(u64,
     }
     forget_rotated_secrets(db).await?;
     crate::domain::stats::forget_old_hours(db, time::now()).await?;
+    // Deleted webhooks whose purge a restart cut short.
+    crate::domain::webhooks::purge_all_deleted(db).await?;
     Ok((attempts, events))
 }
 

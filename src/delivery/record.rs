@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{delivery, delivery_attempt, webhook};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait, Set,
     TransactionTrait, sea_query::Expr,
 };
 
@@ -102,12 +102,14 @@ fn transition(outcome: &Outcome, schedule: &RetrySchedule) -> Transition {
     }
 }
 
-/// How many recorded attempts left their delivery in each state.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+/// How many recorded attempts left their delivery in each state, and the subscriptions a 410
+/// removed (to purge).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Recorded {
     pub delivered: u64,
     pub pending: u64,
     pub failed: u64,
+    pub removed: Vec<String>,
 }
 
 impl Recorded {
@@ -123,6 +125,7 @@ impl Recorded {
         self.delivered += other.delivered;
         self.pending += other.pending;
         self.failed += other.failed;
+        self.removed.extend(other.removed);
     }
 }
 
@@ -262,20 +265,24 @@ async fn record_batch(
         let now_ms = now.timestamp_millis();
         crate::domain::ordered::release_next(&txn, webhook_id, now_ms, &mut queued).await?;
     }
+    let mut removed = Vec::new();
     if !unsubscribed.is_empty() {
-        // REST Hooks: 410 means the subscriber is gone. Removing the webhook ends its pending
-        // deliveries (they cascade) so nothing more is sent to a dead hook URL.
-        let removed = webhook::Entity::delete_many()
-            .filter(webhook::Column::Id.is_in(unsubscribed.iter().map(String::as_str)))
-            .filter(webhook::Column::Source.ne(WebhookSource::Api.as_str()))
-            .exec(&txn)
-            .await?;
-        tracing::info!(webhooks = ?unsubscribed, removed = removed.rows_affected, "410 Gone: REST-hook subscriptions removed");
+        // REST Hooks: 410 means the subscriber is gone. Deleting the webhook ends its pending
+        // deliveries (no claim sends them; they are purged) so nothing more is sent to a dead
+        // hook URL.
+        let which = Condition::all()
+            .add(webhook::Column::Id.is_in(unsubscribed.iter().map(String::as_str)))
+            .add(webhook::Column::Source.ne(WebhookSource::Api.as_str()));
+        removed = crate::domain::webhooks::mark_deleted(&txn, which).await?;
+        tracing::info!(webhooks = ?removed, "410 Gone: REST-hook subscriptions removed");
     }
     // Last: a claim locks organizations' turns, then webhooks'; so does this, after the rest.
     queued.write(&txn).await?;
     crate::infra::db::commit(txn).await?;
-    Ok(recorded)
+    Ok(Recorded {
+        removed,
+        ..recorded
+    })
 }
 
 /// What the log says of an attempt whose outcome could not be written.

@@ -80,6 +80,7 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
                         .attempts_retrying
                         .fetch_add(recorded.pending, Relaxed);
                     metrics.attempts_failed.fetch_add(recorded.failed, Relaxed);
+                    crate::domain::webhooks::purge_later(db.clone(), recorded.removed);
                 }
                 Err(err) => {
                     // Not lost: the deliveries are still leased and come back when it ends.

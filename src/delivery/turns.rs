@@ -18,8 +18,10 @@ pub(super) struct InTurn {
     pub webhook_id: String,
     pub org_id: String,
     pub ready_at: i64,
-    /// Its rate limit; `None` also when the webhook is gone (its deliveries went with it).
+    /// Its rate limit.
     pub rate_limit: Option<i32>,
+    /// The webhook is deleted: its deliveries are not sent, and its turn is taken away.
+    pub gone: bool,
 }
 
 fn list(backend: DbBackend, items: &[String]) -> Value {
@@ -71,7 +73,8 @@ pub(super) async fn webhooks(
     let backend = db.get_database_backend();
     let (sql, values) = match backend {
         DbBackend::Postgres => (
-            "SELECT q.webhook_id, q.org_id, q.ready_at, w.rate_limit \
+            "SELECT q.webhook_id, q.org_id, q.ready_at, w.rate_limit, \
+                 (w.id IS NULL OR w.deleted_at IS NOT NULL) AS gone \
              FROM unnest($1::text[]) AS o(org_id) \
              CROSS JOIN LATERAL (SELECT webhook_id, org_id, ready_at FROM webhook_queues \
                  WHERE org_id = o.org_id AND ready_at <= $2 AND NOT (webhook_id = ANY($3)) \
@@ -105,7 +108,8 @@ pub(super) async fn webhooks(
                 .collect();
             (
                 format!(
-                    "SELECT q.webhook_id, q.org_id, q.ready_at, w.rate_limit \
+                    "SELECT q.webhook_id, q.org_id, q.ready_at, w.rate_limit, \
+                         (w.id IS NULL OR w.deleted_at IS NOT NULL) AS gone \
                      FROM ({union}) q LEFT JOIN webhooks w ON w.id = q.webhook_id"
                 ),
                 values,
@@ -120,6 +124,7 @@ pub(super) async fn webhooks(
                 org_id: row.try_get_by_index(1)?,
                 ready_at: row.try_get_by_index(2)?,
                 rate_limit: row.try_get_by_index(3)?,
+                gone: row.try_get_by_index(4)?,
             })
         })
         .collect()

@@ -25,6 +25,7 @@ pub async fn room_for_webhook(
 ) -> Result<(), QuotaError> {
     let held = webhook::Entity::find()
         .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .filter(webhook::Column::DeletedAt.is_null())
         .count(db)
         .await?;
     if held >= limit {

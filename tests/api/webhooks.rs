@@ -315,3 +315,81 @@ async fn a_service_jwt_with_the_webhooks_scope_manages_webhooks() {
     let list = expect_json(app.get("/api/webhooks", &key).send().await.unwrap(), 200).await;
     assert_eq!(list["data"][0]["id"], created["id"]);
 }
+
+/// Deleting a webhook was one cascading `DELETE` of all its deliveries and attempts: seconds
+/// with a big one, during which every other tenant's write waited (SQLite has one writer).
+/// Now it answers at once; the webhook is gone for every route and claim, what it had is
+/// purged behind, and nothing it had pending is sent.
+#[tokio::test]
+async fn a_deleted_webhook_is_gone_at_once_sends_nothing_more_and_is_purged_behind() {
+    use std::time::Duration;
+
+    use sea_orm::{ConnectionTrait, Statement};
+
+    use crate::receiver::{Answer, Receiver};
+
+    let app = spawn_app_with(AppOptions {
+        retry_schedule: "300ms,300ms,300ms",
+        ..AppOptions::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(Answer::status(503));
+    let hook = app
+        .webhook_to(&key, &receiver.hook("gone"), &["contact.created"], None)
+        .await;
+    let id = hook["id"].as_str().unwrap();
+    let events = (0..1000)
+        .map(|n| json!({"event": "contact.created", "id": format!("c{n}"), "data": {}}))
+        .collect();
+    app.publish_batch(&key, events).await;
+    receiver
+        .wait_for(1, Duration::from_secs(10), |r| {
+            r.event() == "contact.created"
+        })
+        .await;
+
+    let path = format!("/api/webhooks/{id}");
+    let deleted = app.delete(&path, &key).send().await.unwrap();
+    assert_eq!(deleted.status(), 204);
+    expect_problem(app.get(&path, &key).send().await.unwrap(), 404).await;
+    expect_problem(
+        app.get(&format!("{path}/logs"), &key).send().await.unwrap(),
+        404,
+    )
+    .await;
+    let listed = expect_json(app.get("/api/webhooks", &key).send().await.unwrap(), 200).await;
+    assert_eq!(listed["data"].as_array().unwrap().len(), 0);
+    expect_problem(app.delete(&path, &key).send().await.unwrap(), 404).await;
+
+    // Its rows go in the background.
+    let db = app.db().await;
+    let count = |table: &str| {
+        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE webhook_id = '{id}'");
+        let db = &db;
+        async move {
+            let statement = Statement::from_string(db.get_database_backend(), sql);
+            let row = db.query_one_raw(statement).await.unwrap().unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    let mut left = i64::MAX;
+    for _ in 0..300 {
+        left = count("deliveries").await + count("delivery_attempts").await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "deliveries and attempts purged");
+    // Requests in flight at the delete may still land; after that, nothing.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = receiver.received().len();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        receiver.received().len(),
+        settled,
+        "nothing sent after the delete"
+    );
+}

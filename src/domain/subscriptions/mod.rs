@@ -2,7 +2,7 @@
 //! is the platform: one delivery path, one log, and a 410 from its URL removes it.
 
 use entity::webhook;
-use sea_orm::{ColumnTrait, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, DbErr};
 
 use crate::{
     domain::{
@@ -131,19 +131,20 @@ pub async fn find(
 }
 
 /// Removes a subscription; `false` when there was none (already removed, or not this
-/// platform's or organization's).
+/// platform's or organization's). Its deliveries and logs are purged in the background.
 pub async fn unsubscribe(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     org: &OrgId,
     platform: Platform,
     id: &str,
 ) -> Result<bool, DbErr> {
     let source = WebhookSource::Platform(platform);
-    let removed = webhook::Entity::delete_many()
-        .filter(webhook::Column::Id.eq(id))
-        .filter(webhook::Column::OrgId.eq(org.as_str()))
-        .filter(webhook::Column::Source.eq(source.as_str()))
-        .exec(db)
-        .await?;
-    Ok(removed.rows_affected > 0)
+    let which = sea_orm::Condition::all()
+        .add(webhook::Column::Id.eq(id))
+        .add(webhook::Column::OrgId.eq(org.as_str()))
+        .add(webhook::Column::Source.eq(source.as_str()));
+    let removed = webhooks::mark_deleted(db, which).await?;
+    let found = !removed.is_empty();
+    webhooks::purge_later(db.clone(), removed);
+    Ok(found)
 }

@@ -3,9 +3,11 @@
 //!
 //! - `parse`: what a client may set, checked all at once into a [`NewWebhook`] or
 //!   [`WebhookChanges`];
-//! - `store`: the tenant-scoped queries (every one filters by organization).
+//! - `store`: the tenant-scoped queries (every one filters by organization);
+//! - `purge`: deleting, which answers at once and removes the rows afterwards.
 
 mod parse;
+mod purge;
 mod store;
 
 use entity::webhook;
@@ -13,6 +15,7 @@ pub use parse::{
     MAX_EVENTS, NewWebhook, WebhookChanges, WebhookPatchRequest, WebhookRequest, validate_name,
 };
 pub(in crate::domain) use parse::{check_url, validate_secret};
+pub use purge::{mark_deleted, purge_all_deleted, purge_later};
 pub use store::{delete, exists, find, insert, list, list_by_source, update};
 
 use super::{named::Named, platform::Platform};

@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use entity::{webhook, webhook_event};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::{NewWebhook, Webhook, WebhookChanges, WebhookSource, WebhookStatus};
@@ -98,6 +98,7 @@ pub async fn find(
 ) -> Result<Option<Webhook>, DbErr> {
     let row = webhook::Entity::find_by_id(id)
         .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .filter(webhook::Column::DeletedAt.is_null())
         .one(db)
         .await?;
     Ok(attach_events(db, row.into_iter().collect()).await?.pop())
@@ -107,6 +108,7 @@ pub async fn find(
 pub async fn exists(db: &impl ConnectionTrait, org: &OrgId, id: &str) -> Result<bool, DbErr> {
     let count = webhook::Entity::find_by_id(id)
         .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .filter(webhook::Column::DeletedAt.is_null())
         .count(db)
         .await?;
     Ok(count > 0)
@@ -119,7 +121,9 @@ pub async fn list(
     cursor: Option<&str>,
     limit: u64,
 ) -> Result<Vec<Webhook>, DbErr> {
-    let mut query = webhook::Entity::find().filter(webhook::Column::OrgId.eq(org.as_str()));
+    let mut query = webhook::Entity::find()
+        .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .filter(webhook::Column::DeletedAt.is_null());
     if let Some(cursor) = cursor {
         query = query.filter(webhook::Column::Id.lt(cursor));
     }
@@ -142,6 +146,7 @@ pub async fn list_by_source(
 ) -> Result<Vec<Webhook>, DbErr> {
     let mut query = webhook::Entity::find()
         .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .filter(webhook::Column::DeletedAt.is_null())
         .filter(webhook::Column::Source.eq(source.as_str()));
     if let Some(url) = url {
         query = query.filter(webhook::Column::Url.eq(url));
@@ -194,6 +199,7 @@ pub async fn update(
     let txn = crate::infra::db::begin_write(&store.db).await?;
     let Some(current) = webhook::Entity::find_by_id(id)
         .filter(webhook::Column::OrgId.eq(org.as_str()))
+        .filter(webhook::Column::DeletedAt.is_null())
         .one(&txn)
         .await?
     else {
@@ -311,12 +317,16 @@ fn rotate_secret(
     row.secret = Set(secret);
 }
 
-/// Deletes a webhook with its subscriptions, deliveries and logs. `false` when not found.
-pub async fn delete(db: &impl ConnectionTrait, org: &OrgId, id: &str) -> Result<bool, DbErr> {
-    let result = webhook::Entity::delete_many()
-        .filter(webhook::Column::Id.eq(id))
-        .filter(webhook::Column::OrgId.eq(org.as_str()))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
+/// Deletes a webhook: gone at once for every query, its deliveries and logs purged in the
+/// background. `false` when not found.
+pub async fn delete(db: &DatabaseConnection, org: &OrgId, id: &str) -> Result<bool, DbErr> {
+    let txn = crate::infra::db::begin_write(db).await?;
+    let which = Condition::all()
+        .add(webhook::Column::Id.eq(id))
+        .add(webhook::Column::OrgId.eq(org.as_str()));
+    let marked = super::mark_deleted(&txn, which).await?;
+    crate::infra::db::commit(txn).await?;
+    let found = !marked.is_empty();
+    super::purge_later(db.clone(), marked);
+    Ok(found)
 }

@@ -1,0 +1,126 @@
+//! Deleting a webhook in two steps. [`mark_deleted`] answers at once: the row is marked, its
+//! subscriptions go, and from then on no query, fan-out or claim sees it (the next claim to
+//! visit its turn removes it). [`purge`]
+//! then removes its attempts and deliveries in small batches, each a short write of its own,
+//! and the row last. One cascading `DELETE` of a busy webhook held the database (SQLite's one
+//! writer: everyone) for seconds.
+
+use entity::{delivery, delivery_attempt, webhook, webhook_event, webhook_hour, webhook_queue};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    QueryTrait, sea_query::Expr,
+};
+
+use crate::infra::time;
+
+/// Rows removed per statement.
+const BATCH: u64 = 1000;
+
+/// Marks webhooks deleted (those matching `which`, not deleted yet) and removes what makes them
+/// receive anything; returns the ones marked. In the caller's transaction.
+pub async fn mark_deleted(
+    db: &impl ConnectionTrait,
+    which: sea_orm::Condition,
+) -> Result<Vec<String>, DbErr> {
+    let mut update = webhook::Entity::update_many()
+        .col_expr(webhook::Column::DeletedAt, Expr::value(time::now()))
+        .filter(which)
+        .filter(webhook::Column::DeletedAt.is_null())
+        .into_query();
+    update.returning_col(webhook::Column::Id);
+    let ids: Vec<String> = db
+        .query_all(&update)
+        .await?
+        .iter()
+        .map(|row| row.try_get_by_index(0))
+        .collect::<Result<_, _>>()?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    // Not its turn: claims take organizations' turns before webhooks', and so must every
+    // writer; the next claim to visit it removes it.
+    webhook_event::Entity::delete_many()
+        .filter(webhook_event::Column::WebhookId.is_in(ids.iter().map(String::as_str)))
+        .exec(db)
+        .await?;
+    Ok(ids)
+}
+
+/// Purges the webhooks in the background.
+pub fn purge_later(db: DatabaseConnection, ids: Vec<String>) {
+    if ids.is_empty() {
+        return;
+    }
+    tokio::spawn(async move {
+        for id in ids {
+            if let Err(err) = purge(&db, &id).await {
+                tracing::warn!(webhook = %id, error = %err, "purging a deleted webhook failed; the hourly pruning will finish it");
+            }
+        }
+    });
+}
+
+/// Removes a deleted webhook's attempts, then its deliveries, a batch at a time, then the row.
+pub async fn purge(db: &DatabaseConnection, webhook_id: &str) -> Result<(), DbErr> {
+    loop {
+        let batch = delivery_attempt::Entity::find()
+            .select_only()
+            .column(delivery_attempt::Column::Id)
+            .filter(delivery_attempt::Column::WebhookId.eq(webhook_id))
+            .limit(BATCH)
+            .into_query();
+        let removed = delivery_attempt::Entity::delete_many()
+            .filter(delivery_attempt::Column::Id.in_subquery(batch))
+            .exec(db)
+            .await?;
+        if removed.rows_affected < BATCH {
+            break;
+        }
+    }
+    loop {
+        let batch = delivery::Entity::find()
+            .select_only()
+            .column(delivery::Column::Id)
+            .filter(delivery::Column::WebhookId.eq(webhook_id))
+            .limit(BATCH)
+            .into_query();
+        let removed = delivery::Entity::delete_many()
+            .filter(delivery::Column::Id.in_subquery(batch))
+            .exec(db)
+            .await?;
+        if removed.rows_affected < BATCH {
+            break;
+        }
+    }
+    let txn = crate::infra::db::begin_write(db).await?;
+    webhook_hour::Entity::delete_many()
+        .filter(webhook_hour::Column::WebhookId.eq(webhook_id))
+        .exec(&txn)
+        .await?;
+    // Whatever a recorder entered meanwhile; the row itself last (nothing cascades now).
+    webhook_queue::Entity::delete_many()
+        .filter(webhook_queue::Column::WebhookId.eq(webhook_id))
+        .exec(&txn)
+        .await?;
+    webhook::Entity::delete_many()
+        .filter(webhook::Column::Id.eq(webhook_id))
+        .filter(webhook::Column::DeletedAt.is_not_null())
+        .exec(&txn)
+        .await?;
+    crate::infra::db::commit(txn).await
+}
+
+/// Finishes every purge left undone (a restart mid-way); returns how many webhooks it purged.
+pub async fn purge_all_deleted(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let ids: Vec<String> = webhook::Entity::find()
+        .select_only()
+        .column(webhook::Column::Id)
+        .filter(webhook::Column::DeletedAt.is_not_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    for id in &ids {
+        purge(db, id).await?;
+    }
+    Ok(ids.len() as u64)
+}
