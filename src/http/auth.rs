@@ -26,16 +26,16 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
     let state = req
         .data::<Arc<AppState>>()
         .expect("AppState is attached to every route");
-    let err = match state.auth.authenticate(&bearer.token).await {
+    let security = &state.config.security;
+    let forwarded = req.header("x-forwarded-for");
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    let client = client_ip(peer, forwarded, &security.trusted_proxies);
+    let err = match state.auth.authenticate(&bearer.token, client).await {
         Ok(principal) => return Ok(principal),
         Err(err @ ApiError::Unauthorized(..)) => err,
         Err(err) => return Err(err.into()),
     };
-    let security = &state.config.security;
-    let forwarded = req.header("x-forwarded-for");
-    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
-    let wait = client_ip(peer, forwarded, &security.trusted_proxies)
-        .and_then(|address| state.auth.throttle.hit(address));
+    let wait = client.and_then(|address| state.auth.throttle.hit(address));
     tokio::time::sleep(security.auth_failure_delay).await;
     match wait {
         Some(wait) => Err(ApiError::too_many_requests(

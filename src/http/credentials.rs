@@ -2,7 +2,7 @@
 //! and service JWTs (HS256, with lifetime, issuer and audience checks), each yielding the
 //! [`Principal`] behind it.
 
-use std::{sync::Arc, time::Duration};
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
 use moka::future::Cache;
@@ -13,7 +13,7 @@ use crate::{
     config::{SecurityConfig, UPSTREAM_AUDIENCE},
     domain::{keys, org::OrgId, scope::Scope},
     http::error::ApiError,
-    infra::throttle::AuthThrottle,
+    infra::throttle::{AuthThrottle, Pace},
 };
 
 /// How long a checked API key is trusted without asking the database again. A revoke on this
@@ -100,12 +100,17 @@ struct JwtPolicy {
     max_lifetime: Duration,
 }
 
+/// How far apart an address over its failure limit may have API keys looked up.
+const THROTTLED_LOOKUP_SPACING: Duration = Duration::from_millis(100);
+
 /// Checks credentials, remembering API-key lookups for a few seconds.
 pub struct Authenticator {
     db: DatabaseConnection,
     jwt: Option<JwtPolicy>,
     keys: Cache<String, KeyLookup>,
     pub throttle: AuthThrottle,
+    /// Key lookups for addresses over their failure limit.
+    throttled_lookups: Pace<IpAddr>,
 }
 
 impl Authenticator {
@@ -143,12 +148,26 @@ impl Authenticator {
             jwt,
             keys,
             throttle: AuthThrottle::new(security.auth_failures_per_minute),
+            throttled_lookups: Pace::new(THROTTLED_LOOKUP_SPACING),
         }
     }
 
-    pub async fn authenticate(&self, token: &str) -> Result<Principal, ApiError> {
+    /// The principal behind `token`, sent from `client`. The throttle is consulted before the
+    /// database: a JWT and a key checked lately need none; any other key from an address over
+    /// its failure limit waits for that address's next lookup turn.
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        client: Option<IpAddr>,
+    ) -> Result<Principal, ApiError> {
         if token.starts_with(keys::KEY_PREFIX) {
-            self.check_api_key(token).await
+            let hash = keys::hash_key(token);
+            if let Some(client) = client.filter(|c| self.throttle.is_over(c))
+                && !self.keys.contains_key(&hash)
+            {
+                tokio::time::sleep(self.throttled_lookups.wait(client)).await;
+            }
+            self.check_api_key(hash).await
         } else if token.split('.').count() == 3 {
             self.check_jwt(token)
         } else {
@@ -163,8 +182,7 @@ impl Authenticator {
         self.keys.invalidate(key_hash).await;
     }
 
-    async fn check_api_key(&self, token: &str) -> Result<Principal, ApiError> {
-        let hash = keys::hash_key(token);
+    async fn check_api_key(&self, hash: String) -> Result<Principal, ApiError> {
         // Only the hash is looked up, so comparing it leaks nothing about the stored keys.
         let lookup = self
             .keys

@@ -74,6 +74,50 @@ impl<K: Hash + Eq + Send + Sync + 'static> Throttle<K> {
         }
         None
     }
+
+    /// Whether the key has had its `limit` this minute (counting nothing).
+    pub fn is_over(&self, key: &K) -> bool {
+        self.limit > 0
+            && self.windows.get(key).is_some_and(|window| {
+                window.lock().is_ok_and(|window| {
+                    window.started.elapsed() < WINDOW && window.failures > self.limit
+                })
+            })
+    }
+}
+
+/// One lookup at a time per key, `spacing` apart: how credentials from an address over its
+/// failure limit still reach the database, so guessing from it costs the database a bounded
+/// trickle while a valid credential from it (a shared address) is delayed, never refused.
+pub struct Pace<K> {
+    spacing: Duration,
+    next: Cache<K, Arc<Mutex<Instant>>>,
+}
+
+impl<K: Hash + Eq + Send + Sync + 'static> Pace<K> {
+    pub fn new(spacing: Duration) -> Self {
+        Self {
+            spacing,
+            next: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(WINDOW * 2)
+                .build(),
+        }
+    }
+
+    /// How long the caller must wait for its turn; the turn after it is booked at once.
+    pub fn wait(&self, key: K) -> Duration {
+        let next = self
+            .next
+            .get_with(key, || Arc::new(Mutex::new(Instant::now())));
+        let Ok(mut next) = next.lock() else {
+            return Duration::ZERO;
+        };
+        let now = Instant::now();
+        let turn = (*next).max(now);
+        *next = turn + self.spacing;
+        turn - now
+    }
 }
 
 #[cfg(test)]
@@ -92,5 +136,20 @@ mod tests {
         assert!(wait <= WINDOW && wait > WINDOW - Duration::from_secs(5));
         assert!(throttle.hit(bystander).is_none());
         assert!(AuthThrottle::new(0).hit(attacker).is_none());
+        assert!(throttle.is_over(&attacker) && !throttle.is_over(&bystander));
+    }
+
+    #[test]
+    fn paced_turns_are_spaced_per_key() {
+        let pace = Pace::new(Duration::from_millis(100));
+        assert_eq!(pace.wait(1), Duration::ZERO);
+        let second = pace.wait(1);
+        assert!(second > Duration::from_millis(90) && second <= Duration::from_millis(100));
+        assert!(pace.wait(1) > Duration::from_millis(190));
+        assert_eq!(
+            pace.wait(2),
+            Duration::ZERO,
+            "another key has its own turns"
+        );
     }
 }

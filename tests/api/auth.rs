@@ -257,3 +257,82 @@ async fn a_jwt_secret_shorter_than_32_bytes_stops_the_gateway_with_the_reason() 
     let why = format!("{:#}", refused.err().expect("refused"));
     assert!(why.contains("KAANHA_UPSTREAM_JWT_SECRET equals"), "{why}");
 }
+
+/// A failed credential reached the database before the throttle was asked: an address over its
+/// limit could still have every guess looked up. Now its keys are looked up one turn at a time,
+/// a tenth of a second apart, while a valid key from it is still accepted. (Its own process: the
+/// statement counter is the process's.)
+#[tokio::test]
+async fn an_address_over_its_failure_limit_has_keys_looked_up_at_a_trickle_but_valid_ones_pass() {
+    use std::process::Command;
+
+    use crate::{
+        crash::{BIN, free_port, wait_ready},
+        database::TestDatabase,
+        helpers::http_client,
+    };
+
+    let database = TestDatabase::new().await;
+    let valid = {
+        let output = Command::new(BIN)
+            .args(["api-key", "create", "--org", "org_a", "--name", "ok"])
+            .env("KAANHA_DATABASE_URL", &database.url)
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let port = free_port();
+    let mut gateway = Command::new(BIN)
+        .args(["serve", "--role", "api"])
+        .env("KAANHA_DATABASE_URL", &database.url)
+        .env("KAANHA_BIND", format!("127.0.0.1:{port}"))
+        .env("KAANHA_AUTH_FAILURES_PER_MINUTE", "3")
+        .env("KAANHA_AUTH_FAILURE_DELAY", "0s")
+        .env("KAANHA_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let (client, base) = (http_client(), format!("http://127.0.0.1:{port}"));
+    wait_ready(&client, &base).await;
+    let me = format!("{base}/api/integrations/me");
+    let statements = || async {
+        let text = client.get(format!("{base}/metrics")).send().await.unwrap();
+        let text = text.text().await.unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("kaanha_db_statements_total "))
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    for n in 0..4 {
+        let answer = client
+            .get(&me)
+            .bearer_auth(format!("kgw_guess{n}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), if n < 3 { 401 } else { 429 }, "guess {n}");
+    }
+    let before = statements().await;
+    let started = Instant::now();
+    let guesses: Vec<_> = (0..20)
+        .map(|n| client.get(&me).bearer_auth(format!("kgw_more{n}")).send())
+        .collect();
+    for answer in futures_util::future::join_all(guesses).await {
+        assert_eq!(answer.unwrap().status(), 429);
+    }
+    let took = started.elapsed();
+    let looked_up = statements().await - before;
+    assert!(
+        took >= Duration::from_millis(1800),
+        "20 guesses looked up within {took:?}"
+    );
+    assert!(looked_up <= 22, "{looked_up} statements for 20 guesses");
+    let answer = client.get(&me).bearer_auth(&valid).send().await.unwrap();
+    assert_eq!(
+        answer.status(),
+        200,
+        "a valid key from the same address passes"
+    );
+    gateway.kill().unwrap();
+    gateway.wait().unwrap();
+}
