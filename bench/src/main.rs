@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+mod claims;
 mod gateway;
 mod neighbours;
 mod raw;
@@ -70,6 +71,7 @@ enum Scenario {
     Scale,
     Backlog,
     Neighbours,
+    Claims,
 }
 
 #[tokio::main]
@@ -174,6 +176,9 @@ pub async fn main() -> anyhow::Result<()> {
     if runs(Scenario::Neighbours) {
         rows.extend(neighbours(&gateway, &counts, sizes.neighbours).await?);
     }
+    if runs(Scenario::Claims) {
+        rows.extend(claims::claims(&gateway, &counts, db, sizes.claims_backlog).await?);
+    }
 
     gateway.drop_database().await;
     report(&args, &rows)
@@ -195,6 +200,8 @@ pub struct Sizes {
     pub backlog: usize,
     /// Noisy organization's webhooks and events each; quiet organization's events.
     pub neighbours: (usize, usize, usize),
+    /// Due deliveries on the webhook limited to 1/s, beside which claims are measured.
+    pub claims_backlog: usize,
 }
 
 impl Sizes {
@@ -210,6 +217,7 @@ impl Sizes {
         scale_deliveries: 2_000,
         backlog: 20_000,
         neighbours: (100, 20, 100),
+        claims_backlog: 5_000,
     };
     const FULL: Sizes = Sizes {
         raw: 50_000,
@@ -223,6 +231,7 @@ impl Sizes {
         scale_deliveries: 20_000,
         backlog: 200_000,
         neighbours: (1_200, 5, 500),
+        claims_backlog: 100_000,
     };
 }
 
