@@ -41,6 +41,7 @@ pub async fn claims(
     gateway
         .publish_batches("payment.completed", backlog)
         .await?;
+    gateway.checkpoint().await?;
     let beside = claimed_run(gateway, receiver, db).await?;
 
     let p = |run: &Run, q: f64| {

@@ -3,7 +3,7 @@
 //! deliveries come back when the lease runs out. The statements of the turns are in `turns`.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::{HashMap, HashSet, VecDeque},
     sync::Arc,
 };
 
@@ -96,9 +96,15 @@ pub async fn claim_due(
     let read_all_webhooks = orgs
         .iter()
         .all(|org| in_turn.iter().filter(|w| &w.org_id == org).count() < per_org);
+    let seen_orgs: HashSet<String> = in_turn.iter().map(|w| w.org_id.clone()).collect();
     // A deleted webhook's turn is taken away; what it had is being purged.
     let (gone, in_turn): (Vec<InTurn>, Vec<InTurn>) = in_turn.into_iter().partition(|w| w.gone);
+    let mut gone_orgs: HashSet<String> = gone.iter().map(|w| w.org_id.clone()).collect();
     let mut gone: Vec<String> = gone.into_iter().map(|w| w.webhook_id).collect();
+    let org_of: HashMap<String, String> = in_turn
+        .iter()
+        .map(|w| (w.webhook_id.clone(), w.org_id.clone()))
+        .collect();
     let allotment = allot(&orgs, in_turn, limit, room);
     let picked = turns::due_deliveries(&txn, &allotment.shares, now_ms).await?;
     let mut taken: HashMap<&str, usize> = HashMap::new();
@@ -123,12 +129,21 @@ pub async fn claim_due(
     for (webhook, next) in turns::next_claimable(&txn, &exhausted, now_ms).await? {
         match next {
             Some(at) => turns_now.push((webhook, at)),
-            None => gone.push(webhook),
+            None => {
+                gone_orgs.extend(org_of.get(&webhook).cloned());
+                gone.push(webhook);
+            }
         }
     }
     turns::set_webhook_turns(&txn, &turns_now).await?;
     turns::remove_webhooks(&txn, &gone).await?;
-    turns::requeue_organizations(&txn, &orgs, now_ms).await?;
+    // Only an organization that showed no webhook, or lost one, may have none left.
+    let maybe_empty: Vec<String> = orgs
+        .iter()
+        .filter(|org| !seen_orgs.contains(org.as_str()) || gone_orgs.contains(org.as_str()))
+        .cloned()
+        .collect();
+    turns::requeue_organizations(&txn, &orgs, &maybe_empty, now_ms).await?;
     crate::infra::db::commit(txn).await?;
     Ok(Claimed {
         more: orgs.len() >= limit || !read_all_webhooks || deliveries.len() >= limit,

@@ -281,10 +281,12 @@ pub(super) async fn remove_webhooks(
 }
 
 /// Moves each organization visited behind those waiting: its next turn is `now_ms`, or later
-/// if none of its webhooks is ready before; one with no webhook left leaves the line.
+/// if none of its webhooks is ready before. Of `maybe_empty`, one with no webhook left leaves
+/// the line.
 pub(super) async fn requeue_organizations(
     db: &impl ConnectionTrait,
     orgs: &[String],
+    maybe_empty: &[String],
     now_ms: i64,
 ) -> Result<(), DbErr> {
     if orgs.is_empty() {
@@ -299,8 +301,10 @@ pub(super) async fn requeue_organizations(
         "DELETE FROM org_queues WHERE org_id {in_list} AND NOT EXISTS \
          (SELECT 1 FROM webhook_queues q WHERE q.org_id = org_queues.org_id)"
     );
-    db.execute_raw(statement(backend, &gone, vec![list(backend, orgs)]))
-        .await?;
+    if !maybe_empty.is_empty() {
+        let values = vec![list(backend, maybe_empty)];
+        db.execute_raw(statement(backend, &gone, values)).await?;
+    }
     let now = if backend == DbBackend::Postgres {
         "$2"
     } else {

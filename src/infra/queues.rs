@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use entity::{org_queue, webhook_queue};
 use sea_orm::{
-    ConnectionTrait, DbBackend, DbErr,
-    sea_query::{Expr, OnConflict, Query},
+    ConnectionTrait, DbErr,
+    sea_query::{Alias, Expr, IntoIden, OnConflict, Query},
 };
 
 /// Rows per upsert: well under SQLite's limit on bound values.
@@ -57,7 +57,6 @@ impl Queued {
             let earliest = orgs.entry(org).or_insert(*at);
             *earliest = (*earliest).min(*at);
         }
-        let backend = db.get_database_backend();
         let orgs: Vec<_> = orgs.into_iter().collect();
         for chunk in orgs.chunks(CHUNK) {
             let mut insert = Query::insert();
@@ -67,11 +66,7 @@ impl Queued {
             for (org, at) in chunk {
                 insert.values_panic([(*org).into(), (*at).into()]);
             }
-            insert.on_conflict(
-                OnConflict::column(org_queue::Column::OrgId)
-                    .value(org_queue::Column::ReadyAt, earlier(backend, "org_queues"))
-                    .to_owned(),
-            );
+            insert.on_conflict(sooner(org_queue::Column::OrgId, "org_queues"));
             db.execute(&insert).await?;
         }
         let webhooks: Vec<_> = self.webhooks.iter().collect();
@@ -85,27 +80,24 @@ impl Queued {
             for (webhook, (org, at)) in chunk {
                 insert.values_panic([webhook.as_str().into(), org.as_str().into(), (*at).into()]);
             }
-            insert.on_conflict(
-                OnConflict::column(webhook_queue::Column::WebhookId)
-                    .value(
-                        webhook_queue::Column::ReadyAt,
-                        earlier(backend, "webhook_queues"),
-                    )
-                    .to_owned(),
-            );
+            insert.on_conflict(sooner(webhook_queue::Column::WebhookId, "webhook_queues"));
             db.execute(&insert).await?;
         }
         Ok(())
     }
 }
 
-/// The earlier of the stored turn and the one being written.
-fn earlier(backend: DbBackend, table: &str) -> Expr {
-    let least = match backend {
-        DbBackend::Postgres => "LEAST",
-        _ => "MIN",
-    };
-    Expr::cust(format!(
-        r#"{least}("{table}"."ready_at", "excluded"."ready_at")"#
-    ))
+/// On a row already there, the turn being written only if it is sooner. A row already soon
+/// enough is left as it is: no new row version for every publish to a busy webhook (on
+/// PostgreSQL the row is still locked, which is what orders this write after a claim).
+fn sooner(key: impl IntoIden, table: &str) -> OnConflict {
+    OnConflict::column(key)
+        .value(
+            Alias::new("ready_at"),
+            Expr::cust(r#""excluded"."ready_at""#),
+        )
+        .action_and_where(Expr::cust(format!(
+            r#""{table}"."ready_at" > "excluded"."ready_at""#
+        )))
+        .to_owned()
 }

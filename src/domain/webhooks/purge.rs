@@ -5,6 +5,8 @@
 //! and the row last. One cascading `DELETE` of a busy webhook held the database (SQLite's one
 //! writer: everyone) for seconds.
 
+use std::time::Duration;
+
 use entity::{delivery, delivery_attempt, webhook, webhook_event, webhook_hour, webhook_queue};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect,
@@ -46,15 +48,26 @@ pub async fn mark_deleted(
     Ok(ids)
 }
 
-/// Purges the webhooks in the background.
+/// Times a purge is tried again before it is left to the hourly pruning.
+const TRIES: u32 = 5;
+
+/// Purges the webhooks in the background. A batch can lose a deadlock to the recorder writing
+/// the outcome of a delivery that was in flight at the delete (PostgreSQL then aborts one of the
+/// two): it is tried again, from where it stopped.
 pub fn purge_later(db: DatabaseConnection, ids: Vec<String>) {
     if ids.is_empty() {
         return;
     }
     tokio::spawn(async move {
         for id in ids {
-            if let Err(err) = purge(&db, &id).await {
-                tracing::warn!(webhook = %id, error = %err, "purging a deleted webhook failed; the hourly pruning will finish it");
+            for attempt in 1..=TRIES {
+                match purge(&db, &id).await {
+                    Ok(()) => break,
+                    Err(err) if attempt == TRIES => {
+                        tracing::warn!(webhook = %id, error = %err, "purging a deleted webhook failed; the hourly pruning will finish it");
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(200) * attempt).await,
+                }
             }
         }
     });
@@ -92,19 +105,21 @@ pub async fn purge(db: &DatabaseConnection, webhook_id: &str) -> Result<(), DbEr
             break;
         }
     }
+    // The row (nothing is left to cascade), then its hours, then whatever turn a recorder
+    // entered meanwhile: a turn last, as every writer takes them, so a claim waiting for this
+    // one never waits for anything this transaction waits for.
     let txn = crate::infra::db::begin_write(db).await?;
+    webhook::Entity::delete_many()
+        .filter(webhook::Column::Id.eq(webhook_id))
+        .filter(webhook::Column::DeletedAt.is_not_null())
+        .exec(&txn)
+        .await?;
     webhook_hour::Entity::delete_many()
         .filter(webhook_hour::Column::WebhookId.eq(webhook_id))
         .exec(&txn)
         .await?;
-    // Whatever a recorder entered meanwhile; the row itself last (nothing cascades now).
     webhook_queue::Entity::delete_many()
         .filter(webhook_queue::Column::WebhookId.eq(webhook_id))
-        .exec(&txn)
-        .await?;
-    webhook::Entity::delete_many()
-        .filter(webhook::Column::Id.eq(webhook_id))
-        .filter(webhook::Column::DeletedAt.is_not_null())
         .exec(&txn)
         .await?;
     crate::infra::db::commit(txn).await
