@@ -94,6 +94,8 @@ struct Run {
 async fn claimed_run(gateway: &Gateway, receiver: &Arc<Receiver>, db: Db) -> anyhow::Result<Run> {
     receiver.quiet_us.lock().unwrap().clear();
     let before_count = receiver.get("/quiet");
+    // Marks on standard error, to find the run in a `--gateway-log` statement trace.
+    eprintln!("claims run starts {}", unix_ms());
     let before = Usage::read(gateway, db).await;
     let mut ticks = tokio::time::interval(Duration::from_millis(20));
     for _ in 0..EVENTS {
@@ -116,6 +118,7 @@ async fn claimed_run(gateway: &Gateway, receiver: &Arc<Receiver>, db: Db) -> any
         .await
         .is_some();
     let after = Usage::read(gateway, db).await;
+    eprintln!("claims run ends {}", unix_ms());
     let mut latencies_ms: Vec<f64> = std::mem::take(&mut *receiver.quiet_us.lock().unwrap())
         .into_iter()
         .map(|us| us as f64 / 1000.0)
@@ -125,4 +128,11 @@ async fn claimed_run(gateway: &Gateway, receiver: &Arc<Receiver>, db: Db) -> any
         cost: all.then(|| after.since(&before, EVENTS as u64)),
         latencies_ms,
     })
+}
+
+fn unix_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis()
 }

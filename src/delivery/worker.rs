@@ -16,7 +16,7 @@ use tokio::{
 };
 
 use super::{
-    claim::{Ask, Claimed, Room, claim_due, load_targets, next_due, release},
+    claim::{Ask, Claimed, Room, Targets, claim_due, next_due, release},
     client::Sender,
     handoff::EngineHandoff,
     lanes::{Lanes, Place, Reserved},
@@ -143,7 +143,8 @@ impl Engine {
                             // They wait for room: a slot given back wakes the loop for them.
                             self.lanes.want_room();
                         }
-                        self.dispatch(claimed.deliveries, &mut sending).await;
+                        self.dispatch(claimed.deliveries, claimed.targets, &mut sending)
+                            .await;
                     }
                     Err(err) => {
                         tracing::warn!(error = %err, "claiming deliveries failed; retrying shortly");
@@ -251,20 +252,16 @@ impl Engine {
         }
     }
 
-    async fn dispatch(&self, claimed: Vec<delivery::Model>, sending: &mut Sending) {
+    async fn dispatch(
+        &self,
+        claimed: Vec<delivery::Model>,
+        targets: Targets,
+        sending: &mut Sending,
+    ) {
         if claimed.is_empty() {
             return;
         }
         tracing::debug!(deliveries = claimed.len(), "claimed");
-        let targets = match load_targets(&self.db, &claimed).await {
-            Ok(targets) => targets,
-            Err(err) => {
-                tracing::warn!(error = %err, "loading claimed deliveries failed; giving them back");
-                let ids: Vec<String> = claimed.into_iter().map(|d| d.id).collect();
-                let _ = release(&self.db, &ids).await;
-                return;
-            }
-        };
         let mut over_limit = Vec::new();
         // Rate-limited webhooks' deliveries, sent once their turns are reserved.
         let mut paced: HashMap<String, Vec<(delivery::Model, Reserved, Target)>> = HashMap::new();
