@@ -267,9 +267,8 @@ async fn an_address_over_its_failure_limit_has_keys_looked_up_at_a_trickle_but_v
     use std::process::Command;
 
     use crate::{
-        crash::{BIN, free_port, wait_ready},
+        crash::{ApiInstance, BIN},
         database::TestDatabase,
-        helpers::http_client,
     };
 
     let database = TestDatabase::new().await;
@@ -281,28 +280,13 @@ async fn an_address_over_its_failure_limit_has_keys_looked_up_at_a_trickle_but_v
             .unwrap();
         String::from_utf8(output.stdout).unwrap().trim().to_owned()
     };
-    let port = free_port();
-    let mut gateway = Command::new(BIN)
-        .args(["serve", "--role", "api"])
-        .env("KAANHA_DATABASE_URL", &database.url)
-        .env("KAANHA_BIND", format!("127.0.0.1:{port}"))
-        .env("KAANHA_AUTH_FAILURES_PER_MINUTE", "3")
-        .env("KAANHA_AUTH_FAILURE_DELAY", "0s")
-        .env("KAANHA_LOG", "warn")
-        .spawn()
-        .unwrap();
-    let (client, base) = (http_client(), format!("http://127.0.0.1:{port}"));
-    wait_ready(&client, &base).await;
+    let limits = [
+        ("KAANHA_AUTH_FAILURES_PER_MINUTE", "3"),
+        ("KAANHA_AUTH_FAILURE_DELAY", "0s"),
+    ];
+    let gateway = ApiInstance::start(&database.url, &limits).await;
+    let (client, base) = (&gateway.client, &gateway.base);
     let me = format!("{base}/api/integrations/me");
-    let statements = || async {
-        let text = client.get(format!("{base}/metrics")).send().await.unwrap();
-        let text = text.text().await.unwrap();
-        text.lines()
-            .find_map(|l| l.strip_prefix("kaanha_db_statements_total "))
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-    };
     for n in 0..4 {
         let answer = client
             .get(&me)
@@ -312,7 +296,7 @@ async fn an_address_over_its_failure_limit_has_keys_looked_up_at_a_trickle_but_v
             .unwrap();
         assert_eq!(answer.status(), if n < 3 { 401 } else { 429 }, "guess {n}");
     }
-    let before = statements().await;
+    let before = gateway.statements(None).await;
     let started = Instant::now();
     let guesses: Vec<_> = (0..20)
         .map(|n| client.get(&me).bearer_auth(format!("kgw_more{n}")).send())
@@ -321,7 +305,7 @@ async fn an_address_over_its_failure_limit_has_keys_looked_up_at_a_trickle_but_v
         assert_eq!(answer.unwrap().status(), 429);
     }
     let took = started.elapsed();
-    let looked_up = statements().await - before;
+    let looked_up = gateway.statements(None).await - before;
     assert!(
         took >= Duration::from_millis(1800),
         "20 guesses looked up within {took:?}"
@@ -333,6 +317,4 @@ async fn an_address_over_its_failure_limit_has_keys_looked_up_at_a_trickle_but_v
         200,
         "a valid key from the same address passes"
     );
-    gateway.kill().unwrap();
-    gateway.wait().unwrap();
 }

@@ -65,6 +65,56 @@ pub async fn wait_ready(client: &reqwest::Client, base: &str) {
     panic!("the gateway did not become ready");
 }
 
+/// An API instance (`serve --role api`: no engine) in a process of its own, so the statements
+/// its `/metrics` counts are its own; killed when dropped.
+pub struct ApiInstance {
+    child: Child,
+    pub base: String,
+    pub client: reqwest::Client,
+}
+
+impl ApiInstance {
+    pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let child = Command::new(BIN)
+            .args(["serve", "--role", "api"])
+            .env("KAANHA_DATABASE_URL", database_url)
+            .env("KAANHA_BIND", format!("127.0.0.1:{port}"))
+            .env("KAANHA_LOG", "warn")
+            .envs(env.iter().copied())
+            .spawn()
+            .expect("the gateway starts");
+        let instance = Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            client: crate::helpers::http_client(),
+        };
+        wait_ready(&instance.client, &instance.base).await;
+        instance
+    }
+
+    /// `kaanha_db_statements_total`, read with `token` when `/metrics` needs one.
+    pub async fn statements(&self, token: Option<&str>) -> u64 {
+        let mut request = self.client.get(format!("{}/metrics", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let text = request.send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .find_map(|line| line.strip_prefix("kaanha_db_statements_total "))
+            .unwrap_or_else(|| panic!("no statement count in {text}"))
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for ApiInstance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A gateway database on disk with an API key, and the address a gateway process will serve.
 struct Site {
     database: TestDatabase,

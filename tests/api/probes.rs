@@ -1,9 +1,7 @@
-use std::process::Command;
-
 use crate::{
-    crash::{BIN, free_port, wait_ready},
+    crash::ApiInstance,
     database::TestDatabase,
-    helpers::{expect_json, expect_problem, http_client, spawn_app},
+    helpers::{expect_json, expect_problem, spawn_app},
 };
 
 #[tokio::test]
@@ -106,37 +104,14 @@ async fn the_console_is_served_from_the_binary_with_a_strict_content_security_po
     assert!(settings["apps"]["make"].is_null());
 }
 
-/// The value of an unlabelled sample in Prometheus text.
-fn sample(metrics: &str, name: &str) -> u64 {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("{name} in {metrics}"))
-        .parse()
-        .unwrap()
-}
-
-/// A flood of scrapes used to count the pending deliveries once each, on the one connection a
-/// SQLite gateway has, beside everyone's requests. Now they run no statement of their own, and
-/// `KAANHA_METRICS_TOKEN` can keep them out altogether. (Its own process, an API instance with
-/// no engine: the statement counter is the process's.)
 #[tokio::test]
 async fn scrapes_run_no_statement_and_a_metrics_token_guards_them() {
     let database = TestDatabase::new().await;
-    let port = free_port();
-    let mut gateway = Command::new(BIN)
-        .args(["serve", "--role", "api"])
-        .env("KAANHA_DATABASE_URL", &database.url)
-        .env("KAANHA_BIND", format!("127.0.0.1:{port}"))
-        .env("KAANHA_METRICS_TOKEN", "scrape-me")
-        .env("KAANHA_LOG", "warn")
-        .spawn()
-        .unwrap();
-    let (client, base) = (http_client(), format!("http://127.0.0.1:{port}"));
-    wait_ready(&client, &base).await;
-    let url = format!("{base}/metrics");
+    let token = [("KAANHA_METRICS_TOKEN", "scrape-me")];
+    let gateway = ApiInstance::start(&database.url, &token).await;
+    let url = format!("{}/metrics", gateway.base);
     for wrong in [None, Some("nope")] {
-        let mut request = client.get(&url);
+        let mut request = gateway.client.get(&url);
         if let Some(token) = wrong {
             request = request.bearer_auth(token);
         }
@@ -144,26 +119,14 @@ async fn scrapes_run_no_statement_and_a_metrics_token_guards_them() {
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
         expect_problem(response, 401).await;
     }
-    let scrape = || async {
-        let response = client
-            .get(&url)
-            .bearer_auth("scrape-me")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        response.text().await.unwrap()
-    };
-    let before = sample(&scrape().await, "kaanha_db_statements_total");
+    let before = gateway.statements(Some("scrape-me")).await;
     for _ in 0..200 {
-        scrape().await;
+        gateway.statements(Some("scrape-me")).await;
     }
-    let after = sample(&scrape().await, "kaanha_db_statements_total");
+    let after = gateway.statements(Some("scrape-me")).await;
     assert!(
         after - before <= 2,
         "202 scrapes ran {} statements",
         after - before
     );
-    gateway.kill().unwrap();
-    gateway.wait().unwrap();
 }

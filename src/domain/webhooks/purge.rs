@@ -73,38 +73,42 @@ pub fn purge_later(db: DatabaseConnection, ids: Vec<String>) {
     });
 }
 
+/// Deletes the rows of `E` whose `column` is `value`, `BATCH` at a time (by `id`), each batch
+/// a statement of its own.
+async fn delete_in_batches<E>(
+    db: &DatabaseConnection,
+    id: E::Column,
+    column: E::Column,
+    value: &str,
+) -> Result<(), DbErr>
+where
+    E: EntityTrait,
+{
+    loop {
+        let batch = E::find()
+            .select_only()
+            .column(id)
+            .filter(column.eq(value))
+            .limit(BATCH)
+            .into_query();
+        let removed = E::delete_many()
+            .filter(id.in_subquery(batch))
+            .exec(db)
+            .await?;
+        if removed.rows_affected < BATCH {
+            return Ok(());
+        }
+    }
+}
+
 /// Removes a deleted webhook's attempts, then its deliveries, a batch at a time, then the row.
 pub async fn purge(db: &DatabaseConnection, webhook_id: &str) -> Result<(), DbErr> {
-    loop {
-        let batch = delivery_attempt::Entity::find()
-            .select_only()
-            .column(delivery_attempt::Column::Id)
-            .filter(delivery_attempt::Column::WebhookId.eq(webhook_id))
-            .limit(BATCH)
-            .into_query();
-        let removed = delivery_attempt::Entity::delete_many()
-            .filter(delivery_attempt::Column::Id.in_subquery(batch))
-            .exec(db)
-            .await?;
-        if removed.rows_affected < BATCH {
-            break;
-        }
-    }
-    loop {
-        let batch = delivery::Entity::find()
-            .select_only()
-            .column(delivery::Column::Id)
-            .filter(delivery::Column::WebhookId.eq(webhook_id))
-            .limit(BATCH)
-            .into_query();
-        let removed = delivery::Entity::delete_many()
-            .filter(delivery::Column::Id.in_subquery(batch))
-            .exec(db)
-            .await?;
-        if removed.rows_affected < BATCH {
-            break;
-        }
-    }
+    use delivery_attempt::Column as Attempt;
+    delete_in_batches::<delivery_attempt::Entity>(db, Attempt::Id, Attempt::WebhookId, webhook_id)
+        .await?;
+    use delivery::Column as Delivery;
+    delete_in_batches::<delivery::Entity>(db, Delivery::Id, Delivery::WebhookId, webhook_id)
+        .await?;
     // The row (nothing is left to cascade), then its hours, then whatever turn a recorder
     // entered meanwhile: a turn last, as every writer takes them, so a claim waiting for this
     // one never waits for anything this transaction waits for.
