@@ -11,8 +11,21 @@ use kaanha_gateway::{
     telemetry,
 };
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// A failure is one line on standard error, with its causes, and exit code 1: never a
+/// backtrace (`RUST_BACKTRACE=1` is common in development shells), which says nothing to the
+/// operator who set a wrong variable.
+fn main() -> std::process::ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("the runtime starts");
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("kaanha-gateway: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
@@ -23,10 +36,7 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied to {}", redact(&cli.config.database_url));
             Ok(())
         }
-        Command::Openapi => {
-            print!("{}", routes::spec_json());
-            Ok(())
-        }
+        Command::Openapi => print_to_stdout(&routes::spec_json()),
         Command::ApiKey(command) => api_key(&cli.config, command).await,
         Command::Integrations(IntegrationsCommand::Export {
             platform,
@@ -36,6 +46,15 @@ async fn main() -> anyhow::Result<()> {
             kaanha_gateway::catalog::install(&cli.config)?;
             export_app(&cli.config, platform, &out, base_url)
         }
+    }
+}
+
+/// Prints `text`; a reader that stops early (`kaanha-gateway openapi | head`) is not an error.
+fn print_to_stdout(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err.into()),
+        _ => Ok(()),
     }
 }
 

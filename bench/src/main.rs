@@ -55,8 +55,9 @@ struct Args {
     /// Only these scenarios (besides the raw ceiling), e.g. `--only steady` when profiling.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Scenario>,
-    /// Where the JSON and Markdown results go.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/results"))]
+    /// Where the JSON and Markdown results go: beside the build, so a run leaves the working
+    /// tree clean; `--out bench/results` replaces the committed ones.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-results"))]
     out: String,
 }
 

@@ -155,3 +155,55 @@ fn help_never_shows_a_value_that_may_hold_a_password() {
         assert!(!help.contains(value), "--help shows {value}");
     }
 }
+
+/// `kaanha-gateway openapi | head` panicked on the closed pipe; a configuration error printed a
+/// 14-20 frame backtrace whenever `RUST_BACKTRACE=1` was set.
+#[test]
+fn a_closed_pipe_is_no_panic_and_an_error_is_one_line_without_a_backtrace() {
+    use std::io::Read;
+
+    let mut openapi = Command::new(BIN)
+        .arg("openapi")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    openapi
+        .stdout
+        .take()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    // The reader goes away, as `head` does.
+    let status = openapi.wait().unwrap();
+    let mut stderr = String::new();
+    openapi
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(status.success(), "{status}: {stderr}");
+
+    let output = Command::new(BIN)
+        .arg("serve")
+        .env("KAANHA_BIND", "127.0.0.1:0")
+        .env("RUST_BACKTRACE", "1")
+        .env("KAANHA_JWT_SECRET", "short")
+        .env("KAANHA_DATABASE_URL", "sqlite::memory:")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("kaanha-gateway: KAANHA_JWT_SECRET is 5 bytes long"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Stack backtrace") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+}
