@@ -31,7 +31,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => {
             telemetry::init(&cli.config);
-            let conn = db::connect(&cli.config).await?;
+            let conn = db::open(&cli.config).await?;
             db::migrate(&conn).await?;
             println!("migrations applied to {}", redact(&cli.config.database_url));
             Ok(())
@@ -118,7 +118,7 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
 }
 
 async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> {
-    let conn = db::connect(config).await?;
+    let conn = db::open(config).await?;
     db::migrate(&conn).await?;
     match command {
         ApiKeyCommand::Create { org, name, scopes } => {
@@ -181,11 +181,5 @@ async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> 
 
 /// The database URL without its password, for logs.
 fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
+    kaanha_gateway::config::redacted(url)
 }

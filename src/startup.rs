@@ -2,6 +2,7 @@
 
 use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
+use anyhow::Context;
 use poem::{
     Endpoint, EndpointExt, Route,
     middleware::{CatchPanic, SetHeader},
@@ -44,7 +45,11 @@ impl Application {
     pub async fn build_with_lookup(config: Config, lookup: Lookup) -> anyhow::Result<Self> {
         config.check()?;
         crate::catalog::install(&config)?;
-        let db = db::connect(&config).await?;
+        // Bound first: a port in use stops the start before the database is touched.
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {} (KAANHA_BIND)", config.bind))?;
+        let db = db::open(&config).await?;
         db::migrate(&db).await?;
         let secrets = Arc::new(SecretBox::from_config(&config.security)?);
         let resealed = crate::domain::reseal::reseal_secrets(&db, &secrets).await?;
@@ -54,7 +59,6 @@ impl Application {
                 "webhook secrets sealed under the current encryption key"
             );
         }
-        let listener = tokio::net::TcpListener::bind(config.bind).await?;
         let (wake, metrics) = (Wake::new(), Arc::<Metrics>::default());
         let engine = if config.role.delivers() {
             let shared = Shared {

@@ -42,7 +42,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     } else {
         config.db_max_connections.max(1)
     };
-    let mut options = ConnectOptions::new(&config.database_url);
+    let mut options = ConnectOptions::new(creating_the_file(&config.database_url));
     options
         .max_connections(connections)
         .min_connections(1)
@@ -67,6 +67,55 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
         tracing::trace!(target: "kaanha_gateway::sql", took = ?info.elapsed, "{}", info.statement.sql);
     });
     Ok(db)
+}
+
+/// Opens the database `config` names, or says in one sentence what is wrong with it: a URL that
+/// is neither SQLite nor PostgreSQL, a server that does not answer (named, with the reason, not
+/// after a pool's time-out), a file that cannot be opened.
+pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let url = &config.database_url;
+    let shown = crate::config::redacted(url);
+    let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    if !postgres && !url.starts_with("sqlite:") {
+        anyhow::bail!(
+            "KAANHA_DATABASE_URL must be a SQLite file (sqlite://kaanha-gateway.db) or a PostgreSQL database (postgres://user@host:5432/db); `{shown}` is neither"
+        );
+    }
+    if postgres && let Ok(parsed) = url::Url::parse(url) {
+        let host = parsed.host_str().unwrap_or("localhost").to_owned();
+        let port = parsed.port().unwrap_or(5432);
+        let reach = tokio::net::TcpStream::connect((host.as_str(), port));
+        match tokio::time::timeout(Duration::from_secs(5), reach).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => anyhow::bail!(
+                "cannot reach PostgreSQL at {host}:{port} (KAANHA_DATABASE_URL): {err}"
+            ),
+            Err(_) => anyhow::bail!(
+                "cannot reach PostgreSQL at {host}:{port} (KAANHA_DATABASE_URL): no answer within 5 s"
+            ),
+        }
+    }
+    connect(config).await.map_err(|err| {
+        anyhow::anyhow!(
+            "cannot open the database at {shown} (KAANHA_DATABASE_URL): {err}{}",
+            if postgres {
+                ""
+            } else {
+                "; does the file's directory exist, and may the gateway write there?"
+            }
+        )
+    })
+}
+
+/// A SQLite file is created when missing, as the README promises of `sqlite://fresh.db`:
+/// without `mode=rwc` SQLite only opens files that exist ("unable to open database file").
+fn creating_the_file(url: &str) -> String {
+    let sqlite_file = url.starts_with("sqlite:") && !url.contains(":memory:");
+    if !sqlite_file || url.contains("mode=") {
+        return url.to_owned();
+    }
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}mode=rwc")
 }
 
 /// Any constant: the advisory lock that makes instances starting together migrate one by one.

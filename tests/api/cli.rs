@@ -207,3 +207,72 @@ fn a_closed_pipe_is_no_panic_and_an_error_is_one_line_without_a_backtrace() {
         "{stderr}"
     );
 }
+
+/// The natural `sqlite://fresh.db` failed with "(code: 14) unable to open database file", printed
+/// twice; other mistakes never said "sqlite:// or postgres://", an unreachable server said "pool
+/// timed out" after 10 s, and a port in use was found only after the migrations ran.
+#[tokio::test]
+async fn database_and_address_mistakes_are_named_in_one_sentence() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let migrated = Command::new(BIN)
+        .arg("migrate")
+        .env("KAANHA_DATABASE_URL", &fresh)
+        .output()
+        .unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    assert!(dir.path().join("fresh.db").exists());
+
+    let refused = |url: &str| {
+        let output = Command::new(BIN)
+            .arg("migrate")
+            .env("KAANHA_DATABASE_URL", url)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{url}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    for url in ["mysql://user:hunter2@db/gw", "./gateway.db", "not a url"] {
+        let said = refused(url);
+        assert!(
+            said.contains("sqlite://") && said.contains("postgres://"),
+            "{said}"
+        );
+        assert!(!said.contains("hunter2"), "{said}");
+    }
+    let port = crate::crash::free_port();
+    let said = refused(&format!("postgres://gw:hunter2@127.0.0.1:{port}/gw"));
+    assert!(said.contains(&format!("127.0.0.1:{port}")), "{said}");
+    assert!(
+        !said.contains("pool timed out") && !said.contains("hunter2"),
+        "{said}"
+    );
+    let missing_dir = format!("sqlite://{}", dir.path().join("no/such/dir/x.db").display());
+    let said = refused(&missing_dir);
+    assert_eq!(
+        said.matches("unable to open database file").count(),
+        1,
+        "{said}"
+    );
+    assert!(said.contains("directory"), "{said}");
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let elsewhere = format!("sqlite://{}", dir.path().join("other.db").display());
+    let output = Command::new(BIN)
+        .arg("serve")
+        .env("KAANHA_BIND", &address)
+        .env("KAANHA_DATABASE_URL", &elsewhere)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains(&address) && said.contains("KAANHA_BIND"),
+        "{said}"
+    );
+    assert!(
+        !dir.path().join("other.db").exists(),
+        "nothing migrated before the bind"
+    );
+}
