@@ -73,7 +73,7 @@ pub struct Limits {
     pub org_concurrency: usize,
 
     /// Requests sent by hand that one organization may make per minute: test events (`POST
-    /// .../test` and the one a new webhook gets) and manual retries. Past it they answer 429.
+    /// .../test`), manual retries, recover and replay calls. Past it they answer 429.
     #[arg(
         long,
         env = "KAANHA_MANUAL_SENDS_PER_MINUTE",
@@ -81,6 +81,16 @@ pub struct Limits {
         global = true
     )]
     pub manual_sends_per_minute: u32,
+
+    /// Webhooks one organization may create per minute (each gets a test event); past it 429.
+    /// Generous: a migration creates its webhooks in a burst.
+    #[arg(
+        long,
+        env = "KAANHA_WEBHOOK_CREATIONS_PER_MINUTE",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub webhook_creations_per_minute: u32,
 
     /// Most stored events one replay call may send again (`POST /api/webhooks/{id}/replay`);
     /// a range holding more answers 422 and is split by the caller.

@@ -42,6 +42,8 @@ pub struct AppState {
     pub publisher: Publisher,
     /// Test events and manual retries per organization.
     pub manual_sends: ManualSends,
+    /// Webhooks created per organization (each sends a test event).
+    pub webhook_creations: ManualSends,
     /// Deliveries pending across all instances, for `/metrics`.
     pub pending: Arc<PendingGauge>,
 }
@@ -80,6 +82,7 @@ impl AppState {
                 },
             ),
             manual_sends: ManualSends::new(config.limits.manual_sends_per_minute),
+            webhook_creations: ManualSends::new(config.limits.webhook_creations_per_minute),
             pending: Arc::default(),
             store,
             auth: Authenticator::new(db.clone(), &config.security),
@@ -106,16 +109,35 @@ impl AppState {
 
     /// Takes one of the organization's requests sent by hand this minute, or answers 429.
     pub fn manual_sends(&self, org: &OrgId) -> Result<(), ApiError> {
-        match self.manual_sends.take(org) {
-            None => Ok(()),
-            Some(wait) => Err(ApiError::too_many_requests(
-                format!(
-                    "This organization has sent {} test events and retries in the last minute, the most allowed (KAANHA_MANUAL_SENDS_PER_MINUTE); wait before sending more.",
-                    self.config.limits.manual_sends_per_minute
-                ),
-                wait.as_secs_f64().ceil().max(1.0) as u64,
-            )),
-        }
+        let wait = self.manual_sends.take(org);
+        per_minute(wait, || {
+            format!(
+                "This organization has sent {} test events, retries and redeliveries by hand in the last minute, the most this gateway allows; wait before sending more.",
+                self.config.limits.manual_sends_per_minute
+            )
+        })
+    }
+
+    /// 429 once the organization has created its share of webhooks this minute.
+    pub fn webhook_creations(&self, org: &OrgId) -> Result<(), ApiError> {
+        let wait = self.webhook_creations.take(org);
+        per_minute(wait, || {
+            format!(
+                "This organization has created {} webhooks in the last minute, the most this gateway allows; wait before creating more.",
+                self.config.limits.webhook_creations_per_minute
+            )
+        })
+    }
+}
+
+/// A customer's 429: what was used up (never an operator's setting) and when to come back.
+fn per_minute(wait: Option<Duration>, detail: impl FnOnce() -> String) -> Result<(), ApiError> {
+    match wait {
+        None => Ok(()),
+        Some(wait) => Err(ApiError::too_many_requests(
+            detail(),
+            wait.as_secs_f64().ceil().max(1.0) as u64,
+        )),
     }
 }
 

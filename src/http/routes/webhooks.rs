@@ -77,7 +77,7 @@ impl WebhooksApi {
         auth.0.require(Scope::Webhooks)?;
         let new = parse_new(&state, body.read().await?).await?;
         if new.gets_test_event() {
-            state.manual_sends(&auth.0.org)?;
+            state.webhook_creations(&auth.0.org)?;
         }
         let webhook = webhooks::insert(&state.store, &auth.0.org, new).await?;
         let location = format!("/api/webhooks/{}", webhook.row.id);
