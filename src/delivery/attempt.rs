@@ -63,6 +63,22 @@ pub(super) async fn attempt(
             ),
         }
     };
+    if result.status.is_none()
+        && let Some(why) = result
+            .error
+            .as_deref()
+            .filter(|e| e.starts_with("refused:"))
+    {
+        // The reason names the host and address, never the URL (its query may hold a token).
+        tracing::warn!(
+            org = %delivery.org_id,
+            webhook = %delivery.webhook_id,
+            delivery = %delivery.id,
+            event = %delivery.event_id,
+            reason = why,
+            "delivery target refused"
+        );
+    }
     Outcome {
         source: WebhookSource::from_db(&webhook.source),
         ordered: webhook.ordered,

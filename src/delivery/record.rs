@@ -233,6 +233,18 @@ async fn record_batch(
         }
         recorded.count(next.status);
         let d = &outcome.delivery;
+        if next.status == DeliveryStatus::Failed {
+            tracing::warn!(
+                org = %d.org_id,
+                webhook = %d.webhook_id,
+                delivery = %d.id,
+                event = %d.event_id,
+                attempts = d.attempts + 1,
+                code = outcome.result.status,
+                error = outcome.result.error.as_deref().unwrap_or_default(),
+                "delivery failed"
+            );
+        }
         let duration = outcome.result.duration_ms;
         hours.add(&d.webhook_id, &d.org_id, outcome.at, next.status, duration);
         if next.status == DeliveryStatus::Pending {

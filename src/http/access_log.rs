@@ -1,25 +1,54 @@
-//! One log line per request: method, path, status and duration. Never the query string: hook
-//! URLs travel in it (`?target_url=`), and they are as good as secrets.
+//! One log line per request: method, path, status, duration, the client's address and a request
+//! id (also sent back as `X-Request-Id`, so a customer's report can be found in the log). Never
+//! the query string: hook URLs travel in it (`?target_url=`), and they are as good as secrets.
 
-use std::time::Instant;
+use std::{sync::Arc, time::Instant};
 
 use poem::{Endpoint, IntoResponse, Request, Response};
+
+use super::{client_ip::client_ip, state::AppState};
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The caller's own id when it is a plausible one (a proxy's, say), else a new one.
+fn request_id(req: &Request) -> String {
+    req.header(REQUEST_ID)
+        .filter(|id| {
+            (1..=64).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::now_v7().simple().to_string(), str::to_owned)
+}
 
 pub async fn access_log<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let id = request_id(&req);
+    let trusted = req
+        .data::<Arc<AppState>>()
+        .map(|state| state.config.security.trusted_proxies.clone())
+        .unwrap_or_default();
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    let client = client_ip(peer, req.header("x-forwarded-for"), &trusted);
     let started = Instant::now();
-    let result = next.call(req).await.map(IntoResponse::into_response);
+    let mut result = next.call(req).await.map(IntoResponse::into_response);
     let status = match &result {
         Ok(response) => response.status(),
         Err(err) => err.status(),
     };
+    if let (Ok(response), Ok(value)) = (&mut result, id.parse()) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
     tracing::info!(
         %method,
         path,
         status = status.as_u16(),
         // Whole microseconds over 1,000: `0.048`, never `0.047630000000000006`.
         duration_ms = started.elapsed().as_micros() as f64 / 1000.0,
+        client = %client.map(|ip| ip.to_string()).unwrap_or_default(),
+        request_id = %id,
         "request"
     );
     result

@@ -28,6 +28,7 @@ mod layers;
 mod logs;
 mod migrations;
 mod openapi;
+mod operator_logs;
 mod ordered;
 mod outcomes;
 mod platform_apps;
