@@ -101,6 +101,7 @@ pub async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
         // The scale scenario makes 10,000 webhooks in one organization, each with its test event.
         .env("KAANHA_MAX_WEBHOOKS_PER_ORG", "100000")
         .env("KAANHA_MANUAL_SENDS_PER_MINUTE", "1000000")
+        .env("KAANHA_WEBHOOK_CREATIONS_PER_MINUTE", "1000000")
         // Retries a second apart, so the failure scenario ends within the run.
         .env("KAANHA_RETRY_SCHEDULE", "1s,1s,1s,1s,1s,1s,1s,1s")
         // The backlog scenario's receiver holds its first requests until it comes "up".
