@@ -3,7 +3,7 @@
 //! deliveries come back when the lease runs out. The statements of the turns are in `turns`.
 
 use std::{
-    collections::{HashMap, HashSet, VecDeque},
+    collections::{HashMap, HashSet},
     sync::Arc,
 };
 
@@ -14,7 +14,11 @@ use sea_orm::{
     sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Query},
 };
 
-use super::turns::{self, InTurn};
+pub use super::allot::Room;
+use super::{
+    allot::allot,
+    turns::{self, InTurn},
+};
 use crate::{
     domain::{delivery_status::DeliveryStatus, named::Named},
     infra::{lookup::keys_in, queues::Queued, time},
@@ -47,12 +51,6 @@ impl Full {
     pub fn is_empty(&self) -> bool {
         self.webhooks.is_empty() && self.orgs.is_empty()
     }
-}
-
-/// How many more deliveries a webhook's lane and its organization's share can take now.
-pub struct Room {
-    pub webhook: usize,
-    pub org: usize,
 }
 
 /// What one claim asks for.
@@ -157,100 +155,6 @@ pub async fn claim_due(
         left_behind: allotment.left_behind || may_have_more || !full.is_empty(),
         deliveries,
     })
-}
-
-/// How many deliveries each webhook may take in one claim.
-struct Allotment {
-    /// `(webhook id, share)`, shares above zero only.
-    shares: Vec<(String, usize)>,
-    /// Some webhook read had no room, or places ran out before every webhook had its fill.
-    left_behind: bool,
-}
-
-/// Deals `limit` places one at a time: to each organization in turn (in the order they were
-/// read) and, inside one, to its webhooks in turn, longest waiting first; each webhook up to its
-/// lane's room, each organization up to its share.
-fn allot(
-    orgs: &[String],
-    in_turn: Vec<InTurn>,
-    limit: usize,
-    room: impl Fn(&InTurn) -> Room,
-) -> Allotment {
-    struct Line {
-        org_room: usize,
-        webhooks: VecDeque<(String, usize)>,
-    }
-    let mut lines: Vec<Line> = Vec::with_capacity(orgs.len());
-    let mut by_org: HashMap<&str, Vec<InTurn>> = HashMap::new();
-    for webhook in in_turn {
-        let org = orgs.iter().find(|o| **o == webhook.org_id);
-        if let Some(org) = org {
-            by_org.entry(org.as_str()).or_default().push(webhook);
-        }
-    }
-    let mut left_behind = false;
-    for org in orgs {
-        let Some(mut webhooks) = by_org.remove(org.as_str()) else {
-            continue;
-        };
-        webhooks.sort_by(|a, b| (a.ready_at, &a.webhook_id).cmp(&(b.ready_at, &b.webhook_id)));
-        let org_room = room(&webhooks[0]).org;
-        let webhooks: VecDeque<(String, usize)> = webhooks
-            .iter()
-            .filter_map(|w| {
-                let webhook_room = room(w).webhook;
-                left_behind |= webhook_room == 0;
-                (webhook_room > 0).then(|| (w.webhook_id.clone(), webhook_room))
-            })
-            .collect();
-        left_behind |= org_room == 0;
-        lines.push(Line { org_room, webhooks });
-    }
-    let mut shares: HashMap<String, usize> = HashMap::new();
-    let mut order = Vec::new();
-    let mut dealt = 0;
-    while dealt < limit {
-        let mut gave = false;
-        for line in &mut lines {
-            if dealt >= limit {
-                break;
-            }
-            if line.org_room == 0 {
-                continue;
-            }
-            let Some((webhook, webhook_room)) = line.webhooks.pop_front() else {
-                continue;
-            };
-            let share = shares.entry(webhook.clone()).or_insert_with(|| {
-                order.push(webhook.clone());
-                0
-            });
-            *share += 1;
-            line.org_room -= 1;
-            dealt += 1;
-            gave = true;
-            if webhook_room > 1 {
-                line.webhooks.push_back((webhook, webhook_room - 1));
-            }
-        }
-        if !gave {
-            break;
-        }
-    }
-    left_behind |= dealt >= limit
-        && lines
-            .iter()
-            .any(|l| l.org_room > 0 && !l.webhooks.is_empty());
-    Allotment {
-        shares: order
-            .into_iter()
-            .map(|w| {
-                let share = shares[&w];
-                (w, share)
-            })
-            .collect(),
-        left_behind,
-    }
 }
 
 /// `claimable`, written so that no index can serve it: `LOWER(status)` and `due_at + 0`.

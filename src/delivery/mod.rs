@@ -1,12 +1,14 @@
 //! The delivery engine: workers claim due deliveries from the database, POST them signed, and
 //! a recorder writes each attempt and the delivery's new state in batches.
 
+mod allot;
 mod attempt;
 mod claim;
 pub mod client;
 pub mod handoff;
 mod lanes;
 mod listen;
+mod outcome;
 mod pace;
 pub mod prune;
 mod record;
