@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::{
     Db,
     gateway::{Gateway, post_json},
+    neighbours::publish_stamped,
     receiver::Receiver,
     report::{Row, row},
     usage::Usage,
@@ -102,22 +103,7 @@ async fn claimed_run(gateway: &Gateway, receiver: &Arc<Receiver>, db: Db) -> any
     // Marks on standard error, to find the run in a `--gateway-log` statement trace.
     eprintln!("claims run starts {}", unix_ms());
     let before = Usage::read(gateway, db).await;
-    let mut ticks = tokio::time::interval(Duration::from_millis(20));
-    for _ in 0..EVENTS {
-        ticks.tick().await;
-        let t = receiver.start.elapsed().as_micros() as u64;
-        let event = json!({"event": "message.read", "data": {"t": t}});
-        let url = format!("{}/api/events", gateway.base);
-        post_json(
-            &gateway.client,
-            url,
-            &gateway.quiet_key,
-            &event,
-            202,
-            "claimed publish",
-        )
-        .await?;
-    }
+    publish_stamped(gateway, receiver, "message.read", EVENTS).await?;
     let all = receiver
         .wait("/quiet", before_count + EVENTS as u64, PATIENCE)
         .await

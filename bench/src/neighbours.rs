@@ -70,11 +70,29 @@ pub async fn quiet_run(
 ) -> anyhow::Result<Vec<u64>> {
     receiver.quiet_us.lock().unwrap().clear();
     let before = receiver.get("/quiet");
+    publish_stamped(gateway, receiver, "message.delivered", events).await?;
+    receiver
+        .wait("/quiet", before + events as u64, Duration::from_secs(120))
+        .await
+        .ok_or_else(|| anyhow::anyhow!("the quiet organization's events did not all arrive"))?;
+    let mut latencies = std::mem::take(&mut *receiver.quiet_us.lock().unwrap());
+    latencies.sort_unstable();
+    Ok(latencies)
+}
+
+/// Publishes `events` of the quiet organization at 50/s, one `POST /api/events` each, each
+/// stamped with when it left (`data.t`, the receiver's clock) so the receiver can time it.
+pub async fn publish_stamped(
+    gateway: &Gateway,
+    receiver: &Arc<Receiver>,
+    event_type: &str,
+    events: usize,
+) -> anyhow::Result<()> {
     let mut ticks = tokio::time::interval(Duration::from_millis(20));
     for _ in 0..events {
         ticks.tick().await;
         let t = receiver.start.elapsed().as_micros() as u64;
-        let event = json!({"event": "message.delivered", "data": {"t": t}});
+        let event = json!({"event": event_type, "data": {"t": t}});
         let url = format!("{}/api/events", gateway.base);
         post_json(
             &gateway.client,
@@ -86,11 +104,5 @@ pub async fn quiet_run(
         )
         .await?;
     }
-    receiver
-        .wait("/quiet", before + events as u64, Duration::from_secs(120))
-        .await
-        .ok_or_else(|| anyhow::anyhow!("the quiet organization's events did not all arrive"))?;
-    let mut latencies = std::mem::take(&mut *receiver.quiet_us.lock().unwrap());
-    latencies.sort_unstable();
-    Ok(latencies)
+    Ok(())
 }
