@@ -105,7 +105,7 @@ impl Application {
         let trusted_proxies = self.state.config.security.trusted_proxies.clone();
         let server = crate::http::server::serve(
             self.listener,
-            routes(self.state),
+            routes(self.state, stopped.clone()),
             &limits,
             trusted_proxies,
             stopped.clone(),
@@ -125,8 +125,9 @@ impl Application {
 }
 
 /// Every route of this instance's role, with the middleware that makes all errors
-/// problem+json.
-pub fn routes(state: Arc<AppState>) -> impl Endpoint {
+/// problem+json. `/mcp` answers in its own protocol's terms, outside that middleware; its event
+/// streams end when `stop` turns true.
+pub fn routes(state: Arc<AppState>, stop: watch::Receiver<bool>) -> impl Endpoint {
     let (route, spec) = if state.config.role.serves_api() {
         let api = crate::http::routes::service();
         let spec = api.spec();
@@ -157,10 +158,17 @@ pub fn routes(state: Arc<AppState>) -> impl Endpoint {
         .max_body_bytes
         .max(state.config.max_batch_bytes);
     let allowed = Arc::new(AllowedMethods::from_spec(&spec));
-    route
+    let route = route
         // Inside the problem middleware, so a panic's 500 is answered as a problem too.
         .with(CatchPanic::new())
-        .around(move |next, req| problem_errors(next, req, max_body, allowed.clone()))
+        .around(move |next, req| problem_errors(next, req, max_body, allowed.clone()));
+    let route = if state.config.role.serves_api() {
+        let mcp = crate::http::mcp::endpoint(state.clone(), stop).with(CatchPanic::new());
+        Route::new().at("/mcp", mcp).nest("/", route).boxed()
+    } else {
+        route.boxed()
+    };
+    route
         .around(crate::http::access_log::access_log)
         .data(state)
 }

@@ -109,6 +109,25 @@ pub const TEST_EVENT: &str = "webhook.test";
 pub const WEBHOOK_DISABLED: &str = "webhook.disabled";
 pub const WEBHOOK_ENABLED: &str = "webhook.enabled";
 
+/// Names the MCP server gives its own tools: the delivery tools, the generic call, and
+/// `list_<key>` for each list. An action's key is its tool's name, so no action may take one.
+const OWN_TOOL_NAMES: &[&str] = &[
+    "api_call",
+    "list_webhooks",
+    "find_delivery",
+    "webhook_logs",
+    "retry_delivery",
+    "send_test_event",
+    "recover_failed",
+];
+
+pub fn is_own_tool_name(key: &str) -> bool {
+    OWN_TOOL_NAMES.contains(&key)
+        || key
+            .strip_prefix("list_")
+            .is_some_and(|list| lists::find(list).is_some())
+}
+
 /// Every action, searches included, then those of `KAANHA_CATALOG`: what discovery lists and
 /// `runAction` runs.
 pub fn all_actions() -> impl Iterator<Item = &'static Action> {

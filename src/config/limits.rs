@@ -122,4 +122,14 @@ pub struct Limits {
         global = true
     )]
     pub redeliveries_per_hour: u64,
+
+    /// Most MCP sessions (`/mcp`) one organization may hold open on one instance; past it, a
+    /// new session answers 429. A session idle for 5 minutes ends on its own.
+    #[arg(
+        long,
+        env = "KAANHA_MCP_SESSIONS_PER_ORG",
+        default_value_t = 50,
+        global = true
+    )]
+    pub mcp_sessions_per_org: usize,
 }

@@ -130,6 +130,17 @@ pub struct SecurityConfig {
         global = true
     )]
     pub frame_ancestors: String,
+
+    /// Browser origins allowed to call `/mcp` (comma-separated, e.g.
+    /// `https://agents.example.com`), besides `KAANHA_PUBLIC_URL`'s. A request whose `Origin`
+    /// is another gets 403; clients that send no `Origin` (desktop and server agents) pass.
+    #[arg(
+        long,
+        env = "KAANHA_MCP_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub mcp_allowed_origins: Vec<String>,
 }
 
 impl SecurityConfig {

@@ -20,9 +20,13 @@ use crate::http::{client_ip::client_ip, error::ApiError, state::AppState};
 )]
 pub struct BearerAuth(pub Principal);
 
+async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+    Ok(authenticate(req, &bearer.token).await?)
+}
+
 /// Checks the credential. A valid one always passes; a failure is answered after a short
 /// delay, and once its address has failed too often lately, with 429 instead of 401.
-async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> {
+pub async fn authenticate(req: &Request, token: &str) -> Result<Principal, ApiError> {
     let state = req
         .data::<Arc<AppState>>()
         .expect("AppState is attached to every route");
@@ -30,10 +34,10 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
     let forwarded = req.header("x-forwarded-for");
     let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
     let client = client_ip(peer, forwarded, &security.trusted_proxies);
-    let err = match state.auth.authenticate(&bearer.token, client).await {
+    let err = match state.auth.authenticate(token, client).await {
         Ok(principal) => return Ok(principal),
         Err(err @ ApiError::Unauthorized(..)) => err,
-        Err(err) => return Err(err.into()),
+        Err(err) => return Err(err),
     };
     let wait = client.and_then(|address| state.auth.throttle.hit(address));
     tokio::time::sleep(security.auth_failure_delay).await;
@@ -41,8 +45,7 @@ async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
         Some(wait) => Err(ApiError::too_many_requests(
             "Too many failed authentications from this address; wait before trying again.",
             wait.as_secs_f64().ceil() as u64,
-        )
-        .into()),
-        None => Err(err.into()),
+        )),
+        None => Err(err),
     }
 }

@@ -36,20 +36,24 @@ pub struct JsonBody<T> {
 impl<T: DeserializeOwned> JsonBody<T> {
     /// Reads the body, within the size limit and the read deadline, and parses it.
     pub async fn read(self) -> Result<T, ApiError> {
-        let read = tokio::time::timeout(self.deadline, self.body.into_bytes_limit(self.limit));
-        let bytes = read
-            .await
-            .map_err(|_| ApiError::request_timeout(self.deadline))?
-            .map_err(|err| match err {
-                poem::error::ReadBodyError::PayloadTooLarge => {
-                    ApiError::payload_too_large(self.limit)
-                }
-                other => {
-                    ApiError::bad_request(format!("The request body could not be read: {other}."))
-                }
-            })?;
-        parse(&bytes)
+        parse(&read_bytes(self.body, self.limit, self.deadline).await?)
     }
+}
+
+/// A whole body, refused past `limit` bytes (413) or when it has not all come by `deadline`
+/// (408).
+pub async fn read_bytes(
+    body: Body,
+    limit: usize,
+    deadline: Duration,
+) -> Result<hyper::body::Bytes, ApiError> {
+    tokio::time::timeout(deadline, body.into_bytes_limit(limit))
+        .await
+        .map_err(|_| ApiError::request_timeout(deadline))?
+        .map_err(|err| match err {
+            poem::error::ReadBodyError::PayloadTooLarge => ApiError::payload_too_large(limit),
+            other => ApiError::bad_request(format!("The request body could not be read: {other}.")),
+        })
 }
 
 /// How large a body of this type may be; most use `KAANHA_MAX_BODY_BYTES`.

@@ -8,6 +8,7 @@ pub mod console;
 pub mod credentials;
 mod enums;
 pub mod error;
+pub mod mcp;
 pub mod pending_gauge;
 pub mod per_client;
 pub mod problems;

@@ -68,6 +68,9 @@ pub(super) fn action(entry: ActionEntry, taken: &HashSet<String>) -> Result<Acti
     if taken.contains(&entry.key) {
         return Err("this action already exists".into());
     }
+    if crate::catalog::is_own_tool_name(&entry.key) {
+        return Err("this key is the name of one of the MCP server's own tools".into());
+    }
     let kind = match entry.kind.as_str() {
         "create" => ActionKind::Create,
         "update" => ActionKind::Update,
