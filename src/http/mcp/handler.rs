@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use super::{
     prompts, resources,
     rest::{Caller, Rest, RestAnswer},
+    schema,
     tools::{self, Target},
 };
 use crate::{catalog::actions::ActionKind, domain::scope::Scope, http::state::AppState};
@@ -60,8 +61,13 @@ fn failed(text: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(text)])
 }
 
-/// `structuredContent` is always an object: a list (a search's matches) is wrapped.
+/// `structuredContent` is always an object: a list (a search's matches) is wrapped. The
+/// platform's `null`s are left out, as the output schemas made from samples do not allow them.
 fn structured(target: &Target, value: Value) -> CallToolResult {
+    let value = match target {
+        Target::Action(_) => schema::without_nulls(value),
+        _ => value,
+    };
     let value = match (target, value) {
         (Target::Action(action), Value::Array(items)) if action.kind == ActionKind::Search => {
             Value::Object(Map::from_iter([(

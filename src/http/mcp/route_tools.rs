@@ -28,8 +28,6 @@ pub enum ArgKind {
     OneOf(&'static [&'static str]),
     /// A JSON object.
     Object,
-    /// Any JSON value.
-    Any,
 }
 
 #[derive(Debug)]
@@ -137,10 +135,10 @@ pub static API_CALL: RouteTool = RouteTool {
         },
         Arg {
             name: "body",
-            kind: ArgKind::Any,
+            kind: ArgKind::Object,
             required: false,
             place: Place::Body,
-            description: "A JSON body (not with GET).",
+            description: "A JSON object to send as the body (not with GET).",
         },
     ],
     read_only: false,

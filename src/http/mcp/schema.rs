@@ -67,24 +67,40 @@ pub fn object(properties: Map<String, Value>, required: &[&str]) -> Map<String, 
     schema
 }
 
-/// The shape of `sample`: objects with their properties, arrays with their items' shape. Every
-/// value may also be `null`, and objects may hold more: the sample shows, it does not limit.
+/// The shape of `sample`: objects with their properties, arrays with their items' shape, one
+/// type each (portable to every client). Objects may hold more: the sample shows, it does not
+/// limit. A `null` the platform answers is left out of `structuredContent` (`without_nulls`),
+/// so no property needs to allow it.
 pub fn shape_of(sample: &Value) -> Value {
     match sample {
         Value::Object(map) => {
             let properties: Map<String, Value> =
                 map.iter().map(|(k, v)| (k.clone(), shape_of(v))).collect();
-            json!({"type": ["object", "null"], "properties": properties})
+            json!({"type": "object", "properties": properties})
         }
         Value::Array(items) => match items.first() {
-            Some(first) => json!({"type": ["array", "null"], "items": shape_of(first)}),
-            None => json!({"type": ["array", "null"]}),
+            Some(first) => json!({"type": "array", "items": shape_of(first)}),
+            None => json!({"type": "array"}),
         },
-        Value::String(_) => json!({"type": ["string", "null"]}),
-        Value::Bool(_) => json!({"type": ["boolean", "null"]}),
-        Value::Number(n) if n.is_i64() || n.is_u64() => json!({"type": ["integer", "null"]}),
-        Value::Number(_) => json!({"type": ["number", "null"]}),
+        Value::String(_) => json!({"type": "string"}),
+        Value::Bool(_) => json!({"type": "boolean"}),
+        Value::Number(n) if n.is_i64() || n.is_u64() => json!({"type": "integer"}),
+        Value::Number(_) => json!({"type": "number"}),
         Value::Null => json!({}),
+    }
+}
+
+/// `value` without the object members that are `null`, at every depth.
+pub fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
     }
 }
 

@@ -171,7 +171,6 @@ fn args_schema(args: &[Arg]) -> JsonObject {
             ArgKind::Time => json!({"type": "string", "format": "date-time"}),
             ArgKind::OneOf(choices) => json!({"type": "string", "enum": choices}),
             ArgKind::Object => json!({"type": "object"}),
-            ArgKind::Any => json!({}),
         };
         property["description"] = Value::String(arg.description.to_owned());
         properties.insert(arg.name.to_owned(), property);
@@ -288,7 +287,7 @@ fn check(arg: &Arg, value: &Value) -> Result<String, String> {
         (ArgKind::Integer { min, max }, _) => {
             Err(format!("must be a whole number from {min} to {max}"))
         }
-        (ArgKind::Object, Value::Object(_)) | (ArgKind::Any, _) => Ok(String::new()),
+        (ArgKind::Object, Value::Object(_)) => Ok(String::new()),
         (ArgKind::Object, _) => Err("must be a JSON object".into()),
         (ArgKind::String | ArgKind::Time, _) => Err("must be a string".into()),
     }
