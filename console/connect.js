@@ -3,6 +3,7 @@
 // check of a key, and the simplest path without the app (a webhook to the platform's own
 // webhook trigger).
 
+import { agentsPage } from './agents.js';
 import { api, can, consoleSettings } from './api.js';
 import { h, notice, show } from './dom.js';
 import { shownOnce } from './keys.js';
@@ -55,7 +56,17 @@ async function check(key, out, platform) {
   }
 }
 
+/** The tabs of the Connect pages, `key` the one shown. */
+function tabs(key) {
+  const pages = [...Object.entries(PLATFORMS).map(([k, p]) => [k, p.name]), ['mcp', 'AI agents (MCP)']];
+  return h('nav', { 'aria-label': 'Platforms', class: 'tabs' }, pages.map(([k, name]) => h('a', {
+    href: `#/connect/${k}`,
+    'aria-current': k === key ? 'page' : null,
+  }, name)));
+}
+
 export async function connectPage(key) {
+  if (key === 'mcp') return agentsPage(tabs(key));
   const platform = PLATFORMS[key] ?? PLATFORMS.zapier;
   const [settings, { apiKeys, webhooks }] = await Promise.all([consoleSettings(), can()]);
   const invite = settings.apps?.[key];
@@ -80,10 +91,7 @@ export async function connectPage(key) {
     : h('span', { class: 'muted' }, 'Ask someone whose key holds the api-keys scope to create one, or use one you have.');
 
   show(`Connect ${platform.name}`,
-    h('nav', { 'aria-label': 'Platforms', class: 'tabs' }, Object.entries(PLATFORMS).map(([k, p]) => h('a', {
-      href: `#/connect/${k}`,
-      'aria-current': k === key ? 'page' : null,
-    }, p.name))),
+    tabs(key),
     h('h2', {}, 'Where to find the app'),
     h('p', {}, platform.find, invite ? [' Your platform shares it privately: ', h('a', { href: invite, target: '_blank', rel: 'noopener' }, `open the ${platform.name} invite`), '.'] : null),
     h('h2', {}, 'What to fill in'),

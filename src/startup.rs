@@ -164,7 +164,10 @@ pub fn routes(state: Arc<AppState>, stop: watch::Receiver<bool>) -> impl Endpoin
         .around(move |next, req| problem_errors(next, req, max_body, allowed.clone()));
     let route = if state.config.role.serves_api() {
         let mcp = crate::http::mcp::endpoint(state.clone(), stop).with(CatchPanic::new());
-        Route::new().at("/mcp", mcp).nest("/", route).boxed()
+        Route::new()
+            .at(crate::apps::describe::MCP_PATH, mcp)
+            .nest("/", route)
+            .boxed()
     } else {
         route.boxed()
     };

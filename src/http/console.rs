@@ -36,6 +36,7 @@ const FILES: &[(&str, &str)] = &[
     ("find.js", include_str!("../../console/find.js")),
     ("keys.js", include_str!("../../console/keys.js")),
     ("connect.js", include_str!("../../console/connect.js")),
+    ("agents.js", include_str!("../../console/agents.js")),
     ("console.css", include_str!("../../console/console.css")),
 ];
 

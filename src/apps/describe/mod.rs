@@ -53,7 +53,24 @@ pub struct Describe {
     /// The generic API call ("Make an API call"): `{"method", "path", "query"?, "body"?}`,
     /// forwarded to the platform's API below the prefixes the gateway allows.
     api_call: Route,
+    /// The Model Context Protocol server, for AI agents.
+    mcp: McpInfo,
 }
+
+/// Where AI agents connect: the same credential, another protocol.
+#[derive(Debug, Clone, Object)]
+#[oai(rename_all = "camelCase")]
+pub struct McpInfo {
+    /// Below `baseUrl`.
+    path: String,
+    /// `streamable-http`: MCP's HTTP transport.
+    transport: String,
+    /// What an agent finds there.
+    tools: String,
+}
+
+/// Where the MCP server is served.
+pub const MCP_PATH: &str = "/mcp";
 
 #[derive(Debug, Clone, Object)]
 #[oai(rename_all = "camelCase")]
@@ -253,5 +270,16 @@ pub fn document(gateway: &Gateway) -> Describe {
             .map(|list| list_out(list, gateway.routes))
             .collect(),
         api_call: gateway.routes.get("callApi"),
+        mcp: McpInfo {
+            path: MCP_PATH.into(),
+            transport: "streamable-http".into(),
+            tools: "Send `Authorization: Bearer <API key>` as here. With the `integrations` \
+                    scope: one tool per action and search (named by its key), `list_<list>` per \
+                    list and `api_call`; resources `kaanha://catalog` and \
+                    `kaanha://samples/<event>`. With the `webhooks` scope: `list_webhooks`, \
+                    `find_delivery`, `webhook_logs`, `retry_delivery`, `send_test_event`, \
+                    `recover_failed` and the `debug_delivery` prompt."
+                .into(),
+        },
     }
 }

@@ -117,17 +117,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_sample_becomes_an_open_nullable_shape() {
+    fn a_sample_becomes_an_open_shape_of_single_types() {
         let shape = shape_of(&json!({"id": "c1", "tags": ["vip"], "count": 2, "ok": true}));
-        assert_eq!(shape["properties"]["id"]["type"], json!(["string", "null"]));
-        assert_eq!(
-            shape["properties"]["tags"]["items"]["type"],
-            json!(["string", "null"])
-        );
-        assert_eq!(
-            shape["properties"]["count"]["type"],
-            json!(["integer", "null"])
-        );
+        assert_eq!(shape["properties"]["id"]["type"], "string");
+        assert_eq!(shape["properties"]["tags"]["items"]["type"], "string");
+        assert_eq!(shape["properties"]["count"]["type"], "integer");
         assert!(shape.get("additionalProperties").is_none());
+    }
+
+    #[test]
+    fn nulls_leave_structured_content_at_every_depth() {
+        let value = json!({"id": "c1", "email": null, "tags": [{"name": "vip", "label": null}]});
+        assert_eq!(
+            without_nulls(value),
+            json!({"id": "c1", "tags": [{"name": "vip"}]})
+        );
     }
 }
