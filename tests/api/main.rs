@@ -26,6 +26,7 @@ mod hostile_receivers;
 mod isolation;
 mod layers;
 mod logs;
+mod mcp;
 mod migrations;
 mod openapi;
 mod operator_logs;
