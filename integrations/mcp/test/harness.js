@@ -1,13 +1,14 @@
 'use strict';
 // What the MCP client tests need: the real gateway on a free loopback port, on SQLite or (with
 // KAANHA_TEST_DATABASE_URL) a fresh PostgreSQL database; a loopback stand-in of the Kaanha
-// platform's API that checks the token the gateway signs and records the organization of every
-// call; a receiver that answers 500, so a delivery fails; keys made with the gateway's own CLI.
+// platform's API (examples/platform-api) that checks the token the gateway signs and prints the
+// organization of every call; a receiver that answers 500, so a delivery fails; keys made with the gateway's own CLI.
 // Needs KAANHA_GATEWAY_BIN.
 
 const assert = require('node:assert/strict');
 const { spawn, execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
+const readline = require('node:readline');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
@@ -19,34 +20,23 @@ const UPSTREAM_SECRET = 'mcp-test-upstream-secret-0123456789abcdef';
 
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
 
-/** The token the gateway sent, checked (HS256 with the shared secret) and decoded. */
-function verifiedClaims(req) {
-  const token = (req.headers.authorization || '').replace(/^Bearer /, '');
-  const [head, body, signature] = token.split('.');
-  const expected = crypto.createHmac('sha256', UPSTREAM_SECRET).update(`${head}.${body}`).digest('base64url');
-  if (!signature || signature !== expected) return null;
-  return JSON.parse(Buffer.from(body, 'base64url').toString());
-}
-
-/** The platform's API as the gateway calls it: contacts, tags, and a failure on demand. */
-function platformStandIn(seen) {
-  return http.createServer((req, res) => {
-    let text = '';
-    req.on('data', (c) => (text += c));
-    req.on('end', () => {
-      const claims = verifiedClaims(req);
-      const url = new URL(req.url, 'http://platform');
-      seen.push({ method: req.method, path: url.pathname, org: claims && claims.org, query: Object.fromEntries(url.searchParams), body: text });
-      const json = (status, value) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
-      if (!claims) return json(401, { error: 'bad token' });
-      if (url.searchParams.get('email') === 'boom@example.com') return json(500, { error: 'contacts database is down' });
-      const contact = { id: 'c1', phone: '+919876543210', name: 'Asha', email: 'asha@example.com', tags: ['vip'], createdAt: '2026-03-24T10:30:00.000Z' };
-      if (req.method === 'GET' && url.pathname === '/api/contacts') return json(200, [contact]);
-      if (req.method === 'POST' && url.pathname === '/api/contacts') return json(201, { ...contact, id: 'c2', ...JSON.parse(text || '{}') });
-      if (url.pathname === '/api/tags') return json(200, [{ name: 'vip', label: 'VIP' }]);
-      return json(200, { ok: true, path: url.pathname });
+/** The example stand-in of the platform's API (examples/platform-api), on a free port; every
+ * call it prints is pushed onto `calls`. */
+async function platformApi(calls) {
+  const server = spawn(process.execPath, [path.join(__dirname, '..', '..', '..', 'examples', 'platform-api', 'server.js')], {
+    env: { ...process.env, PLATFORM_JWT_SECRET: UPSTREAM_SECRET, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = readline.createInterface({ input: server.stdout });
+  const url = await new Promise((resolve, reject) => {
+    server.once('exit', (code) => reject(new Error(`the platform API stand-in exited (${code})`)));
+    lines.on('line', (line) => {
+      const listening = line.match(/listening on (http:\S+)/);
+      if (listening) resolve(listening[1]);
+      else calls.push(JSON.parse(line));
     });
   });
+  return { url, server };
 }
 
 /** A fresh database: a SQLite file, or a PostgreSQL database made (and later dropped) with psql. */
@@ -62,8 +52,7 @@ function database(workDir) {
 
 async function start() {
   const upstreamCalls = [];
-  const platform = platformStandIn(upstreamCalls);
-  const platformUrl = await listen(platform);
+  const platform = await platformApi(upstreamCalls);
   const receiver = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(500, { 'content-type': 'text/plain' }).end('receiver is down for maintenance'));
@@ -80,7 +69,7 @@ async function start() {
     KAANHA_BIND: `127.0.0.1:${port}`,
     KAANHA_ALLOW_PRIVATE_TARGETS: 'true',
     KAANHA_RETRY_SCHEDULE: 'none',
-    KAANHA_UPSTREAM_URL: platformUrl,
+    KAANHA_UPSTREAM_URL: platform.url,
     KAANHA_UPSTREAM_JWT_SECRET: UPSTREAM_SECRET,
     KAANHA_PUBLIC_URL: 'https://hooks.example.com',
     KAANHA_LOG: 'warn',
@@ -119,7 +108,7 @@ async function start() {
     async stop() {
       gateway.kill();
       await new Promise((r) => gateway.once('exit', r));
-      platform.close();
+      platform.server.kill();
       receiver.close();
       db.drop();
       fs.rmSync(workDir, { recursive: true, force: true });
