@@ -27,6 +27,13 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI 3 document of the HTTP API.
     Openapi,
+    /// Copy the SQLite database into a new file, consistent while the gateway runs (restore:
+    /// stop the gateway, put the copy in the database file's place, start it).
+    Backup {
+        /// The new file to write, e.g. `backups/kaanha-2026-12-02.db`.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
     /// Create, list and revoke organization API keys.
     #[command(subcommand)]
     ApiKey(ApiKeyCommand),

@@ -37,6 +37,17 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => print_to_stdout(&routes::spec_json()),
+        Command::Backup { to } => {
+            let conn = db::open(&cli.config).await?;
+            db::backup(&conn, &to).await?;
+            let size = std::fs::metadata(&to).map(|m| m.len()).unwrap_or_default();
+            println!(
+                "backed up {} to {} ({size} bytes)",
+                redact(&cli.config.database_url),
+                to.display()
+            );
+            Ok(())
+        }
         Command::ApiKey(command) => api_key(&cli.config, command).await,
         Command::Integrations(IntegrationsCommand::Export {
             platform,

@@ -31,7 +31,7 @@ app.post('/webhook', express.raw({ type: 'application/json' }), (req, res) => {
   res.status(200).send('OK');
 });
 
-// Not in the document: a signature of another length makes timingSafeEqual throw; answer
+// Not in the documentation: a signature of another length makes timingSafeEqual throw; answer
 // 401 for it too instead of Express's default 500 page.
 app.use((err, req, res, next) => res.status(401).send('Invalid signature'));
 

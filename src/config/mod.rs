@@ -80,7 +80,7 @@ pub struct Config {
     pub max_batch_bytes: usize,
 
     /// Delays before each retry after a failed attempt, comma-separated (`none` for no
-    /// retries). The document's schedule: 5 s, 25 s, 2 min, then `failed`.
+    /// retries). The Kaanha webhooks documentation's schedule: 5 s, 25 s, 2 min, then `failed`.
     #[arg(long, env = "KAANHA_RETRY_SCHEDULE", default_value = "5s,25s,2m", value_parser = parse_schedule, global = true)]
     pub retry_schedule: RetrySchedule,
 

@@ -1,4 +1,4 @@
-//! The retry policy (`KAANHA_RETRY_SCHEDULE`): the document's schedule (5 s, 25 s, 2 min after
+//! The retry policy (`KAANHA_RETRY_SCHEDULE`): the Kaanha webhooks documentation's schedule (5 s, 25 s, 2 min after
 //! failures) and the bounds within which a receiver's `Retry-After` is honoured.
 
 use std::{fmt, str::FromStr, time::Duration};

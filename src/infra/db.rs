@@ -8,7 +8,7 @@ use std::{
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionSession, TransactionTrait,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionSession, TransactionTrait,
 };
 
 use crate::config::Config;
@@ -142,6 +142,28 @@ pub async fn checkpoint(db: &impl ConnectionTrait) -> Result<(), DbErr> {
         db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
             .await?;
     }
+    Ok(())
+}
+
+/// Copies an SQLite database into the new file `to`, consistent even while gateways write to
+/// it: `VACUUM INTO` reads in one transaction and writes a compact file with no log beside it,
+/// ready to be started on. PostgreSQL has its own tools.
+pub async fn backup(db: &DatabaseConnection, to: &std::path::Path) -> anyhow::Result<()> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        anyhow::bail!(
+            "backup copies an SQLite database; back up PostgreSQL with its own tools (pg_dump, or a base backup)"
+        );
+    }
+    if to.exists() {
+        anyhow::bail!("{} exists already: back up into a new file", to.display());
+    }
+    let path = to
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("the path {} is not UTF-8", to.display()))?;
+    let vacuum = Statement::from_sql_and_values(DbBackend::Sqlite, "VACUUM INTO ?", [path.into()]);
+    db.execute_raw(vacuum)
+        .await
+        .map_err(|err| anyhow::anyhow!("writing {}: {err}", to.display()))?;
     Ok(())
 }
 

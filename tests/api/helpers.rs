@@ -68,6 +68,11 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     start_on(Some(database), url, options).await
 }
 
+/// A gateway on an existing database (`database_url`), e.g. one restored from a backup.
+pub async fn spawn_app_on(database_url: String, options: AppOptions) -> TestApp {
+    start_on(None, database_url, options).await
+}
+
 /// Starts a gateway on the database at `database_url` (new, or left by an earlier gateway);
 /// it owns `database` if given.
 async fn start_on(

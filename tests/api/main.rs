@@ -10,6 +10,7 @@ mod actions;
 mod api_keys;
 mod auth;
 mod auto_disable;
+mod backup;
 mod catalog_file;
 mod cli;
 mod connections;

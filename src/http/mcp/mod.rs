@@ -67,9 +67,42 @@ pub fn endpoint(state: Arc<AppState>, mut stop: watch::Receiver<bool>) -> McpEnd
 /// those the operator lists. Clients that send no `Origin` (desktop apps, servers) are not
 /// affected; a browser page from anywhere else gets 403, as the specification requires.
 fn allowed_origins(state: &AppState) -> Vec<String> {
-    let mut origins = state.config.security.mcp_allowed_origins.clone();
-    if let Some(public) = &state.config.public_url {
-        origins.push(public.origin().ascii_serialization());
+    let config = &state.config;
+    let public = config.public_url.as_ref().map(url::Url::as_str);
+    config
+        .security
+        .mcp_allowed_origins
+        .iter()
+        .map(String::as_str)
+        .chain(public)
+        .map(with_port)
+        .collect()
+}
+
+/// An origin with its port spelled out (`https://a.example` → `https://a.example:443`), so it
+/// matches that port only; `null` and wildcards (`http://localhost:*`) stay as written.
+fn with_port(origin: &str) -> String {
+    match url::Url::parse(origin) {
+        Ok(url) => match (url.host_str(), url.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("{}://{host}:{port}", url.scheme()),
+            _ => origin.to_owned(),
+        },
+        Err(_) => origin.to_owned(),
     }
-    origins
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_port;
+
+    #[test]
+    fn origins_name_their_port() {
+        assert_eq!(
+            with_port("https://hooks.example.com/"),
+            "https://hooks.example.com:443"
+        );
+        assert_eq!(with_port("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(with_port("http://localhost:*"), "http://localhost:*");
+        assert_eq!(with_port("null"), "null");
+    }
 }
