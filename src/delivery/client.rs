@@ -36,6 +36,24 @@ impl AttemptResult {
         self.error.is_none() && self.status.is_some_and(|s| (200..300).contains(&s))
     }
 
+    /// The attempt's outcome class, as `/metrics` counts them: `2xx` to `5xx` by the answer's
+    /// status, else `timeout`, `refused` (the target's address or URL is not allowed),
+    /// `not_sent` (the webhook was disabled, or the outcome could not be recorded) or
+    /// `connection` (no answer: refused connection, reset, TLS).
+    pub fn class(&self) -> &'static str {
+        let error = self.error.as_deref().unwrap_or_default();
+        match self.status {
+            _ if error.starts_with("timed out") => "timeout",
+            Some(200..=299) => "2xx",
+            Some(300..=399) => "3xx",
+            Some(400..=499) => "4xx",
+            Some(_) => "5xx",
+            None if error.starts_with("refused") => "refused",
+            None if error.starts_with("not sent") => "not_sent",
+            None => "connection",
+        }
+    }
+
     fn refused(why: String) -> Self {
         Self {
             status: None,

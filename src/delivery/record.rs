@@ -62,14 +62,15 @@ fn transition(outcome: &Outcome, schedule: &RetrySchedule) -> Transition {
     }
 }
 
-/// How many recorded attempts left their delivery in each state, and the subscriptions a 410
-/// removed (to purge).
+/// How many recorded attempts left their delivery in each state, the subscriptions a 410
+/// removed (to purge), and how many webhooks were disabled for failing.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Recorded {
     pub delivered: u64,
     pub pending: u64,
     pub failed: u64,
     pub removed: Vec<String>,
+    pub disabled: u64,
 }
 
 impl Recorded {
@@ -86,6 +87,7 @@ impl Recorded {
         self.pending += other.pending;
         self.failed += other.failed;
         self.removed.extend(other.removed);
+        self.disabled += other.disabled;
     }
 }
 
@@ -232,7 +234,7 @@ async fn record_batch(
             .await?;
     }
     hours.write(&txn).await?;
-    streaks.write(&txn, &policy.health, &mut queued).await?;
+    let disabled = streaks.write(&txn, &policy.health, &mut queued).await?;
     for webhook_id in lines_moving {
         let now_ms = now.timestamp_millis();
         crate::domain::ordered::release_next(&txn, webhook_id, now_ms, &mut queued).await?;
@@ -253,6 +255,7 @@ async fn record_batch(
     crate::infra::db::commit(txn).await?;
     Ok(Recorded {
         removed,
+        disabled: disabled.len() as u64,
         ..recorded
     })
 }

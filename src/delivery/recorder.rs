@@ -80,6 +80,12 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
                         .attempts_retrying
                         .fetch_add(recorded.pending, Relaxed);
                     metrics.attempts_failed.fetch_add(recorded.failed, Relaxed);
+                    metrics
+                        .webhooks_disabled
+                        .fetch_add(recorded.disabled, Relaxed);
+                    for outcome in &batch {
+                        observe(&metrics, outcome);
+                    }
                     crate::domain::webhooks::purge_later(db.clone(), recorded.removed);
                 }
                 Err(err) => {
@@ -91,6 +97,18 @@ pub(super) fn start(recorder: Recorder) -> (mpsc::Sender<Outcome>, tokio::task::
         }
     });
     (tx, handle)
+}
+
+/// Counts one recorded attempt in the metrics: its class, its duration, and for a delivery's
+/// first attempt (a replay's aside) the time since its event was published.
+fn observe(metrics: &Metrics, outcome: &Outcome) {
+    let took = Duration::from_millis(outcome.result.duration_ms.max(0) as u64);
+    let delivery = &outcome.delivery;
+    let since_publish = (delivery.attempts == 0 && !delivery.replay)
+        .then(|| (outcome.at - delivery.created_at).to_std().ok())
+        .flatten()
+        .map(|waited| waited + took);
+    metrics.observe_attempt(outcome.result.class(), took, since_publish);
 }
 
 #[cfg(test)]

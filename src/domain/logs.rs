@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use entity::{delivery, delivery_attempt};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Statement,
     sea_query::{Expr, SelectStatement, UnionType},
 };
 
@@ -176,16 +176,28 @@ pub async fn retry_now(
     Ok(updated)
 }
 
-/// Deliveries waiting for an attempt, across all instances: the entries of the partial index
-/// of pending deliveries (the status is a literal, so the database can tell it may use it).
-pub async fn count_pending(db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-    delivery::Entity::find()
-        .filter(Expr::cust(format!(
-            "\"status\" = '{}'",
-            DeliveryStatus::Pending.as_str()
-        )))
-        .count(db)
-        .await
+/// The queue across all instances, in one statement: how many deliveries wait for an attempt
+/// (the entries of the partial index of pending deliveries: the status is a literal, so the
+/// database can tell it may use it), and when the longest-waiting due one became due (Unix ms;
+/// `None` when none waits). For the second, only webhooks whose turn has come are looked at
+/// (the turns' index), and in each only its first due, unleased entries of that partial index:
+/// a read of a few rows whatever the backlog. A rate-limited webhook holding its turn until its
+/// next send time waits by design, and is not counted.
+pub async fn backlog(db: &impl ConnectionTrait, now_ms: i64) -> Result<(u64, Option<i64>), DbErr> {
+    let pending = DeliveryStatus::Pending.as_str();
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM deliveries WHERE status = '{pending}') AS pending, \
+           (SELECT MIN((SELECT MIN(d.due_at) FROM deliveries d \
+              WHERE d.webhook_id = q.webhook_id AND d.status = '{pending}' AND d.due_at <= {now_ms} \
+                AND (d.lease_until IS NULL OR d.lease_until <= {now_ms}))) \
+            FROM webhook_queues q WHERE q.ready_at <= {now_ms}) AS oldest"
+    );
+    let statement = Statement::from_string(db.get_database_backend(), sql);
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return Ok((0, None));
+    };
+    let count: i64 = row.try_get("", "pending")?;
+    Ok((count.max(0) as u64, row.try_get("", "oldest")?))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod cipher;
 pub mod db;
+pub mod histogram;
 pub mod ids;
 pub mod lookup;
 pub mod metrics;

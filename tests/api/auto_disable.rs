@@ -82,6 +82,12 @@ async fn a_webhook_that_keeps_failing_is_disabled_announced_and_resumes_when_ena
     );
     assert!(disabled["disabledAt"].is_string(), "{disabled}");
     assert_eq!(disabled["consecutiveFailures"], 3, "{disabled}");
+    // The operator sees it too: `/metrics` counts it, for an alert.
+    assert!(
+        app.metrics()
+            .await
+            .contains("kaanha_webhooks_disabled_total 1\n")
+    );
     assert!(disabled["failingSince"].is_string(), "{disabled}");
 
     let announced = watcher

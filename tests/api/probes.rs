@@ -2,6 +2,7 @@ use crate::{
     crash::ApiInstance,
     database::TestDatabase,
     helpers::{expect_json, expect_problem, spawn_app},
+    receiver::{Answer, Receiver},
 };
 
 #[tokio::test]
@@ -129,4 +130,83 @@ async fn scrapes_run_no_statement_and_a_metrics_token_guards_them() {
         "202 scrapes ran {} statements",
         after - before
     );
+}
+
+/// The value of the first sample of `name` (with its labels) in an exposition.
+fn sample(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no sample {name} in\n{metrics}"))
+}
+
+#[tokio::test]
+async fn attempts_are_counted_by_outcome_with_their_duration_and_the_first_attempts_latency() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::AppOptions {
+        retry_schedule: "none",
+        ..Default::default()
+    })
+    .await;
+    let (ok, down) = (Receiver::start().await, Receiver::start().await);
+    down.answer_with(Answer::status(503));
+    let key = app.api_key("org_a", &["webhooks"]).await;
+    for receiver in [&ok, &down] {
+        let webhook = app
+            .webhook_to(&key, &receiver.hook("/m"), &["message.received"], None)
+            .await;
+        let id = webhook["id"].as_str().unwrap();
+        app.wait_for_logs(&key, id, "").await;
+    }
+    let metrics = app.metrics().await;
+    assert!(sample(&metrics, "kaanha_attempt_outcomes_total{class=\"2xx\"}") >= 1.0);
+    assert!(sample(&metrics, "kaanha_attempt_outcomes_total{class=\"5xx\"}") >= 1.0);
+    assert_eq!(
+        sample(&metrics, "kaanha_attempt_outcomes_total{class=\"timeout\"}"),
+        0.0
+    );
+    assert!(sample(&metrics, "kaanha_attempt_duration_seconds_count") >= 2.0);
+    assert!(sample(&metrics, "kaanha_delivery_latency_seconds_count") >= 2.0);
+    assert!(
+        sample(
+            &metrics,
+            "kaanha_delivery_latency_seconds_bucket{le=\"+Inf\"}"
+        ) >= 2.0
+    );
+    // No series per organization or webhook, however many there are.
+    assert!(!metrics.contains("org_a") && !metrics.contains("wh_"));
+}
+
+#[tokio::test]
+async fn the_lag_gauge_says_how_long_the_oldest_due_delivery_has_waited() {
+    // An `api` instance never sends: what it accepts waits, and the gauge sees it wait.
+    let app = crate::helpers::spawn_app_with(crate::helpers::AppOptions {
+        role: kaanha_gateway::config::Role::Api,
+        ..Default::default()
+    })
+    .await;
+    let key = app.api_key("org_a", &["webhooks"]).await;
+    app.webhook_to(
+        &key,
+        "http://127.0.0.1:9/never",
+        &["message.received"],
+        None,
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let metrics = app.metrics().await;
+        let lag = metrics
+            .contains("kaanha_oldest_due_delivery_age_seconds")
+            .then(|| sample(&metrics, "kaanha_oldest_due_delivery_age_seconds"));
+        if lag.is_some_and(|lag| lag >= 1.0) {
+            assert!(sample(&metrics, "kaanha_deliveries_pending") >= 1.0);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lag never showed:\n{metrics}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }

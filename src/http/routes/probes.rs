@@ -37,9 +37,10 @@ enum MetricsResponse {
 impl HealthApi {
     /// Metrics
     ///
-    /// Prometheus text: events published, delivery attempts by outcome and deliveries in flight
-    /// on this instance, and deliveries pending across all instances (counted at most every
-    /// 5 seconds, never by the scrape itself). With `KAANHA_METRICS_TOKEN` set it needs
+    /// Prometheus text: events published, delivery attempts by outcome, their durations, the
+    /// latency to a first attempt and deliveries in flight on this instance; deliveries pending
+    /// and the age of the oldest due one (the delivery lag) across all instances (read at most
+    /// every 5 seconds, never by the scrape itself). No label names an organization. With `KAANHA_METRICS_TOKEN` set it needs
     /// `Authorization: Bearer <that token>`.
     #[oai(path = "/metrics", method = "get")]
     async fn metrics(
