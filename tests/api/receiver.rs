@@ -109,14 +109,17 @@ impl Receiver {
         self.state.received.lock().unwrap().clone()
     }
 
-    /// Waits until `count` requests matching `filter` have arrived (or panics after `within`).
+    /// Waits until `count` requests matching `filter` have arrived. It waits for progress, not
+    /// for a clock: it panics only when `stall` passes with no new matching request, so a
+    /// loaded machine that delivers slowly but steadily still passes.
     pub async fn wait_for(
         &self,
         count: usize,
-        within: Duration,
+        stall: Duration,
         filter: impl Fn(&Received) -> bool,
     ) -> Vec<Received> {
-        let deadline = Instant::now() + within;
+        let mut deadline = Instant::now() + stall;
+        let mut seen = 0;
         loop {
             let arrived = self.state.arrived.notified();
             let matching: Vec<Received> =
@@ -124,10 +127,14 @@ impl Receiver {
             if matching.len() >= count {
                 return matching;
             }
+            if matching.len() > seen {
+                seen = matching.len();
+                deadline = Instant::now() + stall;
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             assert!(
                 !left.is_zero(),
-                "only {} of {count} requests arrived within {within:?}",
+                "only {} of {count} requests arrived, and none more for {stall:?}",
                 matching.len()
             );
             let _ = tokio::time::timeout(left, arrived).await;
