@@ -1,6 +1,9 @@
 //! The command line: subcommands, with every setting of [`Config`] as a flag.
 
-use clap::{Parser, Subcommand};
+use clap::{
+    CommandFactory, Parser, Subcommand,
+    error::{ContextKind, ErrorKind},
+};
 
 use crate::{
     config::Config,
@@ -87,4 +90,48 @@ fn parse_platform(name: &str) -> Result<Platform, String> {
         let known: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
         format!("one of {}", known.join(", "))
     })
+}
+
+/// The command line, parsed. A bad value that came from a `KAANHA_*` variable is named as the
+/// variable the user set (`KAANHA_BIND=localhost`), not as the flag they never typed, with the
+/// default to compare; every other mistake is clap's own message.
+pub fn parse() -> Cli {
+    Cli::try_parse().unwrap_or_else(|err| {
+        if let Some(said) = from_environment(&err) {
+            eprintln!("kaanha-gateway: {said}");
+            std::process::exit(2);
+        }
+        err.exit()
+    })
+}
+
+fn from_environment(err: &clap::Error) -> Option<String> {
+    if !matches!(err.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
+        return None;
+    }
+    let flag = err.get(ContextKind::InvalidArg)?.to_string();
+    let value = err.get(ContextKind::InvalidValue)?.to_string();
+    let long = flag.trim_start_matches('-').split([' ', '=']).next()?;
+    let command = Cli::command();
+    let arg = command
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))?;
+    let variable = arg.get_env()?.to_str()?;
+    if std::env::var(variable).ok()? != value {
+        return None; // given as a flag, which clap names well
+    }
+    let first_line = err.to_string();
+    let first_line = first_line.lines().next().unwrap_or_default();
+    let reason = match (first_line.rsplit_once("': "), err.get(ContextKind::ValidValue)) {
+        (Some((_, why)), _) => why.to_owned(),
+        (None, Some(valid)) => format!("it must be one of {valid}"),
+        (None, None) => "not a valid value".to_owned(),
+    };
+    let default = arg
+        .get_default_values()
+        .first()
+        .and_then(|d| d.to_str())
+        .map(|d| format!("; unset it for the default, {d}"))
+        .unwrap_or_default();
+    Some(format!("{variable}={value} is not valid: {reason}{default}"))
 }

@@ -1,8 +1,7 @@
 use anyhow::Context;
-use clap::Parser;
 use kaanha_gateway::{
     apps,
-    cli::{ApiKeyCommand, Cli, Command, IntegrationsCommand},
+    cli::{ApiKeyCommand, Command, IntegrationsCommand},
     config::Config,
     domain::{keys, org::OrgId, platform::Platform},
     http::routes,
@@ -26,7 +25,7 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let cli = kaanha_gateway::cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(cli.config).await,
         Command::Migrate => {

@@ -276,3 +276,21 @@ async fn database_and_address_mistakes_are_named_in_one_sentence() {
         "nothing migrated before the bind"
     );
 }
+
+#[test]
+fn a_bad_value_set_in_the_environment_is_named_as_the_variable_with_the_default() {
+    let output = Command::new(BIN)
+        .env("KAANHA_BIND", "localhost")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        said.trim(),
+        "kaanha-gateway: KAANHA_BIND=localhost is not valid: invalid socket address syntax; \
+         unset it for the default, 127.0.0.1:8080"
+    );
+    // Typed as a flag, the flag is what is named.
+    let output = Command::new(BIN).args(["--bind", "localhost"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("'--bind <BIND>'"));
+}
