@@ -1,19 +1,28 @@
 //! The command line: subcommands, with every setting of [`Config`] as a flag.
 
 use clap::{
-    CommandFactory, Parser, Subcommand,
+    Args, CommandFactory, Parser, Subcommand,
     error::{ContextKind, ErrorKind},
 };
 
 use crate::{
-    config::Config,
+    config::{Config, DEFAULT_DATABASE_URL},
     domain::{named::Named, platform::Platform},
 };
 
 /// kaanha-gateway: delivers Kaanha AI events to webhooks and to Zapier, Make and n8n — signed,
 /// retried and logged — and tells no-code platforms which triggers and actions exist.
+///
+/// Without a command it serves, with the settings below (each also a `KAANHA_*` variable).
+/// Each command's `--help` lists its own options.
 #[derive(Debug, Parser)]
-#[command(name = "kaanha-gateway", version, about, long_about = None)]
+#[command(
+    name = "kaanha-gateway",
+    version,
+    about,
+    long_about = None,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub config: Config,
@@ -23,16 +32,19 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once, at start
 pub enum Command {
     /// Run the migrations, then serve the API (the default).
-    Serve,
+    Serve(Config),
     /// Run the database migrations and exit.
-    Migrate,
+    Migrate(Database),
     /// Print the OpenAPI 3 document of the HTTP API.
     Openapi,
     /// Copy the SQLite database into a new file, consistent while the gateway runs (restore:
     /// stop the gateway, put the copy in the database file's place, start it).
     Backup {
+        #[command(flatten)]
+        database: Database,
         /// The new file to write, e.g. `backups/kaanha-2026-12-02.db`.
         #[arg(long)]
         to: std::path::PathBuf,
@@ -62,10 +74,32 @@ pub enum IntegrationsCommand {
     },
 }
 
+/// The database a command works on; its other settings come from `KAANHA_*` variables.
+#[derive(Debug, Clone, Args)]
+pub struct Database {
+    /// A SQLite file or `postgres://...`, as the gateway uses.
+    #[arg(
+        long,
+        env = "KAANHA_DATABASE_URL",
+        default_value = DEFAULT_DATABASE_URL,
+        hide_env_values = true
+    )]
+    pub database_url: String,
+}
+
+impl Database {
+    /// The settings a command runs with: this database, the rest from the environment.
+    pub fn config(&self) -> Config {
+        Config::for_database(&self.database_url)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ApiKeyCommand {
     /// Create a key and print it once; only its SHA-256 hash is stored.
     Create {
+        #[command(flatten)]
+        database: Database,
         /// The organization the key acts for (the platform's id, e.g. `clx...`).
         #[arg(long)]
         org: String,
@@ -78,11 +112,17 @@ pub enum ApiKeyCommand {
     },
     /// List an organization's keys (never the keys themselves).
     List {
+        #[command(flatten)]
+        database: Database,
         #[arg(long)]
         org: String,
     },
     /// Revoke a key by its id; it stops working at once.
-    Revoke { id: String },
+    Revoke {
+        #[command(flatten)]
+        database: Database,
+        id: String,
+    },
 }
 
 fn parse_platform(name: &str) -> Result<Platform, String> {
@@ -105,24 +145,41 @@ pub fn parse() -> Cli {
     })
 }
 
+/// The argument `--long` of this command or of any command below it.
+fn with_long(command: &clap::Command, long: &str) -> Option<clap::Arg> {
+    command
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))
+        .cloned()
+        .or_else(|| {
+            command
+                .get_subcommands()
+                .find_map(|sub| with_long(sub, long))
+        })
+}
+
 fn from_environment(err: &clap::Error) -> Option<String> {
-    if !matches!(err.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
+    if !matches!(
+        err.kind(),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+    ) {
         return None;
     }
     let flag = err.get(ContextKind::InvalidArg)?.to_string();
     let value = err.get(ContextKind::InvalidValue)?.to_string();
     let long = flag.trim_start_matches('-').split([' ', '=']).next()?;
     let command = Cli::command();
-    let arg = command
-        .get_arguments()
-        .find(|arg| arg.get_long() == Some(long))?;
+    let arg = with_long(&command, long)?;
     let variable = arg.get_env()?.to_str()?;
     if std::env::var(variable).ok()? != value {
         return None; // given as a flag, which clap names well
     }
     let first_line = err.to_string();
     let first_line = first_line.lines().next().unwrap_or_default();
-    let reason = match (first_line.rsplit_once("': "), err.get(ContextKind::ValidValue)) {
+    let reason = match (
+        first_line.rsplit_once("': "),
+        err.get(ContextKind::ValidValue),
+    ) {
         (Some((_, why)), _) => why.to_owned(),
         (None, Some(valid)) => format!("it must be one of {valid}"),
         (None, None) => "not a valid value".to_owned(),
@@ -133,5 +190,7 @@ fn from_environment(err: &clap::Error) -> Option<String> {
         .and_then(|d| d.to_str())
         .map(|d| format!("; unset it for the default, {d}"))
         .unwrap_or_default();
-    Some(format!("{variable}={value} is not valid: {reason}{default}"))
+    Some(format!(
+        "{variable}={value} is not valid: {reason}{default}"
+    ))
 }

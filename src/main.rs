@@ -26,35 +26,38 @@ fn main() -> std::process::ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     let cli = kaanha_gateway::cli::parse();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(cli.config).await,
-        Command::Migrate => {
-            telemetry::init(&cli.config);
-            let conn = db::open(&cli.config).await?;
+    match cli.command {
+        None => serve(cli.config).await,
+        Some(Command::Serve(config)) => serve(config).await,
+        Some(Command::Migrate(database)) => {
+            let config = database.config();
+            telemetry::init(&config);
+            let conn = db::open(&config).await?;
             db::migrate(&conn).await?;
-            println!("migrations applied to {}", redact(&cli.config.database_url));
+            println!("migrations applied to {}", redact(&config.database_url));
             Ok(())
         }
-        Command::Openapi => print_to_stdout(&routes::spec_json()),
-        Command::Backup { to } => {
-            let conn = db::open(&cli.config).await?;
+        Some(Command::Openapi) => print_to_stdout(&routes::spec_json()),
+        Some(Command::Backup { database, to }) => {
+            let conn = db::open(&database.config()).await?;
             db::backup(&conn, &to).await?;
             let size = std::fs::metadata(&to).map(|m| m.len()).unwrap_or_default();
             println!(
                 "backed up {} to {} ({size} bytes)",
-                redact(&cli.config.database_url),
+                redact(&database.database_url),
                 to.display()
             );
             Ok(())
         }
-        Command::ApiKey(command) => api_key(&cli.config, command).await,
-        Command::Integrations(IntegrationsCommand::Export {
+        Some(Command::ApiKey(command)) => api_key(command).await,
+        Some(Command::Integrations(IntegrationsCommand::Export {
             platform,
             out,
             base_url,
-        }) => {
-            kaanha_gateway::catalog::install(&cli.config)?;
-            export_app(&cli.config, platform, &out, base_url)
+        })) => {
+            let config = Config::for_database(kaanha_gateway::config::DEFAULT_DATABASE_URL);
+            kaanha_gateway::catalog::install(&config)?;
+            export_app(&config, platform, &out, base_url)
         }
     }
 }
@@ -127,11 +130,17 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     }
 }
 
-async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> {
-    let conn = db::open(config).await?;
+async fn api_key(command: ApiKeyCommand) -> anyhow::Result<()> {
+    let (ApiKeyCommand::Create { database, .. }
+    | ApiKeyCommand::List { database, .. }
+    | ApiKeyCommand::Revoke { database, .. }) = &command;
+    let config = database.config();
+    let conn = db::open(&config).await?;
     db::migrate(&conn).await?;
     match command {
-        ApiKeyCommand::Create { org, name, scopes } => {
+        ApiKeyCommand::Create {
+            org, name, scopes, ..
+        } => {
             let org = OrgId::parse(&org)
                 .map_err(anyhow::Error::msg)
                 .context("--org")?;
@@ -151,7 +160,7 @@ async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> 
             eprintln!("this is the only time the key is shown; store it now:");
             println!("{}", created.key);
         }
-        ApiKeyCommand::List { org } => {
+        ApiKeyCommand::List { org, .. } => {
             let org = OrgId::parse(&org)
                 .map_err(anyhow::Error::msg)
                 .context("--org")?;
@@ -178,7 +187,7 @@ async fn api_key(config: &Config, command: ApiKeyCommand) -> anyhow::Result<()> 
                 }
             }
         }
-        ApiKeyCommand::Revoke { id } => match keys::revoke(&conn, None, &id).await? {
+        ApiKeyCommand::Revoke { id, .. } => match keys::revoke(&conn, None, &id).await? {
             Some(key) => println!(
                 "revoked {} ({}) of organization {}",
                 key.id, key.name, key.org_id

@@ -5,10 +5,10 @@
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConsoleLinks {
     /// The Zapier app's invite link (from Zapier's developer console, "Sharing").
-    #[arg(long, env = "KAANHA_ZAPIER_APP_URL", global = true)]
+    #[arg(long, env = "KAANHA_ZAPIER_APP_URL")]
     pub zapier_app_url: Option<url::Url>,
 
     /// The Make app's invite link (from the app's page in Make, "Invite").
-    #[arg(long, env = "KAANHA_MAKE_APP_URL", global = true)]
+    #[arg(long, env = "KAANHA_MAKE_APP_URL")]
     pub make_app_url: Option<url::Url>,
 }

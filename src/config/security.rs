@@ -18,128 +18,78 @@ pub const UPSTREAM_AUDIENCE: &str = "kaanha-platform-api";
 pub struct SecurityConfig {
     /// HS256 secret that service JWTs (claims `org`, `scope`, `exp`) are signed with, at least
     /// 32 bytes; without it only API keys are accepted.
-    #[arg(long, env = "KAANHA_JWT_SECRET", hide_env_values = true, global = true)]
+    #[arg(long, env = "KAANHA_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
 
     /// Longest a service JWT may still be valid for (`exp` minus now); a token minted for
     /// longer is refused.
-    #[arg(long, env = "KAANHA_JWT_MAX_LIFETIME", default_value = "24h", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "KAANHA_JWT_MAX_LIFETIME", default_value = "24h", value_parser = humantime::parse_duration)]
     pub jwt_max_lifetime: Duration,
 
     /// When set, a service JWT's `iss` must equal it.
-    #[arg(long, env = "KAANHA_JWT_ISSUER", global = true)]
+    #[arg(long, env = "KAANHA_JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
 
     /// When set, a service JWT's `aud` must name it.
-    #[arg(long, env = "KAANHA_JWT_AUDIENCE", global = true)]
+    #[arg(long, env = "KAANHA_JWT_AUDIENCE")]
     pub jwt_audience: Option<String>,
 
     /// HS256 secret (at least 32 bytes, not the JWT secret) that the tokens sent with
     /// forwarded actions are signed with. Needed with `KAANHA_UPSTREAM_URL`.
-    #[arg(
-        long,
-        env = "KAANHA_UPSTREAM_JWT_SECRET",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "KAANHA_UPSTREAM_JWT_SECRET", hide_env_values = true)]
     pub upstream_jwt_secret: Option<String>,
 
     /// A proxy for forwarded actions. Without it they go straight to the platform, whatever
     /// `HTTP(S)_PROXY` says.
-    #[arg(
-        long,
-        env = "KAANHA_UPSTREAM_PROXY",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "KAANHA_UPSTREAM_PROXY", hide_env_values = true)]
     pub upstream_proxy: Option<url::Url>,
 
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <this token>`.
-    #[arg(
-        long,
-        env = "KAANHA_METRICS_TOKEN",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "KAANHA_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
 
     /// Largest answer read from the platform's API for an action, in bytes; a larger one is a
     /// 502.
-    #[arg(long, env = "KAANHA_UPSTREAM_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
+    #[arg(long, env = "KAANHA_UPSTREAM_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub upstream_max_body_bytes: usize,
 
     /// Key that webhook secrets are encrypted with at rest (AES-256-GCM): base64 of 32 random
     /// bytes, e.g. `openssl rand -base64 32`.
-    #[arg(
-        long,
-        env = "KAANHA_ENCRYPTION_KEY",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "KAANHA_ENCRYPTION_KEY", hide_env_values = true)]
     pub encryption_key: Option<String>,
 
     /// The key before the last rotation: only decrypts; rows under it are re-encrypted under
     /// `KAANHA_ENCRYPTION_KEY` at start.
-    #[arg(
-        long,
-        env = "KAANHA_ENCRYPTION_KEY_PREVIOUS",
-        hide_env_values = true,
-        global = true
-    )]
+    #[arg(long, env = "KAANHA_ENCRYPTION_KEY_PREVIOUS", hide_env_values = true)]
     pub encryption_key_previous: Option<String>,
 
     /// Failed authentications one client address may make per minute; past that its failures
     /// answer 429 with `Retry-After` (valid credentials still pass; `0`: no limit).
-    #[arg(
-        long,
-        env = "KAANHA_AUTH_FAILURES_PER_MINUTE",
-        default_value_t = 30,
-        global = true
-    )]
+    #[arg(long, env = "KAANHA_AUTH_FAILURES_PER_MINUTE", default_value_t = 30)]
     pub auth_failures_per_minute: u32,
 
     /// How long a failed authentication waits before it is answered, to slow guessing.
-    #[arg(long, env = "KAANHA_AUTH_FAILURE_DELAY", default_value = "200ms", value_parser = humantime::parse_duration, global = true)]
+    #[arg(long, env = "KAANHA_AUTH_FAILURE_DELAY", default_value = "200ms", value_parser = humantime::parse_duration)]
     pub auth_failure_delay: Duration,
 
     /// Proxies (CIDRs, comma-separated) whose `X-Forwarded-For` is believed: behind them the
     /// client address is the last one they did not add. Default: none, the peer is the client.
-    #[arg(
-        long,
-        env = "KAANHA_TRUSTED_PROXIES",
-        value_delimiter = ',',
-        global = true
-    )]
+    #[arg(long, env = "KAANHA_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpNet>,
 
     /// Ports webhook URLs may name (comma-separated); empty: any.
-    #[arg(
-        long,
-        env = "KAANHA_ALLOWED_PORTS",
-        value_delimiter = ',',
-        global = true
-    )]
+    #[arg(long, env = "KAANHA_ALLOWED_PORTS", value_delimiter = ',')]
     pub allowed_ports: Vec<u16>,
 
     /// Who may embed the console in a frame (CSP `frame-ancestors`), e.g.
     /// `'self' https://app.kaanha.ai`.
-    #[arg(
-        long,
-        env = "KAANHA_FRAME_ANCESTORS",
-        default_value = "'self'",
-        global = true
-    )]
+    #[arg(long, env = "KAANHA_FRAME_ANCESTORS", default_value = "'self'")]
     pub frame_ancestors: String,
 
     /// Browser origins allowed to call `/mcp` (comma-separated, e.g.
     /// `https://agents.example.com`), besides `KAANHA_PUBLIC_URL`'s. A request whose `Origin`
     /// is another gets 403; clients that send no `Origin` (desktop and server agents) pass.
-    #[arg(
-        long,
-        env = "KAANHA_MCP_ALLOWED_ORIGINS",
-        value_delimiter = ',',
-        global = true
-    )]
+    #[arg(long, env = "KAANHA_MCP_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub mcp_allowed_origins: Vec<String>,
 }
 

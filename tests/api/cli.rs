@@ -291,6 +291,35 @@ fn a_bad_value_set_in_the_environment_is_named_as_the_variable_with_the_default(
          unset it for the default, 127.0.0.1:8080"
     );
     // Typed as a flag, the flag is what is named.
-    let output = Command::new(BIN).args(["--bind", "localhost"]).output().unwrap();
+    let output = Command::new(BIN)
+        .args(["--bind", "localhost"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("'--bind <BIND>'"));
+}
+
+#[test]
+fn each_command_lists_its_own_options_not_every_server_setting() {
+    let help = |args: &[&str]| {
+        let output = Command::new(BIN).args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let create = help(&["api-key", "create", "--help"]);
+    for own in ["--org", "--name", "--scopes", "--database-url"] {
+        assert!(create.contains(own), "{own} missing:\n{create}");
+    }
+    for other in [
+        "--retry-schedule",
+        "--bind",
+        "--jwt-secret",
+        "--worker-concurrency",
+    ] {
+        assert!(!create.contains(other), "{other} shown:\n{create}");
+    }
+    assert!(!help(&["migrate", "--help"]).contains("--bind"));
+    assert!(!help(&["backup", "--help"]).contains("--retry-schedule"));
+    // Serving is where the settings are: with `serve`, and without a command.
+    assert!(help(&["serve", "--help"]).contains("--retry-schedule"));
+    assert!(help(&["--help"]).contains("--retry-schedule"));
 }
