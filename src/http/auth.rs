@@ -35,7 +35,10 @@ pub async fn authenticate(req: &Request, token: &str) -> Result<Principal, ApiEr
     let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
     let client = client_ip(peer, forwarded, &security.trusted_proxies);
     let err = match state.auth.authenticate(token, client).await {
-        Ok(principal) => return Ok(principal),
+        Ok(principal) => {
+            crate::http::access_log::OrgOfRequest::note(req, &principal.org);
+            return Ok(principal);
+        }
         Err(err @ ApiError::Unauthorized(..)) => err,
         Err(err) => return Err(err),
     };

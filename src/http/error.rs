@@ -220,8 +220,14 @@ impl ApiError {
 
     /// A 502 for a request the platform's API failed or refused (`what` names it); the
     /// failure is logged.
-    pub fn upstream_failed(what: &str, err: &crate::domain::actions::ActionError) -> Self {
-        tracing::warn!(request = what, error = %err, "failed upstream");
+    /// A 502 for a call to the platform's API that failed, logged for the operator with the
+    /// organization it was made for.
+    pub fn upstream_failed(
+        what: &str,
+        org: &crate::domain::org::OrgId,
+        err: &crate::domain::actions::ActionError,
+    ) -> Self {
+        tracing::warn!(%org, request = what, error = %err, "platform API call failed");
         Self::bad_gateway(format!("{what} failed: {err}."))
     }
 

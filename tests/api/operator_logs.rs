@@ -1,5 +1,6 @@
 //! What an operator tailing the log sees: one line per failed delivery naming the organization,
-//! webhook, delivery and event; access lines with the client's address and a request id (also
+//! webhook, delivery and event; one per failed call to the platform's API naming the
+//! organization; access lines with the client's address, organization and a request id (also
 //! answered as `X-Request-Id`); plain text when the log is not a terminal.
 
 use std::{
@@ -22,7 +23,7 @@ async fn a_failed_delivery_and_every_request_leave_one_plain_line_each() {
     let key = {
         let created = Command::new(BIN)
             .args(["api-key", "create", "--org", "org_ops", "--name", "ops"])
-            .args(["--scopes", "webhooks,events:publish"])
+            .args(["--scopes", "webhooks,events:publish,integrations"])
             .env("KAANHA_DATABASE_URL", &database.url)
             .output()
             .unwrap();
@@ -40,6 +41,15 @@ async fn a_failed_delivery_and_every_request_leave_one_plain_line_each() {
         .env("KAANHA_ALLOW_PRIVATE_TARGETS", "true")
         .env("KAANHA_RETRY_SCHEDULE", "none")
         .env("KAANHA_LOG", "info")
+        // A platform API that is not there: an action's failure is logged for the operator.
+        .env(
+            "KAANHA_UPSTREAM_URL",
+            format!("http://127.0.0.1:{}", free_port()),
+        )
+        .env(
+            "KAANHA_UPSTREAM_JWT_SECRET",
+            "operator-logs-upstream-secret-0123456789",
+        )
         .stderr(log_file)
         .stdin(Stdio::null())
         .spawn()
@@ -82,6 +92,14 @@ async fn a_failed_delivery_and_every_request_leave_one_plain_line_each() {
         .await
         .unwrap();
     assert_eq!(published.status(), 202);
+    let action = client
+        .post(format!("{base}/api/integrations/actions/find_contact"))
+        .bearer_auth(&key)
+        .json(&json!({"email": "asha@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(action.status(), 502);
 
     // The event's delivery fails at its only attempt; its line is written as it is recorded.
     let mut log = String::new();
@@ -114,8 +132,18 @@ async fn a_failed_delivery_and_every_request_leave_one_plain_line_each() {
         .find(|l| l.contains(&format!("request_id={request_id}")))
         .unwrap_or_else(|| panic!("no access line for {request_id} in {log}"));
     assert!(
-        access.contains("client=127.0.0.1") && access.contains("status=201"),
+        access.contains("client=127.0.0.1")
+            && access.contains("status=201")
+            && access.contains("org=org_ops"),
         "{access}"
+    );
+    let upstream = log
+        .lines()
+        .find(|l| l.contains("platform API call failed"))
+        .unwrap_or_else(|| panic!("no line for the failed platform call in {log}"));
+    assert!(
+        upstream.contains("org=org_ops") && upstream.contains("find_contact"),
+        "{upstream}"
     );
     assert!(
         !log.contains('\u{1b}'),

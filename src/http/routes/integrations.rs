@@ -181,7 +181,7 @@ impl IntegrationsApi {
             .run(action, &auth.0.org, &auth.0.caller(), input)
             .await;
         Ok(ActionResponse::Ok(Json(answer.map_err(|err| {
-            ApiError::upstream_failed(&format!("`{}`", action.key), &err)
+            ApiError::upstream_failed(&format!("`{}`", action.key), &auth.0.org, &err)
         })?)))
     }
 }

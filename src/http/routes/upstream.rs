@@ -157,7 +157,7 @@ impl UpstreamApi {
             .list(source, &auth.0.org, &auth.0.caller(), page)
             .await
             .map_err(|err| {
-                ApiError::upstream_failed(&format!("the `{}` list", source.key), &err)
+                ApiError::upstream_failed(&format!("the `{}` list", source.key), &auth.0.org, &err)
             })?;
         Ok(ListResponse::Ok(Json(choices.into())))
     }
@@ -195,7 +195,7 @@ impl UpstreamApi {
         let answer = upstream
             .call(&auth.0.org, &auth.0.caller(), call)
             .await
-            .map_err(|err| ApiError::upstream_failed("the API call", &err))?;
+            .map_err(|err| ApiError::upstream_failed("the API call", &auth.0.org, &err))?;
         Ok(ApiCallResponse::Ok(Json(ApiCallOut {
             status: answer.status,
             body: answer.body,
