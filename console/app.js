@@ -52,7 +52,7 @@ async function route() {
     if (parts[0] === 'webhooks' && parts[1] === 'new') return await webhookForm(null, params.get('preset'));
     if (parts[0] === 'webhooks' && parts[2] === 'edit') return await webhookForm(parts[1]);
     if (parts[0] === 'webhooks' && parts[2] === 'logs') return await logsPage(parts[1], params.has('created'));
-    return await webhooksPage();
+    return await webhooksPage(params.get('cursor'));
   } catch (problem) {
     if (!signedIn()) return route();
     show('Something went wrong', notice(problem.message, true), h('p', {}, h('a', { href: '#/webhooks' }, 'Back to webhooks')));

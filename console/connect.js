@@ -40,6 +40,22 @@ const PLATFORMS = {
   },
 };
 
+/** Why the platform may not reach `url` (loopback or plain http), or null. Zapier and Make
+ * call from their clouds; n8n from wherever it runs. */
+function unreachable(url, key) {
+  const { protocol, hostname } = new URL(url);
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(hostname) || hostname.startsWith('127.');
+  if (loopback) {
+    return key === 'n8n'
+      ? `${url} is this machine's own address: only an n8n running on this same machine can reach it. Set KAANHA_PUBLIC_URL to an address n8n can reach.`
+      : `${platformName(key)} calls from its cloud and cannot reach ${url}, this machine's own address. Set KAANHA_PUBLIC_URL to the gateway's public https address.`;
+  }
+  if (protocol !== 'https:') return `${url} is not https: ${platformName(key)} would send the key in clear, and Zapier and Make refuse such URLs. Put the gateway behind TLS and set KAANHA_PUBLIC_URL to its https address.`;
+  return null;
+}
+
+const platformName = (key) => PLATFORMS[key]?.name ?? key;
+
 /** Asks `/api/integrations/me` with `key` (kept nowhere) and says what the platform will see. */
 async function check(key, out, platform) {
   out.replaceChildren(h('p', { class: 'muted' }, 'Checking…'));
@@ -69,6 +85,7 @@ export async function connectPage(key) {
   if (key === 'mcp') return agentsPage(tabs(key));
   const platform = PLATFORMS[key] ?? PLATFORMS.zapier;
   const [settings, { apiKeys, webhooks }] = await Promise.all([consoleSettings(), can()]);
+  const warning = unreachable(settings.publicUrl, PLATFORMS[key] ? key : 'zapier');
   const invite = settings.apps?.[key];
   const checked = h('div', { id: 'check-result', 'aria-live': 'polite' });
   const created = h('div', {});
@@ -99,7 +116,8 @@ export async function connectPage(key) {
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Field'), h('th', { scope: 'col' }, 'Value'))),
       h('tbody', {},
         h('tr', {}, h('th', { scope: 'row' }, 'API Key'), h('td', {}, 'A key of this organization with the ', h('code', {}, 'integrations'), ' scope (nothing more is needed). ', createKey, created)),
-        h('tr', {}, h('th', { scope: 'row' }, 'Gateway URL'), h('td', {}, h('code', { id: 'gateway-url' }, settings.publicUrl))))),
+        h('tr', {}, h('th', { scope: 'row' }, 'Gateway URL'), h('td', {}, h('code', { id: 'gateway-url' }, settings.publicUrl),
+          warning ? notice(warning, true) : null)))),
     h('h2', {}, 'Steps'),
     h('ol', {}, platform.steps.map((step) => h('li', {}, step))),
     h('h2', {}, 'Check a key'),

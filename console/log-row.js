@@ -34,8 +34,9 @@ export function replaceRows(tbody, rows) {
   }
 }
 
-/** The rows of one page; Retry belongs to a delivery's newest row only (an older failure may
- * since have been retried). `webhookName` (id → name) adds the webhook column. */
+/** The rows of one page; Retry belongs to the newest row of a delivery that is failed now (an
+ * older failure may since have been retried or recovered). `webhookName` (id → name) adds the
+ * webhook column. */
 export function logRows(rows, webhookName) {
   const newest = new Set();
   return rows.flatMap((row) => {
@@ -77,12 +78,17 @@ function logRow(row, newestOfItsDelivery, webhookName) {
   // The disclosure is a button (keyboard and screen readers know it); a click anywhere else on
   // the row opens it too.
   const opener = h('button', { type: 'button', class: 'toggle', 'aria-expanded': 'false', 'aria-controls': detailsId, onclick: toggle }, when(row.timestamp));
-  const retry = row.status === 'failed' && newestOfItsDelivery
+  const retry = (row.deliveryStatus ?? row.status) === 'failed' && newestOfItsDelivery
     ? h('button', {
       type: 'button',
       onclick: async (event) => {
-        await api('POST', `/api/webhooks/${webhookId}/deliveries/${encodeURIComponent(row.deliveryId)}/retry`);
-        event.target.replaceWith(h('span', { class: 'muted' }, 'retrying…'));
+        const button = event.target;
+        try {
+          await api('POST', `/api/webhooks/${webhookId}/deliveries/${encodeURIComponent(row.deliveryId)}/retry`);
+          button.replaceWith(h('span', { class: 'muted', role: 'status' }, 'retrying…'));
+        } catch (problem) {
+          button.replaceWith(h('span', { class: 'notice bad', role: 'alert' }, problem.message));
+        }
       },
     }, 'Retry')
     : null;
@@ -93,8 +99,9 @@ function logRow(row, newestOfItsDelivery, webhookName) {
   },
     h('td', { 'data-label': 'Timestamp' }, opener),
     webhookName ? h('td', { 'data-label': 'Webhook' }, h('a', { href: `#/webhooks/${webhookId}/logs` }, webhookName.get(row.webhookId) ?? row.webhookId)) : null,
-    h('td', { 'data-label': 'Event' }, row.event),
-    h('td', { 'data-label': 'Status' }, h('span', { class: `status ${row.status}` }, row.status)),
+    h('td', { 'data-label': 'Event' }, row.event, h('div', { class: 'muted id' }, row.eventId)),
+    h('td', { 'data-label': 'Status' }, h('span', { class: `status ${row.status}` }, row.status),
+      row.error ? h('div', { class: 'muted' }, row.error.length > 90 ? `${row.error.slice(0, 90)}…` : row.error) : null),
     h('td', { 'data-label': 'Response Code' }, row.responseCode ?? '—'),
     h('td', { 'data-label': 'Duration' }, `${row.durationMs} ms`),
     h('td', { 'data-label': 'Attempt' }, row.attempt),

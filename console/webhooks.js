@@ -1,11 +1,13 @@
-// Integrations → Webhooks: every webhook, its status and last delivery; a box to find one
-// event or delivery across them.
+// Integrations → Webhooks: the webhooks, a page at a time, each with its status and newest
+// attempt (all from one request); a box to find one event or delivery across them.
 
 import { api } from './api.js';
-import { h, show } from './dom.js';
+import { h, notice, show } from './dom.js';
 import { when } from './time.js';
 
-export const SOURCES = { api: 'Dashboard', zapier: 'Zapier', make: 'Make', n8n: 'n8n' };
+export const SOURCES = { api: 'API', zapier: 'Zapier', make: 'Make', n8n: 'n8n' };
+
+const PAGE = 50;
 
 /** A form that opens Find with an event or delivery id. */
 export function findForm(value = '') {
@@ -22,19 +24,33 @@ export function findForm(value = '') {
     h('div', { class: 'toolbar' }, input, h('button', { type: 'submit' }, 'Find')));
 }
 
-export async function webhooksPage() {
+/** A page of webhooks: the first, or the one after `cursor`. */
+export async function webhooksPage(cursor) {
   show('Webhooks', h('p', { class: 'muted' }, 'Loading…'));
-  const page = await api('GET', '/api/webhooks?limit=100');
-  const rows = await Promise.all(page.data.map(async (webhook) => {
-    const last = await api('GET', `/api/webhooks/${encodeURIComponent(webhook.id)}/logs?limit=1`).catch(() => ({ data: [] }));
-    return webhookRow(webhook, last.data[0]);
-  }));
+  const query = new URLSearchParams({ limit: PAGE, ...(cursor ? { cursor } : {}) });
+  const page = await api('GET', `/api/webhooks?${query}`);
+  const rows = page.data.map((webhook) => webhookRow(webhook, webhook.lastAttempt));
   const table = rows.length === 0
-    ? h('p', {}, 'No webhooks yet.')
+    ? h('p', {}, cursor ? 'No more webhooks.' : 'No webhooks yet.')
     : h('table', {},
       h('thead', {}, h('tr', {}, ['Name', 'URL', 'Source', 'Status', 'Events', 'Last delivery', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows));
-  show('Webhooks', h('p', {}, h('a', { class: 'button primary', href: '#/webhooks/new' }, 'Add Webhook')), findForm(), table);
+  const paging = h('nav', { 'aria-label': 'Pages of webhooks', class: 'toolbar' },
+    cursor ? h('a', { href: '#/webhooks' }, 'First page') : null,
+    page.nextCursor ? h('a', { href: `#/webhooks?cursor=${encodeURIComponent(page.nextCursor)}` }, 'Next page') : null);
+  const said = h('div', { id: 'webhooks-said', 'aria-live': 'polite' });
+  show('Webhooks', h('p', {}, h('a', { class: 'button primary', href: '#/webhooks/new' }, 'Add Webhook')), findForm(), said, table, paging);
+}
+
+/** Runs a button's request, then shows the same page again; a refusal is said on the page,
+ * never dropped. */
+async function act(request) {
+  try {
+    await request();
+    webhooksPage(new URLSearchParams(location.hash.split('?')[1] ?? '').get('cursor'));
+  } catch (problem) {
+    document.getElementById('webhooks-said').replaceChildren(notice(problem.message, true));
+  }
 }
 
 function webhookRow(webhook, last) {
@@ -54,15 +70,14 @@ function webhookRow(webhook, last) {
       webhook.source === 'api' ? h('a', { href: `#/webhooks/${id}/edit`, 'aria-label': `Edit ${webhook.name}` }, 'Edit') : null, ' ',
       h('button', {
         type: 'button',
-        onclick: async () => { await api('PATCH', `/api/webhooks/${id}`, { status: toggle }); webhooksPage(); },
+        onclick: () => act(() => api('PATCH', `/api/webhooks/${id}`, { status: toggle })),
       }, toggle === 'active' ? 'Enable' : 'Disable'), ' ',
       h('button', {
         type: 'button',
         class: 'danger',
-        onclick: async () => {
+        onclick: () => {
           if (!confirm(`Delete the webhook “${webhook.name}” with its deliveries and logs?`)) return;
-          await api('DELETE', `/api/webhooks/${id}`);
-          webhooksPage();
+          act(() => api('DELETE', `/api/webhooks/${id}`));
         },
       }, 'Delete')));
 }

@@ -18,8 +18,10 @@ pub struct Model {
     pub last_response_code: Option<i32>,
     /// Sent again by a replay (`X-Kaanha-Replay: true`), not by the event's publish.
     pub replay: bool,
-    /// Times leased (claimed, or handed over at publish) since `attempts` last started from 0.
+    /// Times leased (claimed, or handed over at publish).
     pub leases: i32,
+    /// `attempts` when its retry schedule last began: 0, or the count at a recover.
+    pub schedule_from: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

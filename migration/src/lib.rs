@@ -15,6 +15,7 @@ mod m20261202_000010_delivery_leases;
 mod m20261202_000011_redelivery_counts;
 mod m20261202_000012_webhook_hours;
 mod m20261202_000013_webhook_deleted_at;
+mod m20261202_000014_delivery_schedule_start;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_redelivery_counts::Migration),
             Box::new(m20261202_000012_webhook_hours::Migration),
             Box::new(m20261202_000013_webhook_deleted_at::Migration),
+            Box::new(m20261202_000014_delivery_schedule_start::Migration),
         ]
     }
 }

@@ -28,7 +28,9 @@ use crate::{
 type NewState = (DeliveryStatus, Option<i64>, Option<i32>, i32);
 
 fn transition(outcome: &Outcome, schedule: &RetrySchedule) -> Transition {
-    let attempt = outcome.delivery.attempts as u32 + 1;
+    // Its place in the schedule: attempts since the schedule last began (a recover restarts it).
+    let d = &outcome.delivery;
+    let attempt = (d.attempts - d.schedule_from).max(0) as u32 + 1;
     // Retry delays count from the failure, i.e. the end of the attempt.
     let now_ms = outcome.at.timestamp_millis() + outcome.result.duration_ms;
     if outcome.result.succeeded() {
@@ -281,6 +283,7 @@ mod tests {
                 last_response_code: None,
                 replay: false,
                 leases: 1,
+                schedule_from: 0,
                 created_at: at,
                 updated_at: at,
             },

@@ -68,6 +68,60 @@ pub async fn log_page(
         .await
 }
 
+/// The state now of each of these deliveries of the organization, by id (a page's worth: one
+/// read by primary key).
+pub async fn delivery_states(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String, String)> = delivery::Entity::find()
+        .select_only()
+        .column(delivery::Column::Id)
+        .column(delivery::Column::Status)
+        .filter(delivery::Column::OrgId.eq(org.as_str()))
+        .filter(delivery::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The newest attempt of each of these webhooks of the organization (none for a webhook never
+/// tried), in one statement: each is the greatest id of its webhook in the attempts' index
+/// (webhook, id), one seek whatever the log holds.
+pub async fn newest_attempts(
+    db: &impl ConnectionTrait,
+    org: &OrgId,
+    webhook_ids: &[String],
+) -> Result<Vec<delivery_attempt::Model>, DbErr> {
+    if webhook_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let mark = |i: usize| match backend {
+        sea_orm::DbBackend::Postgres => format!("${i}"),
+        _ => "?".to_owned(),
+    };
+    let ids: Vec<String> = (2..webhook_ids.len() + 2).map(mark).collect();
+    let sql = format!(
+        "SELECT * FROM delivery_attempts WHERE id IN \
+           (SELECT (SELECT MAX(a.id) FROM delivery_attempts a WHERE a.webhook_id = w.id) \
+            FROM webhooks w WHERE w.org_id = {} AND w.id IN ({}))",
+        mark(1),
+        ids.join(", ")
+    );
+    let values =
+        std::iter::once(org.as_str().into()).chain(webhook_ids.iter().map(|id| id.as_str().into()));
+    delivery_attempt::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .all(db)
+        .await
+}
+
 /// The ids of the organization's deliveries of the event `search` names, and of the delivery
 /// it names: the attempts are then read by delivery, never by scanning the log. Two plain
 /// lookups joined by `UNION ALL`, each on its own index ((organization, event id), and the key):

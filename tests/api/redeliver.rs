@@ -89,8 +89,8 @@ async fn recover_after_a_receiver_outage_delivers_everything_that_failed_once_mo
     let rows = app.logs(&key, id, "status=delivered").await;
     assert_eq!(rows.len(), 4);
     assert!(
-        rows.iter().all(|r| r["attempt"] == 1),
-        "a fresh schedule starts at attempt 1: {rows:?}"
+        rows.iter().all(|r| r["attempt"] == 5),
+        "attempts keep their numbers across a recover (4 before it, this the 5th): {rows:?}"
     );
 
     // Nothing failed is left: a second call queues nothing, and nothing more arrives.
@@ -98,6 +98,32 @@ async fn recover_after_a_receiver_outage_delivers_everything_that_failed_once_mo
     assert_eq!(again, json!({"requeued": 0}));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(count_arrived(&receiver, "contact.created"), 15);
+}
+
+#[tokio::test]
+async fn a_recovered_delivery_gets_the_whole_schedule_again_numbered_on_from_its_last_attempt() {
+    let app = spawn_app().await;
+    let key = app.api_key("org_a", &["webhooks"]).await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(Answer::status(503));
+    let hook = app
+        .webhook_to(&key, &receiver.hook("down"), &["contact.created"], None)
+        .await;
+    let id = hook["id"].as_str().unwrap();
+    wait_for_deliveries(&app, &key, id, "failed", 1).await;
+    let path = format!("/api/webhooks/{id}/recover");
+    accepted(&app, &key, &path, &json!({"since": hour_ago()})).await;
+    // Still down: the first attempt and three retries again, numbered 5 to 8, then failed.
+    receiver.wait_for_event("webhook.test", 8, WAIT).await;
+    wait_for_deliveries(&app, &key, id, "failed", 1).await;
+    let rows = app.wait_for_logs(&key, id, "status=failed").await;
+    let numbers: Vec<i64> = app
+        .logs(&key, id, "")
+        .await
+        .iter()
+        .map(|r| r["attempt"].as_i64().unwrap())
+        .collect();
+    assert_eq!(numbers, [8, 7, 6, 5, 4, 3, 2, 1], "{rows:?}");
 }
 
 #[tokio::test]

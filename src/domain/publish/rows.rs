@@ -115,6 +115,7 @@ pub(crate) fn new_delivery(
         last_response_code: None,
         replay: false,
         leases: 0,
+        schedule_from: 0,
         created_at: now,
         updated_at: now,
     }

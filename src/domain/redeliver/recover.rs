@@ -119,8 +119,11 @@ where
                 delivery::Column::Status,
                 Expr::value(DeliveryStatus::Pending.as_str()),
             )
-            .col_expr(delivery::Column::Attempts, Expr::value(0))
-            .col_expr(delivery::Column::Leases, Expr::value(0))
+            // The whole schedule again, from here; the attempts keep their numbers.
+            .col_expr(
+                delivery::Column::ScheduleFrom,
+                Expr::col(delivery::Column::Attempts).into(),
+            )
             .col_expr(delivery::Column::DueAt, Expr::value(due_at))
             .col_expr(
                 delivery::Column::LeaseUntil,

@@ -20,7 +20,7 @@ use crate::{
 };
 
 /// Why a webhook disabled by a `PATCH` is disabled.
-const DISABLED_BY_HAND: &str = "disabled through the API";
+const DISABLED_BY_HAND: &str = "disabled by hand";
 
 fn subscription_rows(
     org: &OrgId,

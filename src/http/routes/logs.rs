@@ -17,6 +17,7 @@ use crate::{
         delivery_status::DeliveryStatus,
         logs::{self, LogFilter},
         named::Named,
+        org::OrgId,
         scope::Scope,
     },
     http::{
@@ -40,6 +41,10 @@ struct LogRow {
     event: String,
     /// The delivery's state after this attempt.
     status: DeliveryStatus,
+    /// The delivery's state now (a later attempt, a retry by hand or a recover may have
+    /// changed it); absent once the delivery is pruned.
+    #[oai(skip_serializing_if_is_none)]
+    delivery_status: Option<DeliveryStatus>,
     /// HTTP status from your server; absent when none came (timeout, refused connection).
     #[oai(skip_serializing_if_is_none)]
     response_code: Option<i32>,
@@ -65,6 +70,7 @@ impl From<delivery_attempt::Model> for LogRow {
             timestamp: row.created_at.into(),
             event: row.event_type,
             status: DeliveryStatus::from_db(&row.status),
+            delivery_status: None,
             response_code: row.response_code,
             duration_ms: row.duration_ms,
             attempt: row.attempt,
@@ -93,12 +99,29 @@ enum LogResponse {
 }
 
 impl LogResponse {
-    fn page(mut rows: Vec<delivery_attempt::Model>, limit: u32) -> Self {
+    /// The page's rows, each with its delivery's state now (one read of the page's deliveries).
+    async fn page(
+        state: &AppState,
+        org: &OrgId,
+        mut rows: Vec<delivery_attempt::Model>,
+        limit: u32,
+    ) -> ApiResult<Self> {
         let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone());
-        Self::Ok(Json(LogPage {
-            data: rows.into_iter().map(Into::into).collect(),
-            next_cursor,
-        }))
+        let ids: Vec<&str> = rows.iter().map(|r| r.delivery_id.as_str()).collect();
+        let now = logs::delivery_states(&state.db, org, &ids).await?;
+        let data = rows
+            .into_iter()
+            .map(|row| {
+                let current = now
+                    .get(&row.delivery_id)
+                    .map(|s| DeliveryStatus::from_db(s));
+                LogRow {
+                    delivery_status: current,
+                    ..row.into()
+                }
+            })
+            .collect();
+        Ok(Self::Ok(Json(LogPage { data, next_cursor })))
     }
 }
 
@@ -177,7 +200,7 @@ impl LogsApi {
             u64::from(limit) + 1,
         )
         .await?;
-        Ok(LogResponse::page(rows, limit))
+        LogResponse::page(&state, &auth.0.org, rows, limit).await
     }
 
     /// Find an event or delivery across webhooks
@@ -211,6 +234,6 @@ impl LogsApi {
         };
         let rows =
             logs::log_page(&state.db, &auth.0.org, None, filter, u64::from(limit) + 1).await?;
-        Ok(LogResponse::page(rows, limit))
+        LogResponse::page(&state, &auth.0.org, rows, limit).await
     }
 }

@@ -8,9 +8,12 @@ use poem_openapi::{
 use serde::Deserialize;
 
 use crate::{
-    domain::webhooks::{
-        NewWebhook, Webhook, WebhookChanges, WebhookPatchRequest, WebhookRequest, WebhookSource,
-        WebhookStatus,
+    domain::{
+        delivery_status::DeliveryStatus,
+        webhooks::{
+            NewWebhook, Webhook, WebhookChanges, WebhookPatchRequest, WebhookRequest,
+            WebhookSource, WebhookStatus,
+        },
     },
     http::{
         body::BodyLimit,
@@ -162,6 +165,40 @@ pub(super) struct WebhookOut {
     ordered: bool,
     created_at: Timestamp,
     updated_at: Timestamp,
+    /// Its newest attempt (in lists only; absent before the first).
+    #[oai(skip_serializing_if_is_none)]
+    last_attempt: Option<LastAttempt>,
+}
+
+/// When a webhook was last tried, and how it went.
+#[derive(Debug, Object)]
+#[oai(rename_all = "camelCase")]
+pub(super) struct LastAttempt {
+    timestamp: Timestamp,
+    /// The delivery's state after that attempt.
+    status: DeliveryStatus,
+    #[oai(skip_serializing_if_is_none)]
+    response_code: Option<i32>,
+}
+
+impl WebhookOut {
+    /// This webhook as a list shows it, with its newest attempt.
+    pub(super) fn listed(webhook: Webhook, last: Option<entity::delivery_attempt::Model>) -> Self {
+        Self {
+            last_attempt: last.map(Into::into),
+            ..webhook.into()
+        }
+    }
+}
+
+impl From<entity::delivery_attempt::Model> for LastAttempt {
+    fn from(row: entity::delivery_attempt::Model) -> Self {
+        Self {
+            timestamp: row.created_at.into(),
+            status: DeliveryStatus::from_db(&row.status),
+            response_code: row.response_code,
+        }
+    }
 }
 
 impl Example for WebhookOut {
@@ -189,6 +226,7 @@ impl Example for WebhookOut {
             ordered: false,
             created_at: at,
             updated_at: at,
+            last_attempt: None,
         }
     }
 }
@@ -216,6 +254,7 @@ impl From<Webhook> for WebhookOut {
             ordered: row.ordered,
             created_at: row.created_at.into(),
             updated_at: row.updated_at.into(),
+            last_attempt: None,
         }
     }
 }

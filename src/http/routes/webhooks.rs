@@ -111,10 +111,19 @@ impl WebhooksApi {
         )
         .await?;
         let next_cursor = next_cursor(&mut page, limit, |w| w.row.id.clone());
-        Ok(WebhookList::Ok(Json(WebhookPage {
-            data: page.into_iter().map(Into::into).collect(),
-            next_cursor,
-        })))
+        let ids: Vec<String> = page.iter().map(|w| w.row.id.clone()).collect();
+        let mut newest = crate::domain::logs::newest_attempts(&state.db, &auth.0.org, &ids).await?;
+        let data = page
+            .into_iter()
+            .map(|webhook| {
+                let last = newest
+                    .iter()
+                    .position(|a| a.webhook_id == webhook.row.id)
+                    .map(|i| newest.swap_remove(i));
+                WebhookOut::listed(webhook, last)
+            })
+            .collect();
+        Ok(WebhookList::Ok(Json(WebhookPage { data, next_cursor })))
     }
 
     /// Get a webhook
