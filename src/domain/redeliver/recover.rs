@@ -122,7 +122,7 @@ where
             // The whole schedule again, from here; the attempts keep their numbers.
             .col_expr(
                 delivery::Column::ScheduleFrom,
-                Expr::col(delivery::Column::Attempts).into(),
+                Expr::col(delivery::Column::Attempts),
             )
             .col_expr(delivery::Column::DueAt, Expr::value(due_at))
             .col_expr(
