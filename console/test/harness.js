@@ -31,8 +31,9 @@ const freePort = () =>
     });
   });
 
-/** Starts the receiver, the gateway and the browser; `stop()` ends them. */
-async function start() {
+/** Starts the receiver, the gateway and the browser; `stop()` ends them. `publicUrl: null`
+ * leaves KAANHA_PUBLIC_URL unset (the page's own address is shown then). */
+async function start({ publicUrl = PUBLIC_URL } = {}) {
   const receiverState = { status: 200, received: [] };
   const receiver = http.createServer((req, res) => {
     let body = '';
@@ -49,7 +50,7 @@ async function start() {
     KAANHA_DATABASE_URL: `sqlite://${path.join(workDir, 'gateway.db')}?mode=rwc`,
     KAANHA_ALLOW_PRIVATE_TARGETS: 'true',
     KAANHA_RETRY_SCHEDULE: '2s',
-    KAANHA_PUBLIC_URL: PUBLIC_URL,
+    ...(publicUrl ? { KAANHA_PUBLIC_URL: publicUrl } : {}),
     // The example catalog's event type shows in Add Webhook beside the built-in ones.
     KAANHA_CATALOG: path.join(__dirname, '..', '..', 'examples', 'catalog.json'),
     KAANHA_LOG: 'warn',

@@ -161,7 +161,7 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   // Back on Webhooks: the source, the status and the last delivery's outcome.
   await page.getByRole('link', { name: 'Webhooks' }).first().click();
   const row = page.locator('tbody tr', { hasText: 'CRM Sync' });
-  await row.getByText('Dashboard').waitFor();
+  await row.getByText('API', { exact: true }).waitFor();
   await row.getByText('delivered').waitFor();
   // Logs opened from the list (not right after Save) shows no stray "null" under its title.
   await row.getByRole('link', { name: 'CRM Sync', exact: true }).click();
@@ -169,7 +169,7 @@ test('a new user signs in, adds a webhook, and follows its deliveries in Logs', 
   await logRow(page, 'webhook.test', 'delivered').waitFor();
   assert.ok(!(await page.locator('#view').innerText()).split('\n').includes('null'), 'no stray null');
   await page.getByRole('link', { name: 'Webhooks' }).first().click();
-  await row.getByText('Dashboard').waitFor();
+  await row.getByText('API', { exact: true }).waitFor();
   await accessible(page, 'Webhooks');
   await shoot(page, 'console-webhooks.png');
 

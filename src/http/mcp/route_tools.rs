@@ -235,9 +235,9 @@ pub static DELIVERY_TOOLS: &[RouteTool] = &[
     RouteTool {
         name: "retry_delivery",
         title: "Retry a delivery",
-        description: "Sends one delivery again now, as a new attempt, whatever its state. \
-            Counts against the organization's sends by hand per minute (an error says when to \
-            try again).",
+        description: "Sends one failed delivery again now, as its next attempt (a delivery \
+            pending or delivered is refused: it needs none). Counts against the organization's \
+            sends by hand per minute (an error says when to try again).",
         scope: Scope::Webhooks,
         method: Method::POST,
         path: "/api/webhooks/{webhookId}/deliveries/{deliveryId}/retry",
