@@ -30,7 +30,7 @@ pub async fn room_for_webhook(
         .await?;
     if held >= limit {
         return Err(QuotaError::Full(format!(
-            "This organization has {held} webhooks and subscriptions, the most this gateway allows (KAANHA_MAX_WEBHOOKS_PER_ORG = {limit}); delete one first."
+            "This organization has {held} webhooks and subscriptions, the most this gateway allows ({limit}); delete one first."
         )));
     }
     Ok(())
@@ -49,7 +49,7 @@ pub async fn room_for_api_key(
         .await?;
     if held >= limit {
         return Err(QuotaError::Full(format!(
-            "This organization has {held} API keys, the most this gateway allows (KAANHA_MAX_API_KEYS_PER_ORG = {limit}); revoke one first."
+            "This organization has {held} API keys, the most this gateway allows ({limit}); revoke one first."
         )));
     }
     Ok(())

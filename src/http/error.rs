@@ -162,7 +162,7 @@ impl ApiError {
             "about:blank",
             "Request Timeout",
             format!(
-                "The request body did not arrive within {} (KAANHA_BODY_READ_TIMEOUT).",
+                "The request body did not arrive within {}.",
                 humantime::format_duration(deadline)
             ),
         ))

@@ -102,7 +102,7 @@ impl AppState {
     pub fn upstream(&self) -> Result<&Upstream, ApiError> {
         self.upstream.as_ref().ok_or_else(|| {
             ApiError::unavailable(
-                "Actions are not available: this gateway has no KAANHA_UPSTREAM_URL to forward them to.",
+                "Actions are not available: this gateway is not connected to the platform's API.",
             )
         })
     }

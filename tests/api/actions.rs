@@ -33,7 +33,7 @@ async fn without_an_upstream_actions_are_listed_as_unavailable_and_answer_503() 
         problem["detail"]
             .as_str()
             .unwrap()
-            .contains("KAANHA_UPSTREAM_URL")
+            .contains("not connected to the platform's API")
     );
     // Validation still comes first, so a client learns what is wrong with its input.
     let problem = expect_problem(
@@ -244,7 +244,7 @@ async fn an_upstream_answer_over_the_cap_is_a_502_saying_so() {
     )
     .await;
     let detail = problem["detail"].as_str().unwrap();
-    assert!(detail.contains("larger than 16384 bytes"), "{detail}");
+    assert!(detail.contains("larger than the 16384 bytes"), "{detail}");
 }
 
 #[tokio::test]

@@ -415,7 +415,7 @@ async fn redelivery_is_metered_by_the_deliveries_it_queues_and_recover_is_bounde
         problem["detail"]
             .as_str()
             .unwrap()
-            .contains("KAANHA_RECOVER_MAX_DELIVERIES")
+            .contains("the most one call may recover")
     );
 
     // Four events replayed: within the hour's five.
@@ -440,14 +440,16 @@ async fn redelivery_is_metered_by_the_deliveries_it_queues_and_recover_is_bounde
         .unwrap();
     assert!((1..=3600).contains(&wait), "{wait}");
     let problem = expect_problem(refused, 429).await;
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("KAANHA_REDELIVERIES_PER_HOUR")
-    );
-    let replays = deliveries(&app, &key, id, "pending").await.len()
-        + deliveries(&app, &key, id, "failed").await.len()
+    assert!(problem["detail"].as_str().unwrap().contains("per hour"));
+    // Counted once every one has ended: counted by state while they move, one could be counted
+    // twice, or not at all.
+    for _ in 0..400 {
+        if deliveries(&app, &key, id, "pending").await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let replays = deliveries(&app, &key, id, "failed").await.len()
         + deliveries(&app, &key, id, "delivered").await.len();
     assert_eq!(replays, 5 + 2 + 4, "nothing queued by the refused call");
 }

@@ -88,7 +88,7 @@ impl ApiCall {
                 errors.push(FieldError::new(
                     "path",
                     if paths.is_empty() {
-                        "is not allowed: this gateway allows no API calls (KAANHA_UPSTREAM_CALL_PREFIXES is empty)".to_owned()
+                        "is not allowed: this gateway allows no API calls".to_owned()
                     } else {
                         format!("must be below one of {}", paths.join(", "))
                     },

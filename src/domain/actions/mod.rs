@@ -27,7 +27,7 @@ pub enum ActionError {
     Refused { status: u16, excerpt: String },
     #[error("the platform's answer is not JSON")]
     NotJson,
-    #[error("the platform's answer is larger than {0} bytes (KAANHA_UPSTREAM_MAX_BODY_BYTES)")]
+    #[error("the platform's answer is larger than the {0} bytes this gateway reads")]
     TooLarge(usize),
 }
 

@@ -61,7 +61,7 @@ pub async fn recover(
         return Err(FieldError::new(
             "since",
             format!(
-                "the range holds more than {} failed deliveries, the most one call may recover (KAANHA_RECOVER_MAX_DELIVERIES); narrow the range",
+                "the range holds more than {} failed deliveries, the most one call may recover on this gateway; narrow the range",
                 bounds.max_deliveries
             ),
         )

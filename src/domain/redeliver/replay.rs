@@ -61,7 +61,7 @@ pub async fn replay(
         return Err(FieldError::new(
             "since",
             format!(
-                "the range holds {stored} events of these types, more than the {} one call may replay (KAANHA_REPLAY_MAX_EVENTS); narrow the range or the types",
+                "the range holds {stored} events of these types, more than the {} one call may replay on this gateway; narrow the range or the types",
                 bounds.max_events
             ),
         )

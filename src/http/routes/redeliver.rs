@@ -105,8 +105,7 @@ impl From<RedeliverError> for ApiError {
             } => Self::too_many_requests(
                 format!(
                     "This would queue more deliveries than the {per_hour} recover and replay may \
-                     queue per hour for an organization (KAANHA_REDELIVERIES_PER_HOUR); nothing \
-                     was queued. Narrow the range, or wait for the next hour."
+                     queue per hour for an organization on this gateway; nothing was queued. Narrow the range, or wait for the next hour."
                 ),
                 retry_after_secs,
             ),
@@ -211,7 +210,7 @@ impl RedeliverApi {
             return Err(ApiError::field(
                 "since",
                 format!(
-                    "events older than the retention ({}, KAANHA_LOG_RETENTION) are no longer stored",
+                    "events older than this gateway keeps its logs ({}) are no longer stored",
                     humantime::format_duration(state.config.log_retention)
                 ),
             ));
