@@ -98,7 +98,22 @@ fn export_app(
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     telemetry::init(&config);
-    tracing::info!(database = %redact(&config.database_url), "starting");
+    // What this instance runs with, secrets aside: the first line to read when it misbehaves.
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        role = ?config.role,
+        bind = %config.bind,
+        database = %redact(&config.database_url),
+        public_url = config.public_url.as_ref().map_or("(from each request)", |u| u.as_str()),
+        upstream = config.upstream_url.as_ref().map_or("(none)", |u| u.as_str()),
+        retry_schedule = %config.retry_schedule,
+        delivery_timeout = %humantime::format_duration(config.delivery_timeout),
+        worker_concurrency = config.worker_concurrency,
+        webhook_concurrency = config.webhook_concurrency,
+        private_targets = config.allow_private_targets,
+        encryption = config.security.encryption_key.is_some(),
+        "starting"
+    );
     let shutdown = shutdown_signal();
     let app = Application::build(config).await?;
     app.run_until(shutdown).await?;

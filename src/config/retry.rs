@@ -65,8 +65,12 @@ impl FromStr for RetrySchedule {
     }
 }
 
+/// As `KAANHA_RETRY_SCHEDULE` takes it: `5s,25s,2m`, or `none`.
 impl fmt::Display for RetrySchedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("none");
+        }
         let parts: Vec<String> = self
             .0
             .iter()

@@ -137,6 +137,22 @@ async fn a_failed_delivery_and_every_request_leave_one_plain_line_each() {
             && access.contains("org=org_ops"),
         "{access}"
     );
+    let start = log
+        .lines()
+        .find(|l| l.contains("starting"))
+        .unwrap_or_else(|| panic!("no settings line in {log}"));
+    for part in [
+        "role=All",
+        "bind=127.0.0.1:",
+        "retry_schedule=none",
+        "upstream=",
+    ] {
+        assert!(start.contains(part), "{part} missing from {start}");
+    }
+    assert!(
+        !start.contains("operator-logs-upstream-secret"),
+        "a secret in {start}"
+    );
     let upstream = log
         .lines()
         .find(|l| l.contains("platform API call failed"))

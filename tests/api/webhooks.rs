@@ -64,8 +64,14 @@ async fn a_webhook_can_be_listed_fetched_updated_and_deleted() {
 
     let mut list = expect_json(app.get("/api/webhooks", &key).send().await.unwrap(), 200).await;
     // A list also says how the newest attempt went, once its test event has been tried.
-    let listed = list["data"][0].as_object_mut().unwrap().remove("lastAttempt");
-    assert!(listed.is_none_or(|last| last["status"].is_string()), "{list}");
+    let listed = list["data"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("lastAttempt");
+    assert!(
+        listed.is_none_or(|last| last["status"].is_string()),
+        "{list}"
+    );
     assert_eq!(list["data"], json!([created.clone()]));
     assert!(list.get("nextCursor").is_none());
     assert_eq!(
