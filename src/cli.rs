@@ -1,12 +1,12 @@
 //! The command line: subcommands, with every setting of [`Config`] as a flag.
 
 use clap::{
-    Args, CommandFactory, Parser, Subcommand,
+    CommandFactory, Parser, Subcommand,
     error::{ContextKind, ErrorKind},
 };
 
 use crate::{
-    config::{Config, DEFAULT_DATABASE_URL},
+    config::{Config, Database},
     domain::{named::Named, platform::Platform},
 };
 
@@ -72,26 +72,6 @@ pub enum IntegrationsCommand {
         #[arg(long)]
         base_url: Option<url::Url>,
     },
-}
-
-/// The database a command works on; its other settings come from `KAANHA_*` variables.
-#[derive(Debug, Clone, Args)]
-pub struct Database {
-    /// A SQLite file or `postgres://...`, as the gateway uses.
-    #[arg(
-        long,
-        env = "KAANHA_DATABASE_URL",
-        default_value = DEFAULT_DATABASE_URL,
-        hide_env_values = true
-    )]
-    pub database_url: String,
-}
-
-impl Database {
-    /// The settings a command runs with: this database, the rest from the environment.
-    pub fn config(&self) -> Config {
-        Config::for_database(&self.database_url)
-    }
 }
 
 #[derive(Debug, Subcommand)]

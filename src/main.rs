@@ -34,7 +34,7 @@ async fn run() -> anyhow::Result<()> {
             telemetry::init(&config);
             let conn = db::open(&config).await?;
             db::migrate(&conn).await?;
-            println!("migrations applied to {}", redact(&config.database_url));
+            println!("migrations applied to {}", redact(&config.database.url));
             Ok(())
         }
         Some(Command::Openapi) => print_to_stdout(&routes::spec_json()),
@@ -44,7 +44,7 @@ async fn run() -> anyhow::Result<()> {
             let size = std::fs::metadata(&to).map(|m| m.len()).unwrap_or_default();
             println!(
                 "backed up {} to {} ({size} bytes)",
-                redact(&database.database_url),
+                redact(&database.url),
                 to.display()
             );
             Ok(())
@@ -103,7 +103,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         version = env!("CARGO_PKG_VERSION"),
         role = ?config.role,
         bind = %config.bind,
-        database = %redact(&config.database_url),
+        database = %redact(&config.database.url),
         public_url = config.public_url.as_ref().map_or("(from each request)", |u| u.as_str()),
         upstream = config.upstream_url.as_ref().map_or("(none)", |u| u.as_str()),
         retry_schedule = %config.retry_schedule,

@@ -19,6 +19,28 @@ pub use security::{SecurityConfig, UPSTREAM_AUDIENCE, decode_key};
 /// directory, created on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://kaanha-gateway.db?mode=rwc";
 
+/// The database, as every command that opens it takes it.
+#[derive(Debug, Clone, Args)]
+pub struct Database {
+    /// Database: a SQLite file (the default, created on first start) or `postgres://...`.
+    #[arg(
+        long = "database-url",
+        env = "KAANHA_DATABASE_URL",
+        default_value = DEFAULT_DATABASE_URL,
+        // It may hold a password: `--help` shows the default, never what is set.
+        hide_env_values = true
+    )]
+    pub url: String,
+}
+
+impl Database {
+    /// The settings a command other than `serve` runs with: this database, the rest from the
+    /// environment.
+    pub fn config(&self) -> Config {
+        Config::for_database(&self.url)
+    }
+}
+
 /// Every setting of a serving gateway.
 #[derive(Debug, Clone, Args)]
 pub struct Config {
@@ -31,15 +53,8 @@ pub struct Config {
     #[arg(long, env = "KAANHA_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// Database: a SQLite file (the default, created on first start) or `postgres://...`.
-    #[arg(
-        long,
-        env = "KAANHA_DATABASE_URL",
-        default_value = DEFAULT_DATABASE_URL,
-        // It may hold a password: `--help` shows the default, never what is set.
-        hide_env_values = true
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub database: Database,
 
     /// Most database connections the gateway keeps open (PostgreSQL; SQLite always uses one).
     #[arg(long, env = "KAANHA_DB_MAX_CONNECTIONS", default_value_t = 10)]
@@ -225,7 +240,9 @@ impl Config {
             config: Config,
         }
         Self {
-            database_url: database_url.into(),
+            database: Database {
+                url: database_url.into(),
+            },
             ..Defaults::parse_from(["kaanha-gateway"]).config
         }
     }

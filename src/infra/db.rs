@@ -36,13 +36,13 @@ pub async fn commit(txn: impl TransactionSession) -> Result<(), DbErr> {
 /// they queue in the pool instead (fairly, without sleeping), and its page cache stays warm:
 /// SQLite empties a connection's cache whenever another connection has written.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    let sqlite = config.database_url.starts_with("sqlite:");
+    let sqlite = config.database.url.starts_with("sqlite:");
     let connections = if sqlite {
         1
     } else {
         config.db_max_connections.max(1)
     };
-    let mut options = ConnectOptions::new(creating_the_file(&config.database_url));
+    let mut options = ConnectOptions::new(creating_the_file(&config.database.url));
     options
         .max_connections(connections)
         .min_connections(1)
@@ -73,7 +73,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 /// is neither SQLite nor PostgreSQL, a server that does not answer (named, with the reason, not
 /// after a pool's time-out), a file that cannot be opened.
 pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
-    let url = &config.database_url;
+    let url = &config.database.url;
     let shown = crate::config::redacted(url);
     let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
     if !postgres && !url.starts_with("sqlite:") {
