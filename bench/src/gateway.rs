@@ -17,6 +17,8 @@ use crate::{
 
 pub struct Gateway {
     pub child: Child,
+    /// Where its data is (the benchmark's own database).
+    pub database_url: String,
     pub pid: u32,
     pub base: String,
     pub key: String,
@@ -45,14 +47,28 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-pub async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
+/// The release gateway built beside the benchmark.
+pub fn gateway_bin() -> anyhow::Result<std::path::PathBuf> {
     let bin = std::env::current_exe()?.with_file_name("kaanha-gateway");
     anyhow::ensure!(
         bin.exists(),
         "{} is missing: build the gateway beside the benchmark with `cargo build --release --workspace`",
         bin.display()
     );
-    let (database_url, cleanup, dir) = match args.db {
+    Ok(bin)
+}
+
+/// A new empty database of the kind `args` names: its URL, the server and name to drop it by
+/// (PostgreSQL), and the directory to remove (SQLite).
+pub type NewDatabase = (String, Option<(String, String)>, Option<std::path::PathBuf>);
+
+pub async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
+    let database = new_database(args).await?;
+    start_on(args, database).await
+}
+
+pub async fn new_database(args: &Args) -> anyhow::Result<NewDatabase> {
+    Ok(match args.db {
         Db::Sqlite => {
             let dir =
                 std::env::temp_dir().join(format!("kgw-bench-{}", uuid::Uuid::now_v7().simple()));
@@ -79,7 +95,13 @@ pub async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
                 None,
             )
         }
-    };
+    })
+}
+
+/// Starts the gateway on `database` (new, or prepared with a history), with two keys.
+pub async fn start_on(args: &Args, database: NewDatabase) -> anyhow::Result<Gateway> {
+    let bin = gateway_bin()?;
+    let (database_url, cleanup, dir) = database;
     let key_for = |org: &str| -> anyhow::Result<String> {
         let key = Command::new(&bin)
             .args(["api-key", "create", "--org", org, "--name", "bench"])
@@ -124,6 +146,7 @@ pub async fn start_gateway(args: &Args) -> anyhow::Result<Gateway> {
     Ok(Gateway {
         pid: child.id(),
         child,
+        database_url,
         base,
         key,
         quiet_key,

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 mod claims;
 mod gateway;
+mod history;
 mod neighbours;
 mod raw;
 mod receiver;
@@ -15,6 +16,7 @@ mod report;
 mod scenarios;
 mod throughput;
 mod usage;
+mod year;
 
 use clap::{Parser, ValueEnum};
 use gateway::start_gateway;
@@ -55,10 +57,21 @@ struct Args {
     /// Only these scenarios (besides the raw ceiling), e.g. `--only steady` when profiling.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Scenario>,
+    /// A profile instead of the scenarios: `year` loads a deployment's history (a month of a
+    /// skewed tenant base; `--quick` for a small one) and measures the customer reads on it
+    /// beside an empty gateway, and the bytes each delivery takes on disk.
+    #[arg(long, value_enum)]
+    profile: Option<Profile>,
     /// Where the JSON and Markdown results go: beside the build, so a run leaves the working
     /// tree clean; `--out bench/results` replaces the committed ones.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-results"))]
     out: String,
+}
+
+/// Profiles, for `--profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Profile {
+    Year,
 }
 
 /// The scenarios, for `--only`.
@@ -93,6 +106,10 @@ pub async fn main() -> anyhow::Result<()> {
         .at("/*path", poem::post(receive))
         .data(counts.clone());
     tokio::spawn(Server::new_with_acceptor(TcpAcceptor::from_tokio(listener)?).run(app));
+    if args.profile == Some(Profile::Year) {
+        let rows = year::year(&args, &receiver).await?;
+        return report(&args, &rows);
+    }
 
     let mut gateway = start_gateway(&args).await?;
     let mut rows = Vec::new();

@@ -1,0 +1,299 @@
+//! A deployment's history, loaded straight into its database with set-based SQL (one
+//! `INSERT ... SELECT` per table over a generated series, never one API call per row): many
+//! organizations, their webhooks, a month of events with their deliveries and attempts, the
+//! per-hour counts the stats read, and a backlog of due deliveries. Skewed as tenant bases are:
+//! a few organizations hold most webhooks, a few webhooks most deliveries.
+
+use std::time::{Duration, Instant};
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
+
+/// How much history: `--quick` for CI, the issue's sizes otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct HistorySize {
+    pub orgs: u64,
+    pub webhooks: u64,
+    pub deliveries: u64,
+    pub days: u64,
+    /// Due deliveries waiting on rate-limited webhooks when the gateway starts.
+    pub backlog: u64,
+}
+
+impl HistorySize {
+    pub const QUICK: Self = Self {
+        orgs: 20,
+        webhooks: 400,
+        deliveries: 100_000,
+        days: 3,
+        backlog: 5_000,
+    };
+    pub const FULL: Self = Self {
+        orgs: 1_000,
+        webhooks: 20_000,
+        deliveries: 20_000_000,
+        days: 30,
+        backlog: 100_000,
+    };
+}
+
+/// Webhooks that hold the backlog: each limited to one delivery a second, so it stays due.
+pub const BACKLOG_WEBHOOKS: u64 = 20;
+/// One delivery in this many failed.
+const FAILED_EVERY: u64 = 50;
+
+/// What the loaded history is, for the reads that follow.
+pub struct Loaded {
+    pub took: Duration,
+    /// The busiest organization and its busiest webhook.
+    pub org: String,
+    pub webhook: String,
+    /// An event of that webhook, from the middle of the history.
+    pub event_id: String,
+    /// An attempt id from the middle of that webhook's log (a deep cursor).
+    pub cursor: String,
+    /// A one-hour range in the middle of the history, RFC 3339.
+    pub range: (String, String),
+}
+
+/// SQL spellings that differ between the two databases.
+struct Dialect(DatabaseBackend);
+
+impl Dialect {
+    /// `0..n` as rows of a column `i`: the `FROM` part, and what must come before `INSERT`.
+    fn series(&self, n: u64) -> (String, String) {
+        match self.0 {
+            DatabaseBackend::Postgres => (
+                String::new(),
+                format!("generate_series(0::bigint, {n} - 1) AS n(i)"),
+            ),
+            _ => (
+                format!(
+                    "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {n} - 1) "
+                ),
+                "n".to_owned(),
+            ),
+        }
+    }
+
+    /// An id like the gateway's: a prefix and 32 hex digits, the first 12 the time in ms, so
+    /// ids sort as their times do.
+    fn id(&self, prefix: &str, ms: &str, seq: &str) -> String {
+        match self.0 {
+            DatabaseBackend::Postgres => format!(
+                "'{prefix}_' || lpad(to_hex(({ms})::bigint), 12, '0') || '7000' || lpad(to_hex(({seq})::bigint), 16, '0')"
+            ),
+            _ => format!("'{prefix}_' || printf('%012x7000%016x', {ms}, {seq})"),
+        }
+    }
+
+    /// A timestamp column's value for Unix milliseconds, as the gateway stores it.
+    fn at(&self, ms: &str) -> String {
+        match self.0 {
+            DatabaseBackend::Postgres => format!("to_timestamp(({ms}) / 1000.0)"),
+            _ => format!("strftime('%Y-%m-%dT%H:%M:%f', ({ms}) / 1000.0, 'unixepoch') || '+00:00'"),
+        }
+    }
+
+    fn float(&self, expr: &str) -> String {
+        match self.0 {
+            DatabaseBackend::Postgres => format!("(({expr})::double precision)"),
+            _ => format!("(CAST({expr} AS REAL))"),
+        }
+    }
+
+    fn int(&self, expr: &str) -> String {
+        match self.0 {
+            DatabaseBackend::Postgres => format!("(floor({expr})::bigint)"),
+            _ => format!("(CAST({expr} AS INTEGER))"),
+        }
+    }
+
+    fn boolean(&self, value: bool) -> &'static str {
+        match (self.0, value) {
+            (DatabaseBackend::Postgres, true) => "true",
+            (DatabaseBackend::Postgres, false) => "false",
+            (_, true) => "1",
+            (_, false) => "0",
+        }
+    }
+}
+
+/// Loads `size` of history into `db` (migrated, empty), ending now; backlog webhooks send to
+/// `receiver`.
+pub async fn load(
+    db: &DatabaseConnection,
+    size: HistorySize,
+    receiver: &str,
+) -> anyhow::Result<Loaded> {
+    let started = Instant::now();
+    let d = Dialect(db.get_database_backend());
+    let now = kaanha_gateway::infra::time::now().timestamp_millis();
+    let span = size.days * 86_400_000;
+    let start = now - span as i64;
+    let (o, w, n) = (size.orgs, size.webhooks - BACKLOG_WEBHOOKS, size.deliveries);
+    // Webhook `k`'s organization: a square law, so the first organizations hold the most.
+    let org_of = |k: &str| {
+        format!(
+            "'org_' || {}",
+            d.int(&format!(
+                "{o} * {x} * {x}",
+                x = d.float(&format!("{k} / {}.0", size.webhooks))
+            ))
+        )
+    };
+    // Delivery `i`'s webhook: a fourth-power law over a scrambled `i`, so webhook 0 is busiest.
+    let scrambled = d.float("(i * 2654435761) % 1000003 / 1000003.0");
+    let webhook_of = d.int(&format!("{w} * {s} * {s} * {s} * {s}", s = scrambled));
+    let ms_of = format!("({start} + i * {} / {n})", span);
+
+    let (with, from) = d.series(size.webhooks);
+    let webhook_id = d.id("wh", &start.to_string(), "i");
+    let created = d.at(&start.to_string());
+    db.execute_unprepared(&format!(
+        "{with}INSERT INTO webhooks (id, org_id, name, url, secret, status, source, created_at, updated_at, \
+           consecutive_failures, ordered, rate_limit) \
+         SELECT {webhook_id}, {org}, 'History ' || i, \
+           CASE WHEN i >= {w} THEN '{receiver}/history/' || i ELSE 'https://hooks.example.com/' || i END, \
+           'history-secret', 'active', 'api', {created}, {created}, 0, {f}, \
+           CASE WHEN i >= {w} THEN 1 ELSE NULL END FROM {from}",
+        org = org_of("i"),
+        f = d.boolean(false),
+    ))
+    .await?;
+    db.execute_unprepared(
+        "INSERT INTO webhook_events (webhook_id, event_type, org_id) \
+         SELECT id, 'message.received', org_id FROM webhooks",
+    )
+    .await?;
+
+    // One event per delivery, each to one webhook; the webhook decides the organization.
+    let (with, from) = d.series(n);
+    let event_id = d.id("evt", &ms_of, "i");
+    let hook = d.id("wh", &start.to_string(), &webhook_of);
+    let at = d.at(&ms_of);
+    let payload = "'{\"id\":\"' || ".to_owned()
+        + &event_id
+        + " || '\",\"event\":\"message.received\",\"data\":{\"messageId\":\"wamid.' || i || '\",\"contact\":{\"id\":\"c' || (i % 5000) || '\",\"phone\":\"+919876543210\",\"name\":\"Asha\"},\"message\":{\"type\":\"text\",\"text\":\"Hi, I need help with my order\"}}}'";
+    db.execute_unprepared(&format!(
+        "{with}INSERT INTO events (id, org_id, event_type, payload, created_at) \
+         SELECT {event_id}, w.org_id, 'message.received', {payload}, {at} \
+         FROM {from} JOIN webhooks w ON w.id = {hook}"
+    ))
+    .await?;
+    let delivery_id = d.id("dlv", &ms_of, "i");
+    let failed = format!("i % {FAILED_EVERY} = 0");
+    db.execute_unprepared(&format!(
+        "{with}INSERT INTO deliveries (id, org_id, event_id, webhook_id, event_type, status, attempts, due_at, \
+           last_response_code, created_at, updated_at, replay, leases, schedule_from) \
+         SELECT {delivery_id}, w.org_id, {event_id}, w.id, 'message.received', \
+           CASE WHEN {failed} THEN 'failed' ELSE 'delivered' END, 1, {ms_of}, \
+           CASE WHEN {failed} THEN 500 ELSE 200 END, {at}, {at}, {f}, 1, 0 \
+         FROM {from} JOIN webhooks w ON w.id = {hook}",
+        f = d.boolean(false),
+    ))
+    .await?;
+    let attempt_id = d.id("att", &ms_of, "i");
+    db.execute_unprepared(&format!(
+        "{with}INSERT INTO delivery_attempts (id, org_id, delivery_id, webhook_id, event_id, event_type, attempt, \
+           status, response_code, duration_ms, error, response_body, created_at) \
+         SELECT {attempt_id}, w.org_id, {delivery_id}, w.id, {event_id}, 'message.received', 1, \
+           CASE WHEN {failed} THEN 'failed' ELSE 'delivered' END, CASE WHEN {failed} THEN 500 ELSE 200 END, \
+           5 + i % 50, CASE WHEN {failed} THEN 'receiver answered 500 Internal Server Error' ELSE NULL END, \
+           CASE WHEN {failed} THEN 'upstream unavailable' ELSE 'OK' END, {at} \
+         FROM {from} JOIN webhooks w ON w.id = {hook}"
+    ))
+    .await?;
+    // What the recorder would have counted, hour by hour.
+    db.execute_unprepared(
+        "INSERT INTO webhook_hours (webhook_id, hour, org_id, delivered, pending, failed, under_5ms, under_10ms, \
+           under_25ms, under_50ms, under_100ms, under_250ms, under_500ms, under_1s, under_2500ms, under_5s, \
+           under_10s, over_10s, max_ms) \
+         SELECT webhook_id, due_at / 3600000, MIN(org_id), \
+           SUM(CASE WHEN status = 'delivered' THEN 1 ELSE 0 END), 0, \
+           SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), \
+           0, 0, COUNT(*), 0, 0, 0, 0, 0, 0, 0, 0, 0, 54 \
+         FROM deliveries GROUP BY webhook_id, due_at / 3600000",
+    )
+    .await?;
+
+    // The backlog: due now, on the rate-limited webhooks, with their turns.
+    let (with, from) = d.series(size.backlog);
+    let backlog_hook = d.id(
+        "wh",
+        &start.to_string(),
+        &format!("{w} + i % {BACKLOG_WEBHOOKS}"),
+    );
+    let seq = format!("{n} + i");
+    let (event_id, delivery_id, at) = (
+        d.id("evt", &now.to_string(), &seq),
+        d.id("dlv", &now.to_string(), &seq),
+        d.at(&now.to_string()),
+    );
+    db.execute_unprepared(&format!(
+        "{with}INSERT INTO events (id, org_id, event_type, payload, created_at) \
+         SELECT {event_id}, w.org_id, 'message.received', '{{\"id\":\"backlog\"}}', {at} \
+         FROM {from} JOIN webhooks w ON w.id = {backlog_hook}"
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "{with}INSERT INTO deliveries (id, org_id, event_id, webhook_id, event_type, status, attempts, due_at, \
+           created_at, updated_at, replay, leases, schedule_from) \
+         SELECT {delivery_id}, w.org_id, {event_id}, w.id, 'message.received', 'pending', 0, {now}, {at}, {at}, {f}, 0, 0 \
+         FROM {from} JOIN webhooks w ON w.id = {backlog_hook}",
+        f = d.boolean(false),
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "INSERT INTO webhook_queues (webhook_id, org_id, ready_at) \
+         SELECT id, org_id, {now} FROM webhooks WHERE rate_limit IS NOT NULL"
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "INSERT INTO org_queues (org_id, ready_at) \
+         SELECT DISTINCT org_id, {now} FROM webhooks WHERE rate_limit IS NOT NULL"
+    ))
+    .await?;
+
+    let busiest = |sql: String| async move {
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the history is empty"))?;
+        anyhow::Ok(row.try_get::<String>("", "v")?)
+    };
+    let webhook = busiest(format!(
+        "SELECT {} AS v",
+        d.id("wh", &start.to_string(), "0")
+    ))
+    .await?;
+    let org = busiest(format!(
+        "SELECT org_id AS v FROM webhooks WHERE id = '{webhook}'"
+    ))
+    .await?;
+    let middle = start + span as i64 / 2;
+    let mid_attempt = busiest(format!(
+        "SELECT MIN(id) AS v FROM delivery_attempts WHERE webhook_id = '{webhook}' AND id >= {}",
+        d.id("att", &middle.to_string(), "0")
+    ))
+    .await?;
+    let event_id = busiest(format!(
+        "SELECT event_id AS v FROM delivery_attempts WHERE id = '{mid_attempt}'"
+    ))
+    .await?;
+    let hour = |ms: i64| {
+        kaanha_gateway::infra::time::format(
+            chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default(),
+        )
+    };
+    Ok(Loaded {
+        took: started.elapsed(),
+        org,
+        webhook,
+        event_id,
+        cursor: mid_attempt,
+        range: (hour(middle), hour(middle + 3_600_000)),
+    })
+}

@@ -1,0 +1,245 @@
+//! `--profile year`: the same customer reads on an empty gateway and on one holding a loaded
+//! history (`history.rs`), side by side in one run, and what the history costs on disk per
+//! delivery. The load's own time is reported and kept out of every other figure.
+
+use std::{process::Command, time::Instant};
+
+use sea_orm::ConnectionTrait;
+
+use crate::{
+    Args, Db,
+    gateway::{Gateway, gateway_bin, new_database, start_gateway, start_on},
+    history::{self, HistorySize, Loaded},
+    report::{Row, row},
+};
+
+/// Requests per read, after a warm-up of a tenth as many.
+const SAMPLES: usize = 200;
+
+/// A customer read: a name and the path, given the loaded (or seeded) names.
+struct Read {
+    name: &'static str,
+    path: String,
+}
+
+fn reads(target: &Loaded) -> Vec<Read> {
+    let (webhook, (since, until)) = (&target.webhook, &target.range);
+    let read = |name, path: String| Read { name, path };
+    vec![
+        read("list webhooks", "/api/webhooks".into()),
+        read("logs, first page", format!("/api/webhooks/{webhook}/logs")),
+        read(
+            "logs, status=failed",
+            format!("/api/webhooks/{webhook}/logs?status=failed"),
+        ),
+        read(
+            "logs, an hour's range",
+            format!("/api/webhooks/{webhook}/logs?since={since}&until={until}"),
+        ),
+        read(
+            "logs, a deep cursor",
+            format!("/api/webhooks/{webhook}/logs?cursor={}", target.cursor),
+        ),
+        read(
+            "find by event id",
+            format!("/api/logs?search={}", target.event_id),
+        ),
+        read(
+            "stats of the busiest webhook",
+            format!("/api/webhooks/{webhook}/stats"),
+        ),
+        read("describe", "/api/integrations/describe".into()),
+        read(
+            "samples",
+            "/api/integrations/triggers/message.received/samples".into(),
+        ),
+    ]
+}
+
+/// Milliseconds at the 50th and 99th percentiles of `SAMPLES` sequential requests.
+async fn percentiles(gateway: &Gateway, key: &str, path: &str) -> anyhow::Result<(f64, f64)> {
+    let url = format!(
+        "{}{}",
+        gateway.base,
+        path.replace(' ', "%20").replace('+', "%2B")
+    );
+    let mut took = Vec::with_capacity(SAMPLES);
+    for i in 0..SAMPLES + SAMPLES / 10 {
+        let started = Instant::now();
+        let answer = gateway.client.get(&url).bearer_auth(key).send().await?;
+        let status = answer.status();
+        answer.bytes().await?;
+        anyhow::ensure!(status.is_success(), "GET {path}: {status}");
+        if i >= SAMPLES / 10 {
+            took.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+    }
+    took.sort_by(f64::total_cmp);
+    let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
+    Ok((at(0.5), at(0.99)))
+}
+
+fn key_for(database_url: &str, org: &str) -> anyhow::Result<String> {
+    let made = Command::new(gateway_bin()?)
+        .args(["api-key", "create", "--org", org, "--name", "year"])
+        .args(["--scopes", "webhooks,integrations"])
+        .env("KAANHA_DATABASE_URL", database_url)
+        .output()?;
+    anyhow::ensure!(
+        made.status.success(),
+        "api-key create: {}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    Ok(String::from_utf8(made.stdout)?.trim().to_owned())
+}
+
+/// An empty gateway's counterpart of the loaded names: one webhook with a few deliveries.
+async fn seeded(gateway: &Gateway, key: &str, receiver: &str) -> anyhow::Result<Loaded> {
+    let body = serde_json::json!({"name": "empty", "url": format!("{receiver}/empty"), "events": ["message.received"]});
+    let answer = gateway
+        .client
+        .post(format!("{}/api/webhooks", gateway.base))
+        .bearer_auth(key)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let hook: serde_json::Value = serde_json::from_slice(&answer)?;
+    let webhook = hook["id"].as_str().unwrap_or_default().to_owned();
+    let now = kaanha_gateway::infra::time::now();
+    let hour = |h: i64| kaanha_gateway::infra::time::format(now + chrono::Duration::hours(h));
+    Ok(Loaded {
+        took: std::time::Duration::ZERO,
+        org: String::new(),
+        event_id: "wamid.none".into(),
+        cursor: "att_ffffffffffffffffffffffffffffffff".into(),
+        range: (hour(-1), hour(0)),
+        webhook,
+    })
+}
+
+/// Bytes the database keeps per delivery (tables and indexes, after a checkpoint on SQLite and
+/// `VACUUM ANALYZE` on PostgreSQL), with the share of each table and index.
+async fn bytes_per_delivery(
+    database_url: &str,
+    db: Db,
+    deliveries: u64,
+) -> anyhow::Result<(f64, String)> {
+    let conn = sea_orm::Database::connect(database_url).await?;
+    let sql = match db {
+        Db::Sqlite => {
+            conn.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await?;
+            "SELECT name AS name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY 2 DESC"
+        }
+        Db::Postgres => {
+            conn.execute_unprepared("VACUUM ANALYZE").await?;
+            "SELECT c.relname AS name, pg_relation_size(c.oid) AS bytes FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 't') ORDER BY 2 DESC"
+        }
+    };
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            sql,
+        ))
+        .await?;
+    let mut total = 0i64;
+    let mut parts = Vec::new();
+    for row in rows {
+        let (name, bytes): (String, i64) = (row.try_get("", "name")?, row.try_get("", "bytes")?);
+        total += bytes;
+        if bytes * 100 >= 1 {
+            parts.push((name, bytes));
+        }
+    }
+    let per = |b: i64| b as f64 / deliveries.max(1) as f64;
+    let shown: Vec<String> = parts
+        .iter()
+        .filter(|(_, b)| *b * 50 >= total)
+        .map(|(name, b)| format!("{name} {:.0}", per(*b)))
+        .collect();
+    Ok((per(total), shown.join(", ")))
+}
+
+pub async fn year(args: &Args, receiver: &str) -> anyhow::Result<Vec<Row>> {
+    let size = if args.quick {
+        HistorySize::QUICK
+    } else {
+        HistorySize::FULL
+    };
+    let mut rows = Vec::new();
+
+    // The empty side.
+    let mut empty = start_gateway(args).await?;
+    let empty_key = key_for(&empty.database_url, "org_empty")?;
+    let empty_target = seeded(&empty, &empty_key, receiver).await?;
+    let mut empty_figures = Vec::new();
+    for read in reads(&empty_target) {
+        empty_figures.push(percentiles(&empty, &empty_key, &read.path).await?);
+    }
+    empty.drop_database().await;
+    drop(empty);
+
+    // The history side: migrate, load, then start the gateway on it.
+    let database = new_database(args).await?;
+    let migrated = Command::new(gateway_bin()?)
+        .arg("migrate")
+        .env("KAANHA_DATABASE_URL", &database.0)
+        .output()?;
+    anyhow::ensure!(
+        migrated.status.success(),
+        "migrate: {}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    let loaded = {
+        let conn = sea_orm::Database::connect(&database.0).await?;
+        history::load(&conn, size, receiver).await?
+    };
+    let mut load = row(
+        &format!(
+            "year: history loaded ({} organizations, {} webhooks, {} days)",
+            size.orgs, size.webhooks, size.days
+        ),
+        size.deliveries,
+        loaded.took,
+        None,
+    );
+    load.detail = format!(
+        "{} due on rate-limited webhooks; load time kept out of every figure",
+        size.backlog
+    );
+    rows.push(load);
+    let (bytes, shares) = bytes_per_delivery(&database.0, args.db, size.deliveries).await?;
+    let mut disk = row(
+        "year: on-disk bytes per delivery (tables and indexes)",
+        size.deliveries,
+        std::time::Duration::from_secs(1),
+        None,
+    );
+    disk.detail = format!("{bytes:.0} B per delivery; by table and index: {shares}");
+    rows.push(disk);
+
+    let mut history = start_on(args, database).await?;
+    let key = key_for(&history.database_url, &loaded.org)?;
+    for (read, (p50_empty, p99_empty)) in reads(&loaded).into_iter().zip(empty_figures) {
+        let started = Instant::now();
+        let (p50, p99) = percentiles(&history, &key, &read.path).await?;
+        let mut r = row(
+            &format!("year: {}", read.name),
+            SAMPLES as u64,
+            started.elapsed(),
+            None,
+        );
+        r.detail = format!(
+            "history p50 {p50:.1} ms, p99 {p99:.1} ms; empty p50 {p50_empty:.1} ms, p99 {p99_empty:.1} ms; p99 history ÷ empty {:.2}",
+            p99 / p99_empty.max(0.001)
+        );
+        rows.push(r);
+    }
+    history.drop_database().await;
+    Ok(rows)
+}
