@@ -104,9 +104,7 @@ impl ServerHandler for KaanhaMcp {
     ) -> Result<ListToolsResult, ErrorData> {
         let caller = caller(&context)?;
         let tools = tools::available(&caller.principal, self.state.upstream.as_ref());
-        Ok(ListToolsResult::with_all_items(
-            tools.into_iter().map(|entry| entry.tool).collect(),
-        ))
+        Ok(ListToolsResult::with_all_items(tools))
     }
 
     async fn call_tool(
@@ -116,7 +114,7 @@ impl ServerHandler for KaanhaMcp {
     ) -> Result<CallToolResponse, ErrorData> {
         let caller = caller(&context)?;
         // A tool the credential's scopes do not offer does not exist for it.
-        let entry = tools::find(
+        let target = tools::find(
             &request.name,
             &caller.principal,
             self.state.upstream.as_ref(),
@@ -125,14 +123,14 @@ impl ServerHandler for KaanhaMcp {
             ErrorData::invalid_params(format!("Unknown tool: {}", request.name), None)
         })?;
         let arguments = request.arguments.unwrap_or_default();
-        let rest_request = match entry.target.request(arguments) {
+        let rest_request = match target.request(arguments) {
             Ok(rest_request) => rest_request,
             Err(errors) => {
                 return Ok(failed(format!("Invalid arguments: {}.", errors.join("; "))).into());
             }
         };
         let result = match self.rest.send(&caller, rest_request).await {
-            RestAnswer::Ok(value) => structured(&entry.target, value),
+            RestAnswer::Ok(value) => structured(&target, value),
             RestAnswer::Problem { status, detail } => failed(format!("{status}: {detail}")),
         };
         Ok(result.into())

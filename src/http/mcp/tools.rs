@@ -30,43 +30,66 @@ pub enum Target {
     Route(&'static RouteTool),
 }
 
-pub struct Entry {
-    pub tool: Tool,
-    pub target: Target,
-}
-
-/// Every tool `principal` may call. The platform's tools need its API (`KAANHA_UPSTREAM_URL`);
+/// The tools `principal` may call. The platform's tools need its API (`KAANHA_UPSTREAM_URL`);
 /// without it they would only fail, so they are not offered.
-pub fn available(principal: &Principal, upstream: Option<&Upstream>) -> Vec<Entry> {
-    let mut entries = Vec::new();
+pub fn targets(principal: &Principal, upstream: Option<&Upstream>) -> Vec<Target> {
+    let mut targets = Vec::new();
     if let Some(upstream) = upstream.filter(|_| principal.scopes.contains(&Scope::Integrations)) {
-        entries.extend(catalog::all_actions().map(action_entry));
-        entries.extend(lists::LISTS.iter().map(list_entry));
-        let prefixes = upstream.call_prefixes.paths();
-        if !prefixes.is_empty() {
-            let description = format!(
-                "{} Allowed path prefixes: {}.",
-                API_CALL.description,
-                prefixes.join(", ")
-            );
-            entries.push(route_entry(&API_CALL, description));
+        targets.extend(catalog::all_actions().map(Target::Action));
+        targets.extend(lists::LISTS.iter().map(Target::List));
+        if !upstream.call_prefixes.paths().is_empty() {
+            targets.push(Target::Route(&API_CALL));
         }
     }
     if principal.scopes.contains(&Scope::Webhooks) {
-        for tool in DELIVERY_TOOLS {
-            entries.push(route_entry(tool, tool.description.to_owned()));
+        targets.extend(DELIVERY_TOOLS.iter().map(Target::Route));
+    }
+    targets
+}
+
+/// Every tool `principal` may call, described.
+pub fn available(principal: &Principal, upstream: Option<&Upstream>) -> Vec<Tool> {
+    let targets = targets(principal, upstream);
+    targets.iter().map(|target| target.tool(upstream)).collect()
+}
+
+/// The tool of this name, if `principal` may call it; nothing else is built.
+pub fn find(name: &str, principal: &Principal, upstream: Option<&Upstream>) -> Option<Target> {
+    targets(principal, upstream)
+        .into_iter()
+        .find(|target| target.name() == name)
+}
+
+impl Target {
+    pub fn name(&self) -> String {
+        match self {
+            Self::Action(action) => action.key.to_owned(),
+            Self::List(list) => schema::list_tool(list.key),
+            Self::Route(route) => route.name.to_owned(),
         }
     }
-    entries
+
+    fn tool(&self, upstream: Option<&Upstream>) -> Tool {
+        match self {
+            Self::Action(action) => action_tool(action),
+            Self::List(list) => list_tool(list),
+            Self::Route(route) if route.name == API_CALL.name => {
+                let prefixes = upstream
+                    .map(|u| u.call_prefixes.paths())
+                    .unwrap_or_default();
+                let description = format!(
+                    "{} Allowed path prefixes: {}.",
+                    route.description,
+                    prefixes.join(", ")
+                );
+                route_tool(route, description)
+            }
+            Self::Route(route) => route_tool(route, route.description.to_owned()),
+        }
+    }
 }
 
-pub fn find(name: &str, principal: &Principal, upstream: Option<&Upstream>) -> Option<Entry> {
-    available(principal, upstream)
-        .into_iter()
-        .find(|entry| entry.tool.name == name)
-}
-
-fn action_entry(action: &'static Action) -> Entry {
+fn action_tool(action: &'static Action) -> Tool {
     let mut description = format!("{} ({})", action.description, action.label);
     let required: Vec<&str> = action
         .input_fields
@@ -99,21 +122,17 @@ fn action_entry(action: &'static Action) -> Entry {
         .destructive(!reads && changes)
         .idempotent(reads)
         .open_world(true);
-    let tool = Tool::new(
+    Tool::new(
         action.key,
         description,
         Arc::new(schema::input_schema(action.input_fields)),
     )
     .with_title(action.label)
     .with_raw_output_schema(Arc::new(output))
-    .with_annotations(annotations);
-    Entry {
-        tool,
-        target: Target::Action(action),
-    }
+    .with_annotations(annotations)
 }
 
-fn list_entry(list: &'static ListSource) -> Entry {
+fn list_tool(list: &'static ListSource) -> Tool {
     let title = format!("List {}", list.label.to_lowercase());
     let description = format!(
         "Pages through the organization's {}: each item's `value` is what an input field \
@@ -126,7 +145,7 @@ fn list_entry(list: &'static ListSource) -> Entry {
         ("items".to_owned(), json!({"type": "array", "items": item})),
         ("nextCursor".to_owned(), json!({"type": "string"})),
     ]));
-    let tool = Tool::new(
+    Tool::new(
         schema::list_tool(list.key),
         description,
         Arc::new(args_schema(LIST_ARGS)),
@@ -138,26 +157,18 @@ fn list_entry(list: &'static ListSource) -> Entry {
             .read_only(true)
             .idempotent(true)
             .open_world(true),
-    );
-    Entry {
-        tool,
-        target: Target::List(list),
-    }
+    )
 }
 
-fn route_entry(route: &'static RouteTool, description: String) -> Entry {
+fn route_tool(route: &'static RouteTool, description: String) -> Tool {
     let annotations = ToolAnnotations::with_title(route.title)
         .read_only(route.read_only)
         .destructive(!route.read_only && route.scope == Scope::Integrations)
         .idempotent(route.idempotent)
         .open_world(route.scope == Scope::Integrations);
-    let tool = Tool::new(route.name, description, Arc::new(args_schema(route.args)))
+    Tool::new(route.name, description, Arc::new(args_schema(route.args)))
         .with_title(route.title)
-        .with_annotations(annotations);
-    Entry {
-        tool,
-        target: Target::Route(route),
-    }
+        .with_annotations(annotations)
 }
 
 fn args_schema(args: &[Arg]) -> JsonObject {
