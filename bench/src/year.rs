@@ -135,7 +135,9 @@ async fn bytes_per_delivery(
             "SELECT name AS name, SUM(pgsize) AS bytes FROM dbstat GROUP BY name ORDER BY 2 DESC"
         }
         Db::Postgres => {
+            // Then a checkpoint: the load's writes are not flushed during the reads measured.
             conn.execute_unprepared("VACUUM ANALYZE").await?;
+            conn.execute_unprepared("CHECKPOINT").await?;
             "SELECT c.relname AS name, pg_relation_size(c.oid) AS bytes FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = 'public' AND c.relkind IN ('r', 'i', 't') ORDER BY 2 DESC"
