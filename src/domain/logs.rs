@@ -102,8 +102,9 @@ pub async fn delivery_states(
 }
 
 /// The newest attempt of each of these webhooks of the organization (none for a webhook never
-/// tried), in one statement: each is the greatest id of its webhook in the attempts' index
-/// (webhook, id), one seek whatever the log holds.
+/// tried), in two reads by index whatever the log holds: each webhook's greatest attempt id in
+/// the attempts' index (webhook, id), then those attempts by primary key. (Joined in one
+/// statement, PostgreSQL without statistics reads the whole log to hash it.)
 pub async fn newest_attempts(
     db: &impl ConnectionTrait,
     org: &OrgId,
@@ -119,16 +120,27 @@ pub async fn newest_attempts(
     };
     let ids: Vec<String> = (2..webhook_ids.len() + 2).map(mark).collect();
     let sql = format!(
-        "SELECT * FROM delivery_attempts WHERE id IN \
-           (SELECT (SELECT MAX(a.id) FROM delivery_attempts a WHERE a.webhook_id = w.id) \
-            FROM webhooks w WHERE w.org_id = {} AND w.id IN ({}))",
+        "SELECT (SELECT MAX(a.id) FROM delivery_attempts a WHERE a.webhook_id = w.id) AS newest \
+         FROM webhooks w WHERE w.org_id = {} AND w.id IN ({})",
         mark(1),
         ids.join(", ")
     );
     let values =
         std::iter::once(org.as_str().into()).chain(webhook_ids.iter().map(|id| id.as_str().into()));
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    let mut newest = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(id) = row.try_get::<Option<String>>("", "newest")? {
+            newest.push(id);
+        }
+    }
+    if newest.is_empty() {
+        return Ok(Vec::new());
+    }
     delivery_attempt::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(backend, sql, values))
+        .filter(delivery_attempt::Column::Id.is_in(newest))
         .all(db)
         .await
 }
