@@ -29,16 +29,7 @@ pub async fn claims(
     db: Db,
     backlog: usize,
 ) -> anyhow::Result<Vec<Row>> {
-    // Limited far above 50/s: only to send every one of its deliveries through a claim.
-    let claimed = json!({"name": "claimed", "url": format!("{}/quiet", receiver.base),
-        "events": ["message.read"], "rateLimit": 10_000});
-    // Its test event goes to `/quiet` too (after other scenarios' deliveries there): waited
-    // for, so a run counts only its own events.
-    let before = receiver.get("/quiet");
-    create(gateway, &gateway.quiet_key, &claimed).await?;
-    receiver
-        .wait("/quiet", before + 1, Duration::from_secs(10))
-        .await;
+    claimed_webhook(gateway, receiver).await?;
     let alone = claimed_run(gateway, receiver, db).await?;
 
     let limited = json!({"name": "limited", "url": format!("{}/limited", receiver.base),
@@ -50,11 +41,7 @@ pub async fn claims(
     gateway.checkpoint().await?;
     let beside = claimed_run(gateway, receiver, db).await?;
 
-    let p = |run: &Run, q: f64| {
-        run.latencies_ms
-            .get(((run.latencies_ms.len().max(1) - 1) as f64 * q) as usize)
-            .copied()
-    };
+    let p = |run: &Run, q: f64| run.at(q);
     let mut rows = Vec::new();
     for (name, run) in [
         ("alone".to_owned(), &alone),
@@ -85,6 +72,21 @@ pub async fn claims(
     Ok(rows)
 }
 
+/// The quiet organization's webhook whose every delivery goes through a claim.
+pub async fn claimed_webhook(gateway: &Gateway, receiver: &Receiver) -> anyhow::Result<()> {
+    // Limited far above 50/s: only to send every one of its deliveries through a claim.
+    let claimed = json!({"name": "claimed", "url": format!("{}/quiet", receiver.base),
+        "events": ["message.read"], "rateLimit": 10_000});
+    // Its test event goes to `/quiet` too (after other scenarios' deliveries there): waited
+    // for, so a run counts only its own events.
+    let before = receiver.get("/quiet");
+    create(gateway, &gateway.quiet_key, &claimed).await?;
+    receiver
+        .wait("/quiet", before + 1, Duration::from_secs(10))
+        .await;
+    Ok(())
+}
+
 async fn create(gateway: &Gateway, key: &str, body: &Value) -> anyhow::Result<()> {
     let url = format!("{}/api/webhooks", gateway.base);
     post_json(&gateway.client, url, key, body, 201, "creating a webhook").await
@@ -92,12 +94,25 @@ async fn create(gateway: &Gateway, key: &str, body: &Value) -> anyhow::Result<()
 
 /// What one run saw: publish → receipt of what arrived in time, sorted; and the cost per
 /// delivery (gateway and database CPU, statements), claims included.
-struct Run {
-    latencies_ms: Vec<f64>,
-    cost: Option<crate::usage::Cost>,
+pub struct Run {
+    pub latencies_ms: Vec<f64>,
+    pub cost: Option<crate::usage::Cost>,
 }
 
-async fn claimed_run(gateway: &Gateway, receiver: &Arc<Receiver>, db: Db) -> anyhow::Result<Run> {
+impl Run {
+    /// The `q` quantile of what arrived, in ms; `None` unless every delivery arrived.
+    pub fn at(&self, q: f64) -> Option<f64> {
+        let all = self.latencies_ms.len() == EVENTS;
+        let i = ((self.latencies_ms.len().max(1) - 1) as f64 * q) as usize;
+        self.latencies_ms.get(i).copied().filter(|_| all)
+    }
+}
+
+pub async fn claimed_run(
+    gateway: &Gateway,
+    receiver: &Arc<Receiver>,
+    db: Db,
+) -> anyhow::Result<Run> {
     receiver.quiet_us.lock().unwrap().clear();
     let before_count = receiver.get("/quiet");
     // Marks on standard error, to find the run in a `--gateway-log` statement trace.

@@ -98,6 +98,23 @@ pub async fn new_database(args: &Args) -> anyhow::Result<NewDatabase> {
     })
 }
 
+/// Removes a database no gateway was started on.
+pub async fn drop_new_database(database: NewDatabase) -> anyhow::Result<()> {
+    let (_, cleanup, dir) = database;
+    if let Some(dir) = dir {
+        std::fs::remove_dir_all(dir)?;
+    }
+    if let Some((server, name)) = cleanup {
+        let admin = sea_orm::Database::connect(&server).await?;
+        sea_orm::ConnectionTrait::execute_unprepared(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Starts the gateway on `database` (new, or prepared with a history), with two keys.
 pub async fn start_on(args: &Args, database: NewDatabase) -> anyhow::Result<Gateway> {
     let bin = gateway_bin()?;
@@ -112,8 +129,32 @@ pub async fn start_on(args: &Args, database: NewDatabase) -> anyhow::Result<Gate
     };
     let (key, quiet_key) = (key_for("bench")?, key_for("bench-quiet")?);
     let port = free_port();
-    let child = Command::new(&bin)
-        .env("KAANHA_DATABASE_URL", &database_url)
+    let child = spawn(args, &database_url, port, &[])?;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_ready(&client, &base).await;
+    Ok(Gateway {
+        pid: child.id(),
+        child,
+        database_url,
+        base,
+        key,
+        quiet_key,
+        client,
+        cleanup,
+        dir,
+    })
+}
+
+/// The gateway on `database_url` at `port`, with the benchmark's settings and `extra` ones.
+fn spawn(
+    args: &Args,
+    database_url: &str,
+    port: u16,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<Child> {
+    Ok(Command::new(gateway_bin()?)
+        .env("KAANHA_DATABASE_URL", database_url)
         .env("KAANHA_BIND", format!("127.0.0.1:{port}"))
         .env("KAANHA_ALLOW_PRIVATE_TARGETS", "true")
         .env("KAANHA_LOG", &args.gateway_log)
@@ -128,10 +169,12 @@ pub async fn start_on(args: &Args, database: NewDatabase) -> anyhow::Result<Gate
         .env("KAANHA_RETRY_SCHEDULE", "1s,1s,1s,1s,1s,1s,1s,1s")
         // The backlog scenario's receiver holds its first requests until it comes "up".
         .env("KAANHA_DELIVERY_TIMEOUT", "300s")
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
-        .spawn()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+        .spawn()?)
+}
+
+async fn wait_ready(client: &reqwest::Client, base: &str) {
     for _ in 0..200 {
         if client
             .get(format!("{base}/readyz"))
@@ -143,20 +186,25 @@ pub async fn start_on(args: &Args, database: NewDatabase) -> anyhow::Result<Gate
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Ok(Gateway {
-        pid: child.id(),
-        child,
-        database_url,
-        base,
-        key,
-        quiet_key,
-        client,
-        cleanup,
-        dir,
-    })
 }
 
 impl Gateway {
+    /// Stops this gateway and starts it again on the same database, with `extra` settings.
+    pub async fn restart_with(
+        &mut self,
+        args: &Args,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<()> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let port = free_port();
+        self.child = spawn(args, &self.database_url, port, extra)?;
+        self.pid = self.child.id();
+        self.base = format!("http://127.0.0.1:{port}");
+        wait_ready(&self.client, &self.base).await;
+        Ok(())
+    }
+
     pub async fn webhook(&self, url: &str, event: &str) -> anyhow::Result<()> {
         let body = json!({"name": "bench", "url": url, "events": [event]});
         let url = format!("{}/api/webhooks", self.base);

@@ -17,6 +17,9 @@ pub struct HistorySize {
     pub days: u64,
     /// Due deliveries waiting on rate-limited webhooks when the gateway starts.
     pub backlog: u64,
+    /// Deliveries per event: 1 spreads the events over the skewed webhooks; more sends each
+    /// event to that many webhooks of the first organization (a fan-out's storage).
+    pub fanout: u64,
 }
 
 impl HistorySize {
@@ -26,6 +29,7 @@ impl HistorySize {
         deliveries: 100_000,
         days: 3,
         backlog: 5_000,
+        fanout: 1,
     };
     pub const FULL: Self = Self {
         orgs: 1_000,
@@ -33,6 +37,27 @@ impl HistorySize {
         deliveries: 20_000_000,
         days: 30,
         backlog: 100_000,
+        fanout: 1,
+    };
+    /// The empty side's: one organization, a page of webhooks, a day's few deliveries, so each
+    /// read fills the page it would on the history.
+    pub const NEARLY_EMPTY: Self = Self {
+        orgs: 1,
+        webhooks: 50 + BACKLOG_WEBHOOKS,
+        deliveries: 2_000,
+        days: 1,
+        backlog: 0,
+        fanout: 1,
+    };
+    /// The shape measured from outside: 200,000 deliveries of 10,000 events, one attempt each,
+    /// answers of 2 bytes. Only its bytes on disk are read.
+    pub const FAN_OUT: Self = Self {
+        orgs: 1,
+        webhooks: 20 + BACKLOG_WEBHOOKS,
+        deliveries: 200_000,
+        days: 1,
+        backlog: 0,
+        fanout: 20,
     };
 }
 
@@ -166,20 +191,35 @@ pub async fn load(
     )
     .await?;
 
-    // One event per delivery, each to one webhook; the webhook decides the organization.
-    let (with, from) = d.series(n);
-    let event_id = d.id("evt", &ms_of, "i");
+    // Each event to `fanout` webhooks: with one, the skewed webhook decides the organization;
+    // with more, webhooks `0..fanout` of the first organization.
+    let f = size.fanout.max(1);
+    let event_ms = |e: &str| format!("({start} + ({e}) * {f} * {span} / {n})");
+    let webhook_of = if f == 1 {
+        webhook_of
+    } else {
+        format!("(i % {f})")
+    };
     let hook = d.id("wh", &start.to_string(), &webhook_of);
-    let at = d.at(&ms_of);
+    let (with, from) = d.series(n / f);
+    let event_hook = d.id(
+        "wh",
+        &start.to_string(),
+        if f == 1 { &webhook_of } else { "0" },
+    );
+    let (event_id, at) = (d.id("evt", &event_ms("i"), "i"), d.at(&event_ms("i")));
     let payload = "'{\"id\":\"' || ".to_owned()
         + &event_id
         + " || '\",\"event\":\"message.received\",\"data\":{\"messageId\":\"wamid.' || i || '\",\"contact\":{\"id\":\"c' || (i % 5000) || '\",\"phone\":\"+919876543210\",\"name\":\"Asha\"},\"message\":{\"type\":\"text\",\"text\":\"Hi, I need help with my order\"}}}'";
     db.execute_unprepared(&format!(
         "{with}INSERT INTO events (id, org_id, event_type, payload, created_at) \
          SELECT {event_id}, w.org_id, 'message.received', {payload}, {at} \
-         FROM {from} JOIN webhooks w ON w.id = {hook}"
+         FROM {from} JOIN webhooks w ON w.id = {event_hook}"
     ))
     .await?;
+    let (with, from) = d.series(n);
+    let event_id = d.id("evt", &event_ms(&format!("i / {f}")), &format!("i / {f}"));
+    let at = d.at(&ms_of);
     let delivery_id = d.id("dlv", &ms_of, "i");
     let failed = format!("i % {FAILED_EVERY} = 0");
     db.execute_unprepared(&format!(
@@ -217,43 +257,9 @@ pub async fn load(
     .await?;
 
     // The backlog: due now, on the rate-limited webhooks, with their turns.
-    let (with, from) = d.series(size.backlog);
-    let backlog_hook = d.id(
-        "wh",
-        &start.to_string(),
-        &format!("{w} + i % {BACKLOG_WEBHOOKS}"),
-    );
-    let seq = format!("{n} + i");
-    let (event_id, delivery_id, at) = (
-        d.id("evt", &now.to_string(), &seq),
-        d.id("dlv", &now.to_string(), &seq),
-        d.at(&now.to_string()),
-    );
-    db.execute_unprepared(&format!(
-        "{with}INSERT INTO events (id, org_id, event_type, payload, created_at) \
-         SELECT {event_id}, w.org_id, 'message.received', '{{\"id\":\"backlog\"}}', {at} \
-         FROM {from} JOIN webhooks w ON w.id = {backlog_hook}"
-    ))
-    .await?;
-    db.execute_unprepared(&format!(
-        "{with}INSERT INTO deliveries (id, org_id, event_id, webhook_id, event_type, status, attempts, due_at, \
-           created_at, updated_at, replay, leases, schedule_from) \
-         SELECT {delivery_id}, w.org_id, {event_id}, w.id, 'message.received', 'pending', 0, {now}, {at}, {at}, {f}, 0, 0 \
-         FROM {from} JOIN webhooks w ON w.id = {backlog_hook}",
-        f = d.boolean(false),
-    ))
-    .await?;
-    db.execute_unprepared(&format!(
-        "INSERT INTO webhook_queues (webhook_id, org_id, ready_at) \
-         SELECT id, org_id, {now} FROM webhooks WHERE rate_limit IS NOT NULL"
-    ))
-    .await?;
-    db.execute_unprepared(&format!(
-        "INSERT INTO org_queues (org_id, ready_at) \
-         SELECT DISTINCT org_id, {now} FROM webhooks WHERE rate_limit IS NOT NULL"
-    ))
-    .await?;
-
+    if size.backlog > 0 {
+        load_backlog(db, &d, size, start, now).await?;
+    }
     let busiest = |sql: String| async move {
         let row = db
             .query_one_raw(sea_orm::Statement::from_string(
@@ -296,4 +302,52 @@ pub async fn load(
         cursor: mid_attempt,
         range: (hour(middle), hour(middle + 3_600_000)),
     })
+}
+
+/// Due now, on the rate-limited webhooks (the last `BACKLOG_WEBHOOKS`), with their turns.
+async fn load_backlog(
+    db: &DatabaseConnection,
+    d: &Dialect,
+    size: HistorySize,
+    start: i64,
+    now: i64,
+) -> anyhow::Result<()> {
+    let (w, n) = (size.webhooks - BACKLOG_WEBHOOKS, size.deliveries);
+    let (with, from) = d.series(size.backlog);
+    let backlog_hook = d.id(
+        "wh",
+        &start.to_string(),
+        &format!("{w} + i % {BACKLOG_WEBHOOKS}"),
+    );
+    let seq = format!("{n} + i");
+    let (event_id, delivery_id, at) = (
+        d.id("evt", &now.to_string(), &seq),
+        d.id("dlv", &now.to_string(), &seq),
+        d.at(&now.to_string()),
+    );
+    db.execute_unprepared(&format!(
+        "{with}INSERT INTO events (id, org_id, event_type, payload, created_at) \
+         SELECT {event_id}, w.org_id, 'message.received', '{{\"id\":\"backlog\"}}', {at} \
+         FROM {from} JOIN webhooks w ON w.id = {backlog_hook}"
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "{with}INSERT INTO deliveries (id, org_id, event_id, webhook_id, event_type, status, attempts, due_at, \
+           created_at, updated_at, replay, leases, schedule_from) \
+         SELECT {delivery_id}, w.org_id, {event_id}, w.id, 'message.received', 'pending', 0, {now}, {at}, {at}, {f}, 0, 0 \
+         FROM {from} JOIN webhooks w ON w.id = {backlog_hook}",
+        f = d.boolean(false),
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "INSERT INTO webhook_queues (webhook_id, org_id, ready_at) \
+         SELECT id, org_id, {now} FROM webhooks WHERE rate_limit IS NOT NULL"
+    ))
+    .await?;
+    db.execute_unprepared(&format!(
+        "INSERT INTO org_queues (org_id, ready_at) \
+         SELECT DISTINCT org_id, {now} FROM webhooks WHERE rate_limit IS NOT NULL"
+    ))
+    .await?;
+    Ok(())
 }

@@ -17,15 +17,15 @@ mod scenarios;
 mod throughput;
 mod usage;
 mod year;
+mod year_traffic;
 
 use clap::{Parser, ValueEnum};
 use gateway::start_gateway;
 use neighbours::neighbours;
 use poem::{EndpointExt, Route, Server, listener::TcpAcceptor};
 use receiver::{Receiver, receive};
-use report::{report, row};
+use report::report;
 use scenarios::{backlog, failures, scale, steady};
-use serde_json::json;
 use usage::Usage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -107,7 +107,7 @@ pub async fn main() -> anyhow::Result<()> {
         .data(counts.clone());
     tokio::spawn(Server::new_with_acceptor(TcpAcceptor::from_tokio(listener)?).run(app));
     if args.profile == Some(Profile::Year) {
-        let rows = year::year(&args, &receiver).await?;
+        let rows = year::year(&args, &receiver, &counts, sizes).await?;
         return report(&args, &rows);
     }
 
@@ -115,25 +115,8 @@ pub async fn main() -> anyhow::Result<()> {
     let mut rows = Vec::new();
 
     // The raw ceiling: the same signed body, the same receiver, the same concurrency, no database.
-    let body = serde_json::to_string(
-        &json!({"id": "evt_x", "event": "message.received", "organizationId": "bench", "timestamp": "2026-03-24T10:30:00.000Z", "data": {"text": "Hi, I need help with my order"}}),
-    )?;
-    let signature =
-        kaanha_gateway::delivery::sign::kaanha_signature("bench-secret", body.as_bytes());
-    let took = raw::ceiling(
-        &format!("{receiver}/raw"),
-        body.into_bytes().into(),
-        &signature,
-        sizes.raw,
-        receiver::CONCURRENCY,
-    )?;
-    let ceiling = sizes.raw as f64 / took.as_secs_f64();
-    rows.push(row(
-        "raw ceiling (hyper → receiver, c=64)",
-        sizes.raw as u64,
-        took,
-        Some(ceiling),
-    ));
+    let (ceiling_row, ceiling) = raw::measure(&receiver, sizes.raw)?;
+    rows.push(ceiling_row);
 
     // Each scenario with what it cost the gateway and its database, per unit of its count.
     let db = args.db;
@@ -154,7 +137,8 @@ pub async fn main() -> anyhow::Result<()> {
             &gateway,
             &counts,
             sizes.end_to_end,
-            ceiling
+            ceiling,
+            "/e2e"
         ));
     }
     if runs(Scenario::FanOut) {
@@ -166,7 +150,13 @@ pub async fn main() -> anyhow::Result<()> {
     // Steady rates, where the cost per event is per wake-up and per transaction.
     if runs(Scenario::Steady) {
         for rate in [500, 1_000] {
-            measured!(steady(&gateway, &counts, rate, sizes.steady_seconds));
+            measured!(steady(
+                &gateway,
+                &counts,
+                rate,
+                sizes.steady_seconds,
+                "/latency"
+            ));
         }
     }
     if runs(Scenario::Failures) {

@@ -71,3 +71,30 @@ pub fn ceiling(
             .map_err(|_| anyhow::anyhow!("the raw ceiling's thread panicked"))?
     })
 }
+
+/// The ceiling of this run: `total` requests of a signed event body to `receiver`'s `/raw`,
+/// at the receiver's concurrency; its row, and requests per second.
+pub fn measure(receiver: &str, total: usize) -> anyhow::Result<(crate::report::Row, f64)> {
+    let body = serde_json::to_string(
+        &serde_json::json!({"id": "evt_x", "event": "message.received",
+        "organizationId": "bench", "timestamp": "2026-03-24T10:30:00.000Z",
+        "data": {"text": "Hi, I need help with my order"}}),
+    )?;
+    let signature =
+        kaanha_gateway::delivery::sign::kaanha_signature("bench-secret", body.as_bytes());
+    let took = ceiling(
+        &format!("{receiver}/raw"),
+        body.into_bytes().into(),
+        &signature,
+        total,
+        crate::receiver::CONCURRENCY,
+    )?;
+    let per_second = total as f64 / took.as_secs_f64();
+    let row = crate::report::row(
+        "raw ceiling (hyper → receiver, c=64)",
+        total as u64,
+        took,
+        Some(per_second),
+    );
+    Ok((row, per_second))
+}

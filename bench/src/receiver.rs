@@ -48,15 +48,17 @@ pub async fn receive(req: &Request, body: poem::Body, receiver: Data<&Arc<Receiv
     let body = body.into_bytes().await.unwrap_or_default();
     let path = req.uri().path().to_owned();
     let receiver = *receiver;
-    if path == "/latency" || path == "/quiet" {
+    // `/latency`, and the year profile's `/<side>/latency`: publish → receipt times.
+    if path.ends_with("/latency") || path == "/quiet" {
         let now = receiver.start.elapsed().as_micros() as u64;
         if let Some(sent) = serde_json::from_slice::<Value>(&body)
             .ok()
             .and_then(|v| v["data"]["t"].as_u64())
         {
-            let latencies = match path.as_str() {
-                "/latency" => &receiver.latencies_us,
-                _ => &receiver.quiet_us,
+            let latencies = if path == "/quiet" {
+                &receiver.quiet_us
+            } else {
+                &receiver.latencies_us
             };
             latencies.lock().unwrap().push(now.saturating_sub(sent));
         }

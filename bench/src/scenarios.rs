@@ -14,20 +14,19 @@ use crate::{
 };
 
 /// Publish → receipt at a steady `rate`, one `POST /api/events` each (open loop: the next
-/// publish leaves on time whether or not the last was answered). The webhook at `/latency` is
+/// publish leaves on time whether or not the last was answered). The webhook at `path` is
 /// made by the first run; later runs at other rates reuse it.
 pub async fn steady(
     gateway: &Gateway,
     receiver: &Arc<Receiver>,
     rate: u64,
     seconds: u64,
+    path: &str,
 ) -> anyhow::Result<Row> {
-    if receiver.get("/latency") == 0 {
-        gateway
-            .subscribe(receiver, "/latency", "message.sent")
-            .await?;
+    if receiver.get(path) == 0 {
+        gateway.subscribe(receiver, path, "message.sent").await?;
     }
-    let received_before = receiver.get("/latency");
+    let received_before = receiver.get(path);
     receiver.latencies_us.lock().unwrap().clear();
     let total = rate * seconds;
     let mut ticks = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
@@ -66,11 +65,7 @@ pub async fn steady(
         );
     }
     receiver
-        .wait(
-            "/latency",
-            received_before + total,
-            Duration::from_secs(120),
-        )
+        .wait(path, received_before + total, Duration::from_secs(120))
         .await
         .ok_or_else(|| anyhow::anyhow!("the steady-rate scenario did not finish"))?;
     let mut latencies = std::mem::take(&mut *receiver.latencies_us.lock().unwrap());

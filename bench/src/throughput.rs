@@ -56,20 +56,22 @@ pub async fn publish_batch(gateway: &Gateway, events: usize) -> anyhow::Result<R
     ))
 }
 
-/// Events to one webhook, from the first publish to the last receipt.
+/// Events to one webhook (at `path`, new to this run), from the first publish to the last
+/// receipt.
 pub async fn end_to_end(
     gateway: &Gateway,
     receiver: &Arc<Receiver>,
     events: usize,
     ceiling: f64,
+    path: &str,
 ) -> anyhow::Result<Row> {
     gateway
-        .subscribe(receiver, "/e2e", "message.received")
+        .subscribe(receiver, path, "message.received")
         .await?;
     let started = Instant::now();
     gateway.publish_batches("message.received", events).await?;
     let done = receiver
-        .wait("/e2e", events as u64 + 1, Duration::from_secs(600))
+        .wait(path, events as u64 + 1, Duration::from_secs(600))
         .await
         .ok_or_else(|| anyhow::anyhow!("end-to-end did not finish"))?;
     Ok(row(

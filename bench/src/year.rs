@@ -2,15 +2,18 @@
 //! history (`history.rs`), side by side in one run, and what the history costs on disk per
 //! delivery. The load's own time is reported and kept out of every other figure.
 
-use std::{process::Command, time::Instant};
+use std::{process::Command, sync::Arc, time::Instant};
 
 use sea_orm::ConnectionTrait;
 
 use crate::{
-    Args, Db,
-    gateway::{Gateway, gateway_bin, new_database, start_gateway, start_on},
+    Args, Db, Sizes,
+    gateway::{Gateway, NewDatabase, drop_new_database, gateway_bin, new_database, start_on},
     history::{self, HistorySize, Loaded},
+    raw,
+    receiver::Receiver,
     report::{Row, row},
+    year_traffic::{compared, pruning, traffic},
 };
 
 /// Requests per read, after a warm-up of a tenth as many.
@@ -93,33 +96,6 @@ fn key_for(database_url: &str, org: &str) -> anyhow::Result<String> {
     Ok(String::from_utf8(made.stdout)?.trim().to_owned())
 }
 
-/// An empty gateway's counterpart of the loaded names: one webhook with a few deliveries.
-async fn seeded(gateway: &Gateway, key: &str, receiver: &str) -> anyhow::Result<Loaded> {
-    let body = serde_json::json!({"name": "empty", "url": format!("{receiver}/empty"), "events": ["message.received"]});
-    let answer = gateway
-        .client
-        .post(format!("{}/api/webhooks", gateway.base))
-        .bearer_auth(key)
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await?
-        .bytes()
-        .await?;
-    let hook: serde_json::Value = serde_json::from_slice(&answer)?;
-    let webhook = hook["id"].as_str().unwrap_or_default().to_owned();
-    let now = kaanha_gateway::infra::time::now();
-    let hour = |h: i64| kaanha_gateway::infra::time::format(now + chrono::Duration::hours(h));
-    Ok(Loaded {
-        took: std::time::Duration::ZERO,
-        org: String::new(),
-        event_id: "wamid.none".into(),
-        cursor: "att_ffffffffffffffffffffffffffffffff".into(),
-        range: (hour(-1), hour(0)),
-        webhook,
-    })
-}
-
 /// Bytes the database keeps per delivery (tables and indexes, after a checkpoint on SQLite and
 /// `VACUUM ANALYZE` on PostgreSQL), with the share of each table and index.
 async fn bytes_per_delivery(
@@ -167,26 +143,12 @@ async fn bytes_per_delivery(
     Ok((per(total), shown.join(", ")))
 }
 
-pub async fn year(args: &Args, receiver: &str) -> anyhow::Result<Vec<Row>> {
-    let size = if args.quick {
-        HistorySize::QUICK
-    } else {
-        HistorySize::FULL
-    };
-    let mut rows = Vec::new();
-
-    // The empty side.
-    let mut empty = start_gateway(args).await?;
-    let empty_key = key_for(&empty.database_url, "org_empty")?;
-    let empty_target = seeded(&empty, &empty_key, receiver).await?;
-    let mut empty_figures = Vec::new();
-    for read in reads(&empty_target) {
-        empty_figures.push(percentiles(&empty, &empty_key, &read.path).await?);
-    }
-    empty.drop_database().await;
-    drop(empty);
-
-    // The history side: migrate, load, then start the gateway on it.
+/// A new database, migrated, holding `size` of history.
+async fn loaded(
+    args: &Args,
+    size: HistorySize,
+    receiver: &str,
+) -> anyhow::Result<(NewDatabase, Loaded)> {
     let database = new_database(args).await?;
     let migrated = Command::new(gateway_bin()?)
         .arg("migrate")
@@ -197,10 +159,54 @@ pub async fn year(args: &Args, receiver: &str) -> anyhow::Result<Vec<Row>> {
         "migrate: {}",
         String::from_utf8_lossy(&migrated.stderr)
     );
-    let loaded = {
-        let conn = sea_orm::Database::connect(&database.0).await?;
-        history::load(&conn, size, receiver).await?
+    let conn = sea_orm::Database::connect(&database.0).await?;
+    let loaded = history::load(&conn, size, receiver).await?;
+    conn.close().await?;
+    Ok((database, loaded))
+}
+
+pub async fn year(
+    args: &Args,
+    receiver: &str,
+    counts: &Arc<Receiver>,
+    sizes: Sizes,
+) -> anyhow::Result<Vec<Row>> {
+    let size = if args.quick {
+        HistorySize::QUICK
+    } else {
+        HistorySize::FULL
     };
+    let (ceiling_row, ceiling) = raw::measure(receiver, sizes.raw)?;
+    let mut rows = vec![ceiling_row];
+
+    // The empty side: a database holding a page of each read, no more.
+    let (database, empty_target) = loaded(args, HistorySize::NEARLY_EMPTY, receiver).await?;
+    let mut empty = start_on(args, database).await?;
+    let empty_key = key_for(&empty.database_url, &empty_target.org)?;
+    let mut empty_figures = Vec::new();
+    for read in reads(&empty_target) {
+        empty_figures.push(percentiles(&empty, &empty_key, &read.path).await?);
+    }
+    let empty_traffic = traffic(&empty, counts, args.db, sizes, ceiling, "year-empty").await?;
+    empty.drop_database().await;
+    drop(empty);
+
+    // The storage of a fan-out (the shape measured from outside), on a database of its own.
+    let (database, _) = loaded(args, HistorySize::FAN_OUT, receiver).await?;
+    let deliveries = HistorySize::FAN_OUT.deliveries;
+    let (bytes, shares) = bytes_per_delivery(&database.0, args.db, deliveries).await?;
+    let mut disk = row(
+        "year: on-disk bytes per delivery, 10,000 events to 20 webhooks",
+        deliveries,
+        std::time::Duration::from_secs(1),
+        None,
+    );
+    disk.detail = format!("{bytes:.0} B per delivery; by table and index: {shares}");
+    rows.push(disk);
+    drop_new_database(database).await?;
+
+    // The history side: migrate, load, then start the gateway on it.
+    let (database, loaded) = loaded(args, size, receiver).await?;
     let mut load = row(
         &format!(
             "year: history loaded ({} organizations, {} webhooks, {} days)",
@@ -217,7 +223,7 @@ pub async fn year(args: &Args, receiver: &str) -> anyhow::Result<Vec<Row>> {
     rows.push(load);
     let (bytes, shares) = bytes_per_delivery(&database.0, args.db, size.deliveries).await?;
     let mut disk = row(
-        "year: on-disk bytes per delivery (tables and indexes)",
+        "year: on-disk bytes per delivery, the history (tables and indexes)",
         size.deliveries,
         std::time::Duration::from_secs(1),
         None,
@@ -242,6 +248,12 @@ pub async fn year(args: &Args, receiver: &str) -> anyhow::Result<Vec<Row>> {
         );
         rows.push(r);
     }
+    let history_traffic =
+        traffic(&history, counts, args.db, sizes, ceiling, "year-history").await?;
+    let unpruned = history_traffic.steady_detail.clone();
+    rows.extend(compared(history_traffic, empty_traffic, args.db));
+    let seconds = sizes.steady_seconds;
+    rows.push(pruning(args, &mut history, counts, size.days, seconds, &unpruned).await?);
     history.drop_database().await;
     Ok(rows)
 }

@@ -110,6 +110,7 @@ impl Engine {
         let pruner = tokio::spawn(prune::run(
             self.db.clone(),
             self.settings.retention,
+            self.lanes.metrics.clone(),
             stop.clone(),
         ));
         let listener = tokio::spawn(listen::run(

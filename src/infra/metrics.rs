@@ -52,6 +52,9 @@ pub struct Metrics {
     pub taken_claimed: AtomicU64,
     /// Webhooks this instance disabled because their deliveries kept failing.
     pub webhooks_disabled: AtomicU64,
+    /// Log rows (attempts) and events this instance deleted past `KAANHA_LOG_RETENTION`.
+    pub pruned_attempts: AtomicU64,
+    pub pruned_events: AtomicU64,
     /// Attempts by outcome class, in the order of [`OUTCOME_CLASSES`].
     outcomes: [AtomicU64; OUTCOME_CLASSES.len()],
     attempt_duration: Histogram,
@@ -70,6 +73,8 @@ impl Default for Metrics {
             taken_handed: AtomicU64::default(),
             taken_claimed: AtomicU64::default(),
             webhooks_disabled: AtomicU64::default(),
+            pruned_attempts: AtomicU64::default(),
+            pruned_events: AtomicU64::default(),
             outcomes: Default::default(),
             attempt_duration: Histogram::new(ATTEMPT_BOUNDS),
             first_attempt_latency: Histogram::new(LATENCY_BOUNDS),
@@ -182,6 +187,21 @@ impl Metrics {
             "counter",
             "Webhooks this instance disabled because their deliveries kept failing (KAANHA_DISABLE_AFTER_FAILURES).",
             &[("", self.webhooks_disabled.load(Relaxed).to_string())],
+        );
+        metric(
+            "kaanha_pruned_rows_total",
+            "counter",
+            "Rows this instance deleted past KAANHA_LOG_RETENTION: delivery log rows, and events with their deliveries.",
+            &[
+                (
+                    "{table=\"attempts\"}",
+                    self.pruned_attempts.load(Relaxed).to_string(),
+                ),
+                (
+                    "{table=\"events\"}",
+                    self.pruned_events.load(Relaxed).to_string(),
+                ),
+            ],
         );
         if let Some(backlog) = backlog {
             metric(

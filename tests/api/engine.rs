@@ -82,9 +82,10 @@ async fn retention_prunes_old_logs_and_finished_events_but_keeps_pending_work() 
         .await;
 
     let db = app.db().await;
-    let (attempts, events) = kaanha_gateway::delivery::prune::prune(&db, Duration::ZERO)
-        .await
-        .unwrap();
+    let (attempts, events) =
+        kaanha_gateway::delivery::prune::prune(&db, Duration::ZERO, &Default::default())
+            .await
+            .unwrap();
     assert!(attempts >= 4, "pruned {attempts} log rows");
     // The healthy webhook's test event and message.read; the failing webhook's two events
     // still wait for their retry.
