@@ -16,6 +16,7 @@ mod m20261202_000011_redelivery_counts;
 mod m20261202_000012_webhook_hours;
 mod m20261202_000013_webhook_deleted_at;
 mod m20261202_000014_delivery_schedule_start;
+mod m20261206_000015_leaner_log_indexes;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_webhook_hours::Migration),
             Box::new(m20261202_000013_webhook_deleted_at::Migration),
             Box::new(m20261202_000014_delivery_schedule_start::Migration),
+            Box::new(m20261206_000015_leaner_log_indexes::Migration),
         ]
     }
 }

@@ -11,7 +11,8 @@ use std::{
 
 use entity::{delivery, delivery_attempt, event, webhook};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
     sea_query::{Expr, ExprTrait, Query},
 };
 use tokio::sync::watch;
@@ -72,6 +73,7 @@ pub async fn prune(
             .select_only()
             .column(delivery_attempt::Column::Id)
             .filter(delivery_attempt::Column::Id.lt(before.as_str()))
+            .order_by_asc(delivery_attempt::Column::Id)
             .limit(PRUNE_BATCH)
             .into_query();
         let deleted = delivery_attempt::Entity::delete_many()

@@ -44,6 +44,12 @@ pub async fn log_page(
     }
     if let Some(status) = filter.status {
         query = query.filter(delivery_attempt::Column::Status.eq(status));
+        // The index by status holds only the rows not delivered; SQLite uses it only when the
+        // query repeats its condition.
+        let delivered = DeliveryStatus::Delivered.as_str();
+        if status != delivered {
+            query = query.filter(delivery_attempt::Column::Status.ne(delivered));
+        }
     }
     if let Some(event_type) = filter.event_type {
         query = query.filter(delivery_attempt::Column::EventType.eq(event_type));
