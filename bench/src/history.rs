@@ -152,6 +152,18 @@ pub async fn load(
 ) -> anyhow::Result<Loaded> {
     let started = Instant::now();
     let d = Dialect(db.get_database_backend());
+    if d.0 == DatabaseBackend::Sqlite {
+        // One connection loads: no journal (a load cut short is thrown away whole), and a
+        // cache the indexes fit in. In WAL mode one statement of millions of rows grew a
+        // write-ahead log of gigabytes that every page read searched.
+        for pragma in [
+            "PRAGMA journal_mode = OFF",
+            "PRAGMA synchronous = OFF",
+            "PRAGMA cache_size = -2000000",
+        ] {
+            db.execute_unprepared(pragma).await?;
+        }
+    }
     let now = kaanha_gateway::infra::time::now().timestamp_millis();
     let span = size.days * 86_400_000;
     let start = now - span as i64;
@@ -294,6 +306,9 @@ pub async fn load(
             chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default(),
         )
     };
+    if d.0 == DatabaseBackend::Sqlite {
+        db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+    }
     Ok(Loaded {
         took: started.elapsed(),
         org,

@@ -17,7 +17,7 @@ use crate::{
 };
 
 /// Requests per read, after a warm-up of a tenth as many.
-const SAMPLES: usize = 200;
+const SAMPLES: usize = 1_000;
 
 /// A customer read: a name and the path, given the loaded (or seeded) names.
 struct Read {
@@ -159,7 +159,10 @@ async fn loaded(
         "migrate: {}",
         String::from_utf8_lossy(&migrated.stderr)
     );
-    let conn = sea_orm::Database::connect(&database.0).await?;
+    // One connection: the loader's settings are per connection.
+    let mut options = sea_orm::ConnectOptions::new(&database.0);
+    options.max_connections(1).min_connections(1);
+    let conn = sea_orm::Database::connect(options).await?;
     let loaded = history::load(&conn, size, receiver).await?;
     conn.close().await?;
     Ok((database, loaded))

@@ -38,7 +38,12 @@ pub async fn recent(
         .filter(event::Column::EventType.eq(event_type.name))
         .filter(event::Column::Id.not_like(format!("{SAMPLE_ID_PREFIX}%")))
         .order_by_desc(event::Column::CreatedAt)
-        .limit(LOOK_BACK)
+        // Without filters the newest `limit` are the answer: each row read is a payload.
+        .limit(if filters.is_none() {
+            limit as u64
+        } else {
+            LOOK_BACK
+        })
         .into_tuple()
         .all(db)
         .await?;
