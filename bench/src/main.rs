@@ -108,7 +108,10 @@ pub async fn main() -> anyhow::Result<()> {
     tokio::spawn(Server::new_with_acceptor(TcpAcceptor::from_tokio(listener)?).run(app));
     if args.profile == Some(Profile::Year) {
         let rows = year::year(&args, &receiver, &counts, sizes).await?;
-        return report(&args, &rows);
+        report(&args, &rows)?;
+        let failed = rows.iter().any(|r| r.detail.starts_with("FAILED"));
+        anyhow::ensure!(!failed, "a measurement failed (its row says why)");
+        return Ok(());
     }
 
     let mut gateway = start_gateway(&args).await?;

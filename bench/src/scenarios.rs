@@ -33,6 +33,7 @@ pub async fn steady(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let started = Instant::now();
     let mut sends = tokio::task::JoinSet::new();
+    let mut refused = Refused::default();
     for _ in 0..total {
         ticks.tick().await;
         let (client, url, key) = (
@@ -52,20 +53,17 @@ pub async fn steady(
                 .await
         });
         while let Some(sent) = sends.try_join_next() {
-            anyhow::ensure!(
-                sent?.is_ok_and(|r| r.status() == 202),
-                "a latency publish failed"
-            );
+            refused.note(sent?);
         }
     }
     while let Some(sent) = sends.join_next().await {
-        anyhow::ensure!(
-            sent?.is_ok_and(|r| r.status() == 202),
-            "a latency publish failed"
-        );
+        refused.note(sent?);
     }
+    // A refused publish is a result of the run (a stall the client could not wait out), not
+    // a reason to lose the run's other figures.
+    let accepted = total - refused.count;
     receiver
-        .wait(path, received_before + total, Duration::from_secs(120))
+        .wait(path, received_before + accepted, Duration::from_secs(120))
         .await
         .ok_or_else(|| anyhow::anyhow!("the steady-rate scenario did not finish"))?;
     let mut latencies = std::mem::take(&mut *receiver.latencies_us.lock().unwrap());
@@ -83,7 +81,32 @@ pub async fn steady(
         at(0.99),
         at(1.0)
     );
+    if let Some(first) = refused.first {
+        row.detail += &format!(
+            " ({} of {total} publishes not accepted; the first: {first})",
+            refused.count
+        );
+    }
     Ok(row)
+}
+
+/// Publishes of a steady run that were not accepted, and why the first was not.
+#[derive(Default)]
+struct Refused {
+    count: u64,
+    first: Option<String>,
+}
+
+impl Refused {
+    fn note(&mut self, sent: reqwest::Result<reqwest::Response>) {
+        let why = match sent {
+            Ok(answer) if answer.status() == 202 => return,
+            Ok(answer) => answer.status().to_string(),
+            Err(err) => err.to_string(),
+        };
+        self.count += 1;
+        self.first.get_or_insert(why);
+    }
 }
 
 /// 30 % of answers are 500: how fast the healthy share gets through, and the retries it costs.
