@@ -105,6 +105,13 @@ async function start() {
     api,
     receiverUrl,
     upstreamCalls,
+    /** The stand-in reports each call on its standard output, which may arrive after the
+     * answer: waits until `n` have been reported (or 10 s have passed). */
+    async upstreamCallsReported(n) {
+      const deadline = Date.now() + 10_000;
+      while (upstreamCalls.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      return upstreamCalls;
+    },
     async stop() {
       gateway.kill();
       await new Promise((r) => gateway.once('exit', r));

@@ -84,6 +84,7 @@ test('one tool of each kind runs, through the same routes and the same upstream 
   const call = await client.callTool({ name: 'api_call', arguments: { method: 'GET', path: '/api/tags' } });
   assert.equal(call.structuredContent.status, 200);
 
+  await gw.upstreamCallsReported(4);
   assert.deepEqual(
     gw.upstreamCalls.map((c) => [c.method, c.path, c.org]),
     [
