@@ -101,6 +101,11 @@ impl Application {
     ) -> io::Result<()> {
         tracing::info!(addr = ?self.listener.local_addr()?, "kaanha-gateway listening");
         let (stop, stopped) = watch::channel(false);
+        let checkpoints = tokio::spawn(crate::infra::checkpoint::run(
+            self.state.db.clone(),
+            self.state.metrics.clone(),
+            stopped.clone(),
+        ));
         let limits = self.state.config.limits.clone();
         let trusted_proxies = self.state.config.security.trusted_proxies.clone();
         let server = crate::http::server::serve(
@@ -120,6 +125,7 @@ impl Application {
         if let Some(engine) = engine {
             let _ = engine.await;
         }
+        let _ = checkpoints.await;
         served
     }
 }

@@ -56,6 +56,12 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
                 // Freed space on a page is zeroed, so a webhook secret sealed in place (or a
                 // deleted row) leaves no readable copy behind in the file.
                 .pragma("secure_delete", "FAST")
+                // Checkpoints run in the background (`infra::checkpoint`); a commit runs one
+                // only past this backstop.
+                .pragma(
+                    "wal_autocheckpoint",
+                    crate::infra::checkpoint::BACKSTOP_PAGES.to_string(),
+                )
         })
         .map_sqlx_postgres_pool_opts(|pool| {
             pool.after_connect(|conn, _| Box::pin(crate::infra::tcp_nodelay::set_on(conn)))

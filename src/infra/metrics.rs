@@ -55,6 +55,10 @@ pub struct Metrics {
     /// Log rows (attempts) and events this instance deleted past `KAANHA_LOG_RETENTION`.
     pub pruned_attempts: AtomicU64,
     pub pruned_events: AtomicU64,
+    /// Background checkpoints of SQLite's write-ahead log (`infra::checkpoint`), and the pages
+    /// the last one left in the log (written by a transaction still open to a reader).
+    pub checkpoints: AtomicU64,
+    pub wal_pages_behind: AtomicU64,
     /// Attempts by outcome class, in the order of [`OUTCOME_CLASSES`].
     outcomes: [AtomicU64; OUTCOME_CLASSES.len()],
     attempt_duration: Histogram,
@@ -75,6 +79,8 @@ impl Default for Metrics {
             webhooks_disabled: AtomicU64::default(),
             pruned_attempts: AtomicU64::default(),
             pruned_events: AtomicU64::default(),
+            checkpoints: AtomicU64::default(),
+            wal_pages_behind: AtomicU64::default(),
             outcomes: Default::default(),
             attempt_duration: Histogram::new(ATTEMPT_BOUNDS),
             first_attempt_latency: Histogram::new(LATENCY_BOUNDS),
@@ -202,6 +208,18 @@ impl Metrics {
                     self.pruned_events.load(Relaxed).to_string(),
                 ),
             ],
+        );
+        metric(
+            "kaanha_sqlite_checkpoints_total",
+            "counter",
+            "Background checkpoints of SQLite's write-ahead log into the database file (0 on PostgreSQL).",
+            &[("", self.checkpoints.load(Relaxed).to_string())],
+        );
+        metric(
+            "kaanha_sqlite_wal_pages_behind",
+            "gauge",
+            "Pages of SQLite's write-ahead log the last background checkpoint could not copy yet (0 on PostgreSQL).",
+            &[("", self.wal_pages_behind.load(Relaxed).to_string())],
         );
         if let Some(backlog) = backlog {
             metric(

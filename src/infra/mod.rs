@@ -1,5 +1,6 @@
 //! Infrastructure: what the floors above use and know nothing of the product.
 
+pub mod checkpoint;
 pub mod cipher;
 pub mod db;
 pub mod histogram;
@@ -7,6 +8,7 @@ pub mod ids;
 pub mod lookup;
 pub mod metrics;
 pub mod queues;
+pub mod script;
 pub mod targets;
 pub mod tcp_nodelay;
 pub mod throttle;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use entity::{org_queue, webhook_queue};
 use sea_orm::{
     ConnectionTrait, DbErr,
-    sea_query::{Alias, Expr, IntoIden, OnConflict, Query},
+    sea_query::{Alias, Expr, InsertStatement, IntoIden, OnConflict, Query},
 };
 
 /// Rows per upsert: well under SQLite's limit on bound values.
@@ -49,8 +49,18 @@ impl Queued {
     /// it. On PostgreSQL each upsert waits for a claim holding the row, then lowers what the
     /// claim wrote: that claim could not see this transaction's deliveries.
     pub async fn write(&self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        for upsert in self.upserts() {
+            db.execute(&upsert).await?;
+        }
+        Ok(())
+    }
+
+    /// The statements [`Queued::write`] runs, in its order, for a caller that sends them
+    /// together with others.
+    pub fn upserts(&self) -> Vec<InsertStatement> {
+        let mut upserts = Vec::new();
         if self.webhooks.is_empty() {
-            return Ok(());
+            return upserts;
         }
         let mut orgs: BTreeMap<&str, i64> = BTreeMap::new();
         for (org, at) in self.webhooks.values() {
@@ -67,7 +77,7 @@ impl Queued {
                 insert.values_panic([(*org).into(), (*at).into()]);
             }
             insert.on_conflict(sooner(org_queue::Column::OrgId, "org_queues"));
-            db.execute(&insert).await?;
+            upserts.push(insert);
         }
         let webhooks: Vec<_> = self.webhooks.iter().collect();
         for chunk in webhooks.chunks(CHUNK) {
@@ -81,9 +91,9 @@ impl Queued {
                 insert.values_panic([webhook.as_str().into(), org.as_str().into(), (*at).into()]);
             }
             insert.on_conflict(sooner(webhook_queue::Column::WebhookId, "webhook_queues"));
-            db.execute(&insert).await?;
+            upserts.push(insert);
         }
-        Ok(())
+        upserts
     }
 }
 

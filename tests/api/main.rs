@@ -42,6 +42,7 @@ mod rest_hooks;
 mod retries;
 mod secrets;
 mod signing;
+mod sqlite_writes;
 mod ssrf;
 mod stats;
 mod tenants;

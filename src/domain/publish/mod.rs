@@ -5,6 +5,7 @@
 mod envelope;
 mod fan_out;
 mod new_event;
+mod one_trip;
 mod rows;
 pub mod samples;
 
@@ -69,6 +70,19 @@ pub struct Batch<'h> {
     queued: Queued,
 }
 
+/// What a publish writes, decided before anything is written.
+struct Planned {
+    results: Vec<Published>,
+    events: Vec<event::ActiveModel>,
+    deliveries: Vec<delivery::Model>,
+    /// Ordered webhooks given deliveries: each lets the head of its line go, if it may.
+    in_line: BTreeSet<String>,
+    /// For the deliveries handed to the engine: places, payloads (webhooks are the fan-out's).
+    reserved: Vec<(usize, Reservation)>,
+    payloads: HashMap<String, Arc<str>>,
+    now: DateTime<Utc>,
+}
+
 impl<'h> Batch<'h> {
     /// `handoff` is this instance's engine, given the deliveries it has room for; with `None`
     /// (an `api` instance, or a publish inside the engine's own transaction) every delivery
@@ -93,29 +107,52 @@ impl<'h> Batch<'h> {
         org: &OrgId,
         events: Vec<NewEvent>,
     ) -> Result<Vec<Published>, DbErr> {
-        let given = events.iter().filter_map(|e| e.id.as_deref());
-        let stored = rows::stored_ids(txn, org, given).await?;
-        let duplicate_counts =
-            rows::count_deliveries(txn, org, stored.iter().map(String::as_str)).await?;
+        let mut planned = self.plan(txn, org, events).await?;
+        let rows = planned
+            .deliveries
+            .iter()
+            .map(|d| d.clone().into_active_model());
+        rows::insert_rows(txn, std::mem::take(&mut planned.events), rows.collect()).await?;
+        for webhook_id in &planned.in_line {
+            let now_ms = planned.now.timestamp_millis();
+            ordered::release_next(txn, webhook_id, now_ms, &mut self.queued).await?;
+        }
+        Ok(self.settle(planned))
+    }
 
-        let mut event_rows = Vec::new();
-        let mut deliveries = Vec::new();
-        // For the deliveries handed to the engine: places, payloads, webhooks.
-        let mut reserved = Vec::new();
-        let mut payloads: HashMap<String, Arc<str>> = HashMap::new();
-        let mut results = Vec::with_capacity(events.len());
-        let mut seen_in_request: HashMap<String, usize> = HashMap::new();
-        // Ordered webhooks given deliveries: each lets the head of its line go, if it may.
-        let mut in_line: BTreeSet<String> = BTreeSet::new();
+    /// What publishing `events` writes, read through `db` (the webhooks subscribed, the ids
+    /// already stored) but not yet written; places in the engine are reserved for the
+    /// deliveries it has room for.
+    async fn plan(
+        &mut self,
+        db: &impl ConnectionTrait,
+        org: &OrgId,
+        events: Vec<NewEvent>,
+    ) -> Result<Planned, DbErr> {
+        let given = events.iter().filter_map(|e| e.id.as_deref());
+        let stored = rows::stored_ids(db, org, given).await?;
+        let duplicate_counts =
+            rows::count_deliveries(db, org, stored.iter().map(String::as_str)).await?;
+
         let now = time::now();
+        let mut planned = Planned {
+            results: Vec::with_capacity(events.len()),
+            events: Vec::new(),
+            deliveries: Vec::new(),
+            in_line: BTreeSet::new(),
+            reserved: Vec::new(),
+            payloads: HashMap::new(),
+            now,
+        };
+        let mut seen_in_request: HashMap<String, usize> = HashMap::new();
         for new in events {
             let id = new.id.clone().unwrap_or_else(|| new_id("evt"));
             if stored.contains(&id) || seen_in_request.contains_key(&id) {
                 let deliveries = match seen_in_request.get(&id) {
-                    Some(first) => results.get(*first).map_or(0, |r: &Published| r.deliveries),
+                    Some(first) => planned.results[*first].deliveries,
                     None => duplicate_counts.get(&id).copied().unwrap_or(0),
                 };
-                results.push(Published {
+                planned.results.push(Published {
                     id,
                     deliveries,
                     duplicate: true,
@@ -127,7 +164,7 @@ impl<'h> Batch<'h> {
                 catalog::find(new.event_type).expect("published types come from the catalog");
             let targets: Vec<Arc<webhook::Model>> = self
                 .fan_out
-                .subscribed(txn, org, new.event_type)
+                .subscribed(db, org, new.event_type)
                 .await?
                 .iter()
                 .filter(|t| new.except_webhook.as_deref() != Some(t.id.as_str()))
@@ -139,66 +176,73 @@ impl<'h> Batch<'h> {
                 .cloned()
                 .collect();
             let payload = envelope(&id, new.event_type, org, new.timestamp, &new.data);
-            let first = deliveries.len();
-            deliveries.extend(targets.iter().map(|webhook| {
+            let first = planned.deliveries.len();
+            planned.deliveries.extend(targets.iter().map(|webhook| {
                 let mut delivery = rows::new_delivery(org, &id, &webhook.id, new.event_type, now);
                 if webhook.ordered {
-                    // In line behind what the webhook has pending: released below.
+                    // In line behind what the webhook has pending: released once written.
                     delivery.due_at = ordered::PARKED;
-                    in_line.insert(webhook.id.clone());
+                    planned.in_line.insert(webhook.id.clone());
                 }
                 delivery
             }));
             if let Some(handoff) = self.handoff {
-                let before = reserved.len();
-                let fresh = &mut deliveries[first..];
-                reserve(handoff, &targets, fresh, now, &mut reserved, first);
-                if reserved.len() > before {
-                    payloads.insert(id.clone(), Arc::from(payload.as_str()));
+                let before = planned.reserved.len();
+                let fresh = &mut planned.deliveries[first..];
+                reserve(handoff, &targets, fresh, now, &mut planned.reserved, first);
+                if planned.reserved.len() > before {
+                    planned
+                        .payloads
+                        .insert(id.clone(), Arc::from(payload.as_str()));
                 }
             }
-            event_rows.push(event::ActiveModel {
+            planned.events.push(event::ActiveModel {
                 id: Set(id.clone()),
                 org_id: Set(org.to_string()),
                 event_type: Set(new.event_type.to_owned()),
                 payload: Set(payload),
                 created_at: Set(now),
             });
-            seen_in_request.insert(id.clone(), results.len());
-            results.push(Published {
+            seen_in_request.insert(id.clone(), planned.results.len());
+            planned.results.push(Published {
                 id,
                 deliveries: targets.len() as u64,
                 duplicate: false,
                 handed: 0,
             });
         }
-        let rows = deliveries.iter().map(|d| d.clone().into_active_model());
-        rows::insert_rows(txn, event_rows, rows.collect()).await?;
+        Ok(planned)
+    }
+
+    /// Takes in a written plan: its webhooks' turns, the deliveries to hand over at commit,
+    /// and whether any is left for a claim.
+    fn settle(&mut self, planned: Planned) -> Vec<Published> {
+        let Planned {
+            mut results,
+            deliveries,
+            reserved,
+            payloads,
+            ..
+        } = planned;
         for delivery in deliveries.iter().filter(|d| !ordered::is_parked(d.due_at)) {
             // A delivery handed to this instance is claimable by others only if its lease ends.
             let ready_at = delivery.lease_until.unwrap_or(delivery.due_at);
             self.queued
                 .add(&delivery.webhook_id, &delivery.org_id, ready_at);
         }
-        for webhook_id in &in_line {
-            let now_ms = now.timestamp_millis();
-            ordered::release_next(txn, webhook_id, now_ms, &mut self.queued).await?;
-        }
-        if reserved.is_empty() {
-            self.to_claim |= results.iter().any(|r| r.to_claim() > 0);
-            return Ok(results);
-        }
-        let handed = hand_over(reserved, &deliveries, &payloads, &self.fan_out.webhooks);
-        let mut per_event: HashMap<&str, u64> = HashMap::new();
-        for one in &handed {
-            *per_event.entry(one.delivery.event_id.as_str()).or_default() += 1;
-        }
-        for result in results.iter_mut().filter(|r| !r.duplicate) {
-            result.handed = per_event.get(result.id.as_str()).copied().unwrap_or(0);
+        if !reserved.is_empty() {
+            let handed = hand_over(reserved, &deliveries, &payloads, &self.fan_out.webhooks);
+            let mut per_event: HashMap<&str, u64> = HashMap::new();
+            for one in &handed {
+                *per_event.entry(one.delivery.event_id.as_str()).or_default() += 1;
+            }
+            for result in results.iter_mut().filter(|r| !r.duplicate) {
+                result.handed = per_event.get(result.id.as_str()).copied().unwrap_or(0);
+            }
+            self.handed.extend(handed);
         }
         self.to_claim |= results.iter().any(|r| r.to_claim() > 0);
-        self.handed.extend(handed);
-        Ok(results)
+        results
     }
 
     /// The webhooks this batch gave deliveries, for a caller that commits the transaction
