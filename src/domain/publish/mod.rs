@@ -83,6 +83,16 @@ struct Planned {
     now: DateTime<Utc>,
 }
 
+impl Planned {
+    /// The rows to insert: the events (taken) and the deliveries (copied: the plan keeps them
+    /// for the turns and the hand-over).
+    fn rows(&mut self) -> (Vec<event::ActiveModel>, Vec<delivery::ActiveModel>) {
+        let deliveries = self.deliveries.iter();
+        let deliveries = deliveries.map(|d| d.clone().into_active_model()).collect();
+        (std::mem::take(&mut self.events), deliveries)
+    }
+}
+
 impl<'h> Batch<'h> {
     /// `handoff` is this instance's engine, given the deliveries it has room for; with `None`
     /// (an `api` instance, or a publish inside the engine's own transaction) every delivery
@@ -108,11 +118,8 @@ impl<'h> Batch<'h> {
         events: Vec<NewEvent>,
     ) -> Result<Vec<Published>, DbErr> {
         let mut planned = self.plan(txn, org, events).await?;
-        let rows = planned
-            .deliveries
-            .iter()
-            .map(|d| d.clone().into_active_model());
-        rows::insert_rows(txn, std::mem::take(&mut planned.events), rows.collect()).await?;
+        let (events, deliveries) = planned.rows();
+        rows::insert_rows(txn, events, deliveries).await?;
         for webhook_id in &planned.in_line {
             let now_ms = planned.now.timestamp_millis();
             ordered::release_next(txn, webhook_id, now_ms, &mut self.queued).await?;

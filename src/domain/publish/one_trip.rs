@@ -7,14 +7,13 @@
 //! as it may when they run in either order. A delivery for a webhook deleted in between is
 //! written as one in flight when it was deleted is, and the purge removes both.
 
-use sea_orm::{DatabaseConnection, DbBackend, DbErr, EntityTrait, IntoActiveModel, QueryTrait};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr};
 
-use super::{Batch, NewEvent, Published};
+use super::{Batch, NewEvent, Published, rows};
 use crate::{
     domain::org::OrgId,
     infra::{script::commit_script, wake::Wake},
 };
-use entity::{delivery, event};
 
 impl Batch<'_> {
     /// Publishes `events` in one round trip, if it can: on SQLite, when no webhook given a
@@ -35,17 +34,8 @@ impl Batch<'_> {
         if !planned.in_line.is_empty() {
             return Ok(None);
         }
-        let mut statements = Vec::new();
-        let events = std::mem::take(&mut planned.events);
-        for chunk in events.chunks(500) {
-            statements.push(event::Entity::insert_many(chunk.to_vec()).build(backend));
-        }
-        let deliveries: Vec<_> = (planned.deliveries.iter())
-            .map(|d| d.clone().into_active_model())
-            .collect();
-        for chunk in deliveries.chunks(500) {
-            statements.push(delivery::Entity::insert_many(chunk.to_vec()).build(backend));
-        }
+        let (events, deliveries) = planned.rows();
+        let mut statements = rows::insert_statements(backend, events, deliveries);
         let results = self.settle(planned);
         statements.extend(self.queued.upserts().iter().map(|u| backend.build(u)));
         if !statements.is_empty() {

@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{delivery, event};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    IntoActiveModel, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect, QueryTrait, Set, Statement,
 };
 
 use super::envelope::envelope;
@@ -127,17 +127,27 @@ pub(super) async fn insert_rows(
     events: Vec<event::ActiveModel>,
     deliveries: Vec<delivery::ActiveModel>,
 ) -> Result<(), DbErr> {
-    for chunk in events.chunks(500) {
-        event::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
-    }
-    for chunk in deliveries.chunks(500) {
-        delivery::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
+    for insert in insert_statements(txn.get_database_backend(), events, deliveries) {
+        txn.execute_raw(insert).await?;
     }
     Ok(())
+}
+
+/// The statements [`insert_rows`] runs, for a caller that sends them with others.
+pub(super) fn insert_statements(
+    backend: DbBackend,
+    events: Vec<event::ActiveModel>,
+    deliveries: Vec<delivery::ActiveModel>,
+) -> Vec<Statement> {
+    let events = events.chunks(500).map(|chunk| {
+        let insert = event::Entity::insert_many(chunk.to_vec());
+        insert.build(backend)
+    });
+    let deliveries = deliveries.chunks(500).map(|chunk| {
+        let insert = delivery::Entity::insert_many(chunk.to_vec());
+        insert.build(backend)
+    });
+    events.chain(deliveries).collect()
 }
 
 pub(super) async fn count_deliveries<'a>(
