@@ -6,13 +6,21 @@ export const signedIn = () => sessionStorage.getItem(KEY) !== null;
 export const forget = () => { sessionStorage.removeItem(KEY); capabilities = null; };
 export const keep = (key) => { sessionStorage.setItem(KEY, key); capabilities = null; };
 
+// Every page drawn is a new generation. An answer that arrives after the user has moved on is
+// dropped: its promise never settles, so a slow page left behind can never draw itself over
+// the page now shown (a webhooks list still loading once replaced the Logs opened after it).
+let generation = 0;
+export const leavePage = () => { generation += 1; };
+
 /** Calls the API with `key` (the signed-in one by default); throws the problem, with
- * `status`, on failure. */
+ * `status`, on failure. Never settles if the page that asked has been left. */
 export async function api(method, path, body, key = sessionStorage.getItem(KEY)) {
+  const askedOn = generation;
   const headers = { authorization: `Bearer ${key}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.text();
+  if (askedOn !== generation) return new Promise(() => {});
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (response.status === 401 && key === sessionStorage.getItem(KEY)) {

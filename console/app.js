@@ -2,7 +2,7 @@
 // may open, the time zone, sign out). Plain DOM, no framework. The API key lives in
 // sessionStorage only (gone when the tab closes), never in a URL.
 
-import { can, forget, signedIn } from './api.js';
+import { can, forget, leavePage, signedIn } from './api.js';
 import { h, notice, show } from './dom.js';
 import { connectPage } from './connect.js';
 import { findPage } from './find.js';
@@ -29,6 +29,7 @@ function header(allowed) {
 }
 
 async function route() {
+  leavePage();
   if (!signedIn()) {
     header({});
     return signInPage(() => { if (location.hash === '#/') route(); else location.hash = '#/'; });

@@ -111,6 +111,35 @@ test('log rows show the event id and the error; Retry only where the delivery is
   noErrors(page);
 });
 
+test('a page still loading never draws itself over the page opened after it', { skip }, async () => {
+  const made = await call('POST', '/api/webhooks', { name: 'Opened next', url: gw.receiverUrl('/next'), events: ['message.received'] });
+  const page = await gw.newPage();
+  // The webhooks list (a page of 50, not the one-row capability check) answers only when let go.
+  let letGo;
+  const held = new Promise((resolve) => { letGo = resolve; });
+  let listAsked = false;
+  await page.route(/\/api\/webhooks\?limit=50$/, async (route) => {
+    listAsked = true;
+    await held;
+    await route.continue();
+  });
+  await signIn(page);
+  assert.ok(listAsked, 'the list was asked for and is still loading');
+  // Moved on within the page, as a link or the back button does.
+  await page.evaluate((id) => { location.hash = `#/webhooks/${id}/logs`; }, made.json.id);
+  await page.getByLabel('Status').waitFor();
+
+  // The list answers now, after its page was left: the Logs stay.
+  const answered = page.waitForResponse(/\/api\/webhooks\?limit=50$/);
+  letGo();
+  await (await answered).finished();
+  // A redraw that must not come cannot be waited for; the page's own tasks get a moment to run.
+  await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 100)));
+  assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Logs · Opened next');
+  await page.getByLabel('Status').selectOption('failed');
+  noErrors(page);
+});
+
 test('Connect pages warn when the address shown is this machine or plain http', { skip }, async () => {
   const page = await gw.newPage();
   await signIn(page);
