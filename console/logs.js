@@ -17,6 +17,7 @@ export async function logsPage(id, created) {
   const since = h('input', { id: 'filter-since', type: 'datetime-local' });
   const until = h('input', { id: 'filter-until', type: 'datetime-local' });
   const problem = h('div', { 'aria-live': 'polite' });
+  const searched = h('div', { 'aria-live': 'polite' });
   const tbody = h('tbody', {});
   const chartSlot = h('div', {});
   const more = h('button', { type: 'button', hidden: true }, 'Load more');
@@ -52,6 +53,10 @@ export async function logsPage(id, created) {
     if (append) tbody.append(...rows); else replaceRows(tbody, rows);
     cursor = page.nextCursor ?? null;
     more.hidden = !cursor;
+    // A filtered page looks through a bounded stretch of the log, so it can come back empty
+    // with more to look through.
+    const unseen = cursor && !tbody.querySelector('tr.row');
+    searched.replaceChildren(unseen ? notice('No match among the attempts looked through so far; Load more looks further back.') : '');
   };
   for (const filter of [statusFilter, eventFilter, search, since, until]) filter.addEventListener('change', () => load(false));
   more.addEventListener('click', () => { extended = true; load(true); });
@@ -71,6 +76,7 @@ export async function logsPage(id, created) {
     h('table', { id: 'logs' },
       h('thead', {}, h('tr', {}, columns(false).map((t) => h('th', { scope: 'col' }, t)))),
       tbody),
+    searched,
     h('p', {}, more));
   await load(false);
   // While the page is open, newest rows keep coming in (only when no extra pages are shown).

@@ -17,6 +17,7 @@ mod m20261202_000012_webhook_hours;
 mod m20261202_000013_webhook_deleted_at;
 mod m20261202_000014_delivery_schedule_start;
 mod m20261206_000015_leaner_log_indexes;
+mod m20261206_000016_log_without_event_type_index;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000013_webhook_deleted_at::Migration),
             Box::new(m20261202_000014_delivery_schedule_start::Migration),
             Box::new(m20261206_000015_leaner_log_indexes::Migration),
+            Box::new(m20261206_000016_log_without_event_type_index::Migration),
         ]
     }
 }

@@ -10,7 +10,14 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::{delivery_status::DeliveryStatus, named::Named, ordered, org::OrgId, store::Store},
+    domain::{
+        delivery_status::DeliveryStatus,
+        named::Named,
+        ordered,
+        org::OrgId,
+        store::Store,
+        stretch::{Page, Rows, stretch_end},
+    },
     infra::{ids::first_id_at, queues::Queued, time},
 };
 
@@ -30,23 +37,28 @@ pub struct LogFilter<'a> {
 
 /// One page of attempts, newest first: of one webhook, or with `None` of every webhook of the
 /// organization (callers pass a `search` then, which keeps the read on the event's deliveries).
+/// A webhook's page filtered by event type or `status=delivered` is looked for in a bounded
+/// stretch of its log (`stretch`).
 pub async fn log_page(
     db: &impl ConnectionTrait,
     org: &OrgId,
     webhook_id: Option<&str>,
     filter: LogFilter<'_>,
     limit: u64,
-) -> Result<Vec<delivery_attempt::Model>, DbErr> {
-    let mut query =
-        delivery_attempt::Entity::find().filter(delivery_attempt::Column::OrgId.eq(org.as_str()));
-    if let Some(webhook_id) = webhook_id {
-        query = query.filter(delivery_attempt::Column::WebhookId.eq(webhook_id));
-    }
+) -> Result<Page<delivery_attempt::Model>, DbErr> {
+    // A webhook's page is read by webhook alone, and its rows' organization checked once read:
+    // with the organization in the same `WHERE`, PostgreSQL without statistics expects a
+    // handful of rows and sorts all the webhook's instead of reading its index in order.
+    let mut query = delivery_attempt::Entity::find();
+    query = match webhook_id {
+        Some(webhook_id) => query.filter(delivery_attempt::Column::WebhookId.eq(webhook_id)),
+        None => query.filter(delivery_attempt::Column::OrgId.eq(org.as_str())),
+    };
+    let delivered = DeliveryStatus::Delivered.as_str();
     if let Some(status) = filter.status {
         query = query.filter(delivery_attempt::Column::Status.eq(status));
         // The index by status holds only the rows not delivered; SQLite uses it only when the
         // query repeats its condition.
-        let delivered = DeliveryStatus::Delivered.as_str();
         if status != delivered {
             query = query.filter(delivery_attempt::Column::Status.ne(delivered));
         }
@@ -60,24 +72,46 @@ pub async fn log_page(
     }
     // Ids sort as their times do: the time range is also an id range, which the index the page
     // is read by (webhook, id) bounds, instead of reading from the newest row down to it.
+    let from = filter.since.map(|since| first_id_at("att", since));
+    let below = match (
+        filter.until.map(|until| first_id_at("att", until)),
+        filter.cursor,
+    ) {
+        (Some(until), Some(cursor)) => Some(until.min(cursor.to_owned())),
+        (until, cursor) => until.or(cursor.map(str::to_owned)),
+    };
     if let Some(since) = filter.since {
-        query = query
-            .filter(delivery_attempt::Column::CreatedAt.gte(since))
-            .filter(delivery_attempt::Column::Id.gte(first_id_at("att", since)));
+        query = query.filter(delivery_attempt::Column::CreatedAt.gte(since));
     }
     if let Some(until) = filter.until {
-        query = query
-            .filter(delivery_attempt::Column::CreatedAt.lt(until))
-            .filter(delivery_attempt::Column::Id.lt(first_id_at("att", until)));
+        query = query.filter(delivery_attempt::Column::CreatedAt.lt(until));
     }
-    if let Some(cursor) = filter.cursor {
-        query = query.filter(delivery_attempt::Column::Id.lt(cursor));
+    if let Some(from) = &from {
+        query = query.filter(delivery_attempt::Column::Id.gte(from.as_str()));
     }
-    query
+    if let Some(below) = &below {
+        query = query.filter(delivery_attempt::Column::Id.lt(below.as_str()));
+    }
+    let unindexed = filter.event_type.is_some() || filter.status == Some(delivered);
+    let mut stretch_ended_at = None;
+    if let Some(webhook_id) = webhook_id.filter(|_| unindexed && filter.search.is_none()) {
+        let end = stretch_end(db, Rows::Log, webhook_id, below.as_deref()).await?;
+        // A stretch reaching below `since` covered the rest of the range.
+        stretch_ended_at = end.filter(|end| from.as_ref().is_none_or(|from| end >= from));
+        if let Some(end) = &stretch_ended_at {
+            query = query.filter(delivery_attempt::Column::Id.gte(end.as_str()));
+        }
+    }
+    let mut rows = query
         .order_by_desc(delivery_attempt::Column::Id)
         .limit(limit)
         .all(db)
-        .await
+        .await?;
+    rows.retain(|row| row.org_id == org.as_str());
+    Ok(Page {
+        rows,
+        stretch_ended_at,
+    })
 }
 
 /// The state now of each of these deliveries of the organization, by id: a read by primary key
@@ -170,7 +204,8 @@ fn deliveries_found_by(org: &OrgId, search: &str) -> SelectStatement {
         .to_owned()
 }
 
-/// One page of a webhook's deliveries, newest first.
+/// One page of a webhook's deliveries, newest first; filtered by status, looked for in a
+/// bounded stretch of them (`stretch`).
 pub async fn delivery_page(
     db: &impl ConnectionTrait,
     org: &OrgId,
@@ -178,21 +213,30 @@ pub async fn delivery_page(
     status: Option<&str>,
     cursor: Option<&str>,
     limit: u64,
-) -> Result<Vec<delivery::Model>, DbErr> {
-    let mut query = delivery::Entity::find()
-        .filter(delivery::Column::OrgId.eq(org.as_str()))
-        .filter(delivery::Column::WebhookId.eq(webhook_id));
-    if let Some(status) = status {
-        query = query.filter(delivery::Column::Status.eq(status));
-    }
+) -> Result<Page<delivery::Model>, DbErr> {
+    // Read by webhook alone, the organization checked on the rows found (as in `log_page`).
+    let mut query = delivery::Entity::find().filter(delivery::Column::WebhookId.eq(webhook_id));
     if let Some(cursor) = cursor {
         query = query.filter(delivery::Column::Id.lt(cursor));
     }
-    query
+    let mut stretch_ended_at = None;
+    if let Some(status) = status {
+        query = query.filter(delivery::Column::Status.eq(status));
+        stretch_ended_at = stretch_end(db, Rows::Deliveries, webhook_id, cursor).await?;
+        if let Some(end) = &stretch_ended_at {
+            query = query.filter(delivery::Column::Id.gte(end.as_str()));
+        }
+    }
+    let mut rows = query
         .order_by_desc(delivery::Column::Id)
         .limit(limit)
         .all(db)
-        .await
+        .await?;
+    rows.retain(|row| row.org_id == org.as_str());
+    Ok(Page {
+        rows,
+        stretch_ended_at,
+    })
 }
 
 pub async fn find(

@@ -19,5 +19,6 @@ pub mod reseal;
 pub mod scope;
 pub mod stats;
 pub mod store;
+pub mod stretch;
 pub mod subscriptions;
 pub mod webhooks;

@@ -230,3 +230,109 @@ async fn a_time_range_narrows_a_webhooks_log() {
         "{detail}"
     );
 }
+
+/// A filter no index answers (an event type, `status=delivered`, a delivery's status) looks
+/// through a bounded stretch of a busy webhook's rows per page: a page where nothing matched
+/// still says where to go on, and the match turns up further on, never by reading the whole log.
+#[tokio::test]
+async fn a_rare_filter_on_a_busy_webhook_reads_a_bounded_stretch_per_page() {
+    let app = spawn_app().await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(Answer::status(200));
+    let events = ["contact.created", "message.received"];
+    let hook = app
+        .webhook_to(&key, &receiver.hook("busy"), &events, None)
+        .await;
+    let id = hook["id"].as_str().unwrap();
+    app.publish(
+        &key,
+        &json!({"event": "contact.created", "id": "rare", "data": {}}),
+    )
+    .await;
+    app.wait_for_logs(&key, id, "search=rare").await;
+    // More than a stretch of newer rows above the rare one.
+    let busy = 1_200;
+    for batch in 0..2 {
+        let events = (0..busy / 2)
+            .map(|i| json!({"event": "message.received", "id": format!("busy-{batch}-{i}"), "data": {}}))
+            .collect();
+        app.publish_batch(&key, events).await;
+    }
+    receiver
+        .wait_for_event("message.received", busy, WAIT)
+        .await;
+    wait_for_attempts(&app, id, busy as u64 + 1).await;
+
+    let page = |query: String| {
+        let path = format!("/api/webhooks/{id}/{query}");
+        let request = app.get(&path, &key);
+        async move { expect_json(request.send().await.unwrap(), 200).await }
+    };
+    let first = page("logs?event=contact.created&limit=10".into()).await;
+    assert_eq!(first["data"], json!([]), "nothing in the newest stretch");
+    let cursor = first["nextCursor"].as_str().expect("a cursor to go on");
+    let second = page(format!(
+        "logs?event=contact.created&limit=10&cursor={cursor}"
+    ))
+    .await;
+    assert_eq!(second["data"].as_array().unwrap().len(), 1, "{second}");
+    assert_eq!(second["data"][0]["eventId"], "rare");
+    assert!(
+        second.get("nextCursor").is_none(),
+        "the log's end: {second}"
+    );
+
+    // A range within the newest stretch is looked through whole: no cursor past its start.
+    let newest = page("logs?limit=50".into()).await;
+    let since = newest["data"][49]["timestamp"]
+        .as_str()
+        .unwrap()
+        .replace('+', "%2B");
+    let recent = page(format!(
+        "logs?event=message.received&limit=100&since={since}"
+    ))
+    .await;
+    assert!(!recent["data"].as_array().unwrap().is_empty());
+    assert!(recent.get("nextCursor").is_none(), "{recent}");
+
+    // A filter matching nearly every row still fills its pages.
+    let delivered = page("logs?status=delivered&limit=100".into()).await;
+    assert_eq!(delivered["data"].as_array().unwrap().len(), 100);
+    assert!(delivered["nextCursor"].is_string());
+
+    // The deliveries' status filter likewise: none failed, said in two bounded pages.
+    let failed = page("deliveries?status=failed".into()).await;
+    assert_eq!(failed["data"], json!([]));
+    let cursor = failed["nextCursor"].as_str().expect("a cursor to go on");
+    let rest = page(format!("deliveries?status=failed&cursor={cursor}")).await;
+    assert_eq!(rest["data"], json!([]));
+    assert!(rest.get("nextCursor").is_none(), "{rest}");
+}
+
+/// Waits until the webhook's log holds `count` rows (each is written just after its answer);
+/// fails only when no row is added for `WAIT`.
+async fn wait_for_attempts(app: &crate::helpers::TestApp, webhook_id: &str, count: u64) {
+    use entity::delivery_attempt;
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    let db = app.db().await;
+    let (mut seen, mut since) = (0, std::time::Instant::now());
+    loop {
+        let rows = delivery_attempt::Entity::find()
+            .filter(delivery_attempt::Column::WebhookId.eq(webhook_id))
+            .count(&db)
+            .await
+            .unwrap();
+        if rows >= count {
+            return;
+        }
+        if rows > seen {
+            (seen, since) = (rows, std::time::Instant::now());
+        }
+        assert!(
+            since.elapsed() < WAIT,
+            "{rows} of {count} log rows, none more for {WAIT:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -146,7 +146,9 @@ impl DeliveriesApi {
         /// Webhook id.
         #[oai(validator(max_length = 100))]
         id: Path<String>,
-        /// Only deliveries in this state.
+        /// Only deliveries in this state. Such a page looks through at most the next 1,000 of
+        /// the webhook's deliveries: it can hold fewer than `limit`, even none, and still carry
+        /// a `nextCursor`.
         status: Query<Option<DeliveryStatus>>,
         /// Page size, 1–100.
         #[oai(validator(minimum(value = "1"), maximum(value = "100")))]
@@ -158,7 +160,7 @@ impl DeliveriesApi {
         auth.0.require(Scope::Webhooks)?;
         require_webhook(&state, &auth.0.org, &id).await?;
         let limit = limit.0.unwrap_or(DEFAULT_PAGE_SIZE);
-        let mut rows = logs::delivery_page(
+        let page = logs::delivery_page(
             &state.db,
             &auth.0.org,
             &id,
@@ -167,7 +169,8 @@ impl DeliveriesApi {
             u64::from(limit) + 1,
         )
         .await?;
-        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone());
+        let mut rows = page.rows;
+        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone()).or(page.stretch_ended_at);
         Ok(DeliveriesResponse::Ok(Json(DeliveryPage {
             data: rows.into_iter().map(Into::into).collect(),
             next_cursor,

@@ -19,6 +19,7 @@ use crate::{
         named::Named,
         org::OrgId,
         scope::Scope,
+        stretch::Page,
     },
     http::{
         auth::BearerAuth,
@@ -103,10 +104,11 @@ impl LogResponse {
     async fn page(
         state: &AppState,
         org: &OrgId,
-        mut rows: Vec<delivery_attempt::Model>,
+        page: Page<delivery_attempt::Model>,
         limit: u32,
     ) -> ApiResult<Self> {
-        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone());
+        let mut rows = page.rows;
+        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone()).or(page.stretch_ended_at);
         let ids: Vec<&str> = rows.iter().map(|r| r.delivery_id.as_str()).collect();
         let now = logs::delivery_states(&state.db, org, &ids).await?;
         let data = rows
@@ -144,7 +146,9 @@ impl LogsApi {
     ///
     /// One row per attempt: timestamp, event, status, response code, duration, attempt number,
     /// error and the start of the answer. Newest first; filter by `status`, `event` and time
-    /// (`since`, `until`), or find one event or delivery with `search`.
+    /// (`since`, `until`), or find one event or delivery with `search`. A page filtered by
+    /// `event` or `status=delivered` looks through at most the next 1,000 rows of the log: it
+    /// can hold fewer than `limit`, even none, and still carry a `nextCursor`.
     ///
     /// Needs the `webhooks` scope.
     #[oai(
@@ -192,7 +196,7 @@ impl LogsApi {
             until: until.map(|t| t.0),
             cursor: cursor.0.as_deref(),
         };
-        let rows = logs::log_page(
+        let page = logs::log_page(
             &state.db,
             &auth.0.org,
             Some(&id),
@@ -200,7 +204,7 @@ impl LogsApi {
             u64::from(limit) + 1,
         )
         .await?;
-        LogResponse::page(&state, &auth.0.org, rows, limit).await
+        LogResponse::page(&state, &auth.0.org, page, limit).await
     }
 
     /// Find an event or delivery across webhooks
@@ -232,8 +236,8 @@ impl LogsApi {
             cursor: cursor.0.as_deref(),
             ..LogFilter::default()
         };
-        let rows =
+        let page =
             logs::log_page(&state.db, &auth.0.org, None, filter, u64::from(limit) + 1).await?;
-        LogResponse::page(&state, &auth.0.org, rows, limit).await
+        LogResponse::page(&state, &auth.0.org, page, limit).await
     }
 }
