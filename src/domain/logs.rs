@@ -80,38 +80,49 @@ pub async fn log_page(
         (Some(until), Some(cursor)) => Some(until.min(cursor.to_owned())),
         (until, cursor) => until.or(cursor.map(str::to_owned)),
     };
-    if let Some(since) = filter.since {
-        query = query.filter(delivery_attempt::Column::CreatedAt.gte(since));
-    }
-    if let Some(until) = filter.until {
-        query = query.filter(delivery_attempt::Column::CreatedAt.lt(until));
-    }
-    if let Some(from) = &from {
-        query = query.filter(delivery_attempt::Column::Id.gte(from.as_str()));
-    }
     if let Some(below) = &below {
         query = query.filter(delivery_attempt::Column::Id.lt(below.as_str()));
     }
+    // The range's older end goes into the `WHERE` only where a stretch bounds the read anyway.
+    // Elsewhere the page is read newest first from `below`, and rows from before `since` are
+    // dropped once read: as a range closed at both ends, PostgreSQL without statistics expects
+    // a handful of rows and sorts every row of the range instead of reading the index in order.
     let unindexed = filter.event_type.is_some() || filter.status == Some(delivered);
-    let mut stretch_ended_at = None;
+    let mut stopped_at = None;
     if let Some(webhook_id) = webhook_id.filter(|_| unindexed && filter.search.is_none()) {
         let end = stretch_end(db, Rows::Log, webhook_id, below.as_deref()).await?;
-        // A stretch reaching below `since` covered the rest of the range.
-        stretch_ended_at = end.filter(|end| from.as_ref().is_none_or(|from| end >= from));
-        if let Some(end) = &stretch_ended_at {
-            query = query.filter(delivery_attempt::Column::Id.gte(end.as_str()));
+        let older_end = match (&end, &from) {
+            (Some(end), Some(from)) => Some(end.max(from)),
+            (end, from) => end.as_ref().or(from.as_ref()),
+        };
+        if let Some(older_end) = older_end {
+            query = query.filter(delivery_attempt::Column::Id.gte(older_end.as_str()));
         }
+        // A stretch reaching below `since` covered the rest of the range.
+        stopped_at = end.filter(|end| from.as_ref().is_none_or(|from| end >= from));
     }
     let mut rows = query
         .order_by_desc(delivery_attempt::Column::Id)
         .limit(limit)
         .all(db)
         .await?;
-    rows.retain(|row| row.org_id == org.as_str());
-    Ok(Page {
-        rows,
-        stretch_ended_at,
-    })
+    let read_all_asked = rows.len() as u64 == limit;
+    let oldest_read = rows.last().map(|row| row.id.clone());
+    let before_range = |row: &delivery_attempt::Model| from.as_ref().is_some_and(|f| row.id < *f);
+    let reached_range_start = rows.last().is_some_and(before_range);
+    // An attempt is logged when it ends, so a slow one made before `since` can be logged (and
+    // its id made) after it: dropped here, it leaves a page short of what was read, and the
+    // next page goes on below the oldest row read. (`until` needs no such check: an id made
+    // before `until` belongs to an attempt made before it.)
+    rows.retain(|row| {
+        row.org_id == org.as_str()
+            && !before_range(row)
+            && filter.since.is_none_or(|since| row.created_at >= since)
+    });
+    if read_all_asked && !reached_range_start && (rows.len() as u64) < limit {
+        stopped_at = oldest_read;
+    }
+    Ok(Page { rows, stopped_at })
 }
 
 /// The state now of each of these deliveries of the organization, by id: a read by primary key
@@ -219,11 +230,11 @@ pub async fn delivery_page(
     if let Some(cursor) = cursor {
         query = query.filter(delivery::Column::Id.lt(cursor));
     }
-    let mut stretch_ended_at = None;
+    let mut stopped_at = None;
     if let Some(status) = status {
         query = query.filter(delivery::Column::Status.eq(status));
-        stretch_ended_at = stretch_end(db, Rows::Deliveries, webhook_id, cursor).await?;
-        if let Some(end) = &stretch_ended_at {
+        stopped_at = stretch_end(db, Rows::Deliveries, webhook_id, cursor).await?;
+        if let Some(end) = &stopped_at {
             query = query.filter(delivery::Column::Id.gte(end.as_str()));
         }
     }
@@ -233,10 +244,7 @@ pub async fn delivery_page(
         .all(db)
         .await?;
     rows.retain(|row| row.org_id == org.as_str());
-    Ok(Page {
-        rows,
-        stretch_ended_at,
-    })
+    Ok(Page { rows, stopped_at })
 }
 
 pub async fn find(

@@ -13,12 +13,12 @@ use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
 /// Rows a filtered page looks through at most (the README and the OpenAPI document say 1,000).
 pub const STRETCH: u64 = 1_000;
 
-/// A page of rows, and, when its stretch ended before a page matched, the id it ended at: the
-/// next page continues below it.
+/// A page of rows, and, when the read stopped before a page matched (its stretch ended, or rows
+/// it read fell outside the filter), the id it stopped at: the next page continues below it.
 #[derive(Debug)]
 pub struct Page<T> {
     pub rows: Vec<T>,
-    pub stretch_ended_at: Option<String>,
+    pub stopped_at: Option<String>,
 }
 
 /// The stretch is found in steps of this many rows. PostgreSQL without statistics assumes any

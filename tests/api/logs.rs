@@ -231,6 +231,58 @@ async fn a_time_range_narrows_a_webhooks_log() {
     );
 }
 
+/// An attempt is logged when it ends: a slow one made before `since` is logged after the quick
+/// ones made since. It stays out of the range, and the page it is dropped from still says
+/// where to go on, so no attempt in the range is skipped.
+#[tokio::test]
+async fn a_slow_attempt_from_before_the_range_never_cuts_its_pages_short() {
+    let app = spawn_app().await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    receiver.answer_with(Answer::status(200));
+    let hook = app
+        .webhook_to(&key, &receiver.hook("crm"), &["contact.created"], None)
+        .await;
+    let id = hook["id"].as_str().unwrap();
+    app.wait_for_logs(&key, id, "event=webhook.test").await;
+    receiver.answer_with(Answer {
+        delay: std::time::Duration::from_millis(1500),
+        ..Answer::status(200)
+    });
+    let event = |id: &str| json!({"event": "contact.created", "id": id, "data": {}});
+    app.publish(&key, &event("slow")).await;
+    receiver.wait_for_event("contact.created", 1, WAIT).await;
+    receiver.answer_with(Answer::status(200));
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    for quick in ["q1", "q2", "q3"] {
+        app.publish(&key, &event(quick)).await;
+        app.wait_for_logs(&key, id, &format!("search={quick}"))
+            .await;
+    }
+    app.wait_for_logs(&key, id, "search=slow").await;
+    let newest = app.logs(&key, id, "").await;
+    assert_eq!(newest[0]["eventId"], "slow", "logged last: {newest:?}");
+
+    let page = |query: String| {
+        let path = format!("/api/webhooks/{id}/logs?limit=2&since={since}{query}");
+        let request = app.get(&path.replace('+', "%2B"), &key);
+        async move { expect_json(request.send().await.unwrap(), 200).await }
+    };
+    let event_ids = |page: &serde_json::Value| -> Vec<String> {
+        let rows = page["data"].as_array().unwrap();
+        rows.iter()
+            .map(|r| r["eventId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let first = page(String::new()).await;
+    assert_eq!(event_ids(&first), ["q3", "q2"], "{first}");
+    let cursor = first["nextCursor"].as_str().expect("a cursor past q2");
+    let second = page(format!("&cursor={cursor}")).await;
+    assert_eq!(event_ids(&second), ["q1"], "{second}");
+    assert!(second.get("nextCursor").is_none(), "{second}");
+}
+
 /// A filter no index answers (an event type, `status=delivered`, a delivery's status) looks
 /// through a bounded stretch of a busy webhook's rows per page: a page where nothing matched
 /// still says where to go on, and the match turns up further on, never by reading the whole log.

@@ -170,7 +170,7 @@ impl DeliveriesApi {
         )
         .await?;
         let mut rows = page.rows;
-        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone()).or(page.stretch_ended_at);
+        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone()).or(page.stopped_at);
         Ok(DeliveriesResponse::Ok(Json(DeliveryPage {
             data: rows.into_iter().map(Into::into).collect(),
             next_cursor,

@@ -108,7 +108,7 @@ impl LogResponse {
         limit: u32,
     ) -> ApiResult<Self> {
         let mut rows = page.rows;
-        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone()).or(page.stretch_ended_at);
+        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone()).or(page.stopped_at);
         let ids: Vec<&str> = rows.iter().map(|r| r.delivery_id.as_str()).collect();
         let now = logs::delivery_states(&state.db, org, &ids).await?;
         let data = rows
