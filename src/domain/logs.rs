@@ -5,13 +5,13 @@ use chrono::{DateTime, Utc};
 use entity::{delivery, delivery_attempt};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Statement,
-    sea_query::{Expr, SelectStatement, UnionType},
+    Statement, sea_query::Expr,
 };
 
 use crate::{
     domain::{
         delivery_status::DeliveryStatus,
+        log_search,
         named::Named,
         ordered,
         org::OrgId,
@@ -36,7 +36,8 @@ pub struct LogFilter<'a> {
 }
 
 /// One page of attempts, newest first: of one webhook, or with `None` of every webhook of the
-/// organization (callers pass a `search` then, which keeps the read on the event's deliveries).
+/// organization (callers pass a `search` then, which reads only the event's deliveries:
+/// `log_search`).
 /// A webhook's page filtered by event type or `status=delivered` is looked for in a bounded
 /// stretch of its log (`stretch`).
 pub async fn log_page(
@@ -46,6 +47,9 @@ pub async fn log_page(
     filter: LogFilter<'_>,
     limit: u64,
 ) -> Result<Page<delivery_attempt::Model>, DbErr> {
+    if let Some(search) = filter.search {
+        return log_search::found_page(db, org, webhook_id, search, &filter, limit).await;
+    }
     // A webhook's page is read by webhook alone, and its rows' organization checked once read:
     // with the organization in the same `WHERE`, PostgreSQL without statistics expects a
     // handful of rows and sorts all the webhook's instead of reading its index in order.
@@ -66,10 +70,6 @@ pub async fn log_page(
     if let Some(event_type) = filter.event_type {
         query = query.filter(delivery_attempt::Column::EventType.eq(event_type));
     }
-    if let Some(search) = filter.search {
-        let deliveries = deliveries_found_by(org, search);
-        query = query.filter(delivery_attempt::Column::DeliveryId.in_subquery(deliveries));
-    }
     // Ids sort as their times do: the time range is also an id range, which the index the page
     // is read by (webhook, id) bounds, instead of reading from the newest row down to it.
     let from = filter.since.map(|since| first_id_at("att", since));
@@ -89,7 +89,7 @@ pub async fn log_page(
     // a handful of rows and sorts every row of the range instead of reading the index in order.
     let unindexed = filter.event_type.is_some() || filter.status == Some(delivered);
     let mut stopped_at = None;
-    if let Some(webhook_id) = webhook_id.filter(|_| unindexed && filter.search.is_none()) {
+    if let Some(webhook_id) = webhook_id.filter(|_| unindexed) {
         let end = stretch_end(db, Rows::Log, webhook_id, below.as_deref()).await?;
         let older_end = match (&end, &from) {
             (Some(end), Some(from)) => Some(end.max(from)),
@@ -194,25 +194,6 @@ pub async fn newest_attempts(
         .filter(delivery_attempt::Column::Id.is_in(newest))
         .all(db)
         .await
-}
-
-/// The ids of the organization's deliveries of the event `search` names, and of the delivery
-/// it names: the attempts are then read by delivery, never by scanning the log. Two plain
-/// lookups joined by `UNION ALL`, each on its own index ((organization, event id), and the key):
-/// an `OR` of the two lets SQLite, and PostgreSQL on tables without statistics, fall back to
-/// reading every delivery of the organization.
-fn deliveries_found_by(org: &OrgId, search: &str) -> SelectStatement {
-    let lookup = |column: delivery::Column| {
-        delivery::Entity::find()
-            .select_only()
-            .column(delivery::Column::Id)
-            .filter(delivery::Column::OrgId.eq(org.as_str()))
-            .filter(column.eq(search))
-            .into_query()
-    };
-    lookup(delivery::Column::EventId)
-        .union(UnionType::All, lookup(delivery::Column::Id))
-        .to_owned()
 }
 
 /// One page of a webhook's deliveries, newest first; filtered by status, looked for in a
@@ -333,23 +314,4 @@ pub async fn backlog(db: &impl ConnectionTrait, now_ms: i64) -> Result<(u64, Opt
     };
     let count: i64 = row.try_get("", "pending")?;
     Ok((count.max(0) as u64, row.try_get("", "oldest")?))
-}
-
-#[cfg(test)]
-mod tests {
-    use sea_orm::sea_query::SqliteQueryBuilder;
-
-    use super::*;
-
-    #[test]
-    fn a_search_is_two_lookups_each_on_its_own_index() {
-        let org = OrgId::parse("org_a").unwrap();
-        let sql = deliveries_found_by(&org, "wamid.1").to_string(SqliteQueryBuilder);
-        assert!(
-            sql.contains(
-                r#"WHERE "deliveries"."org_id" = 'org_a' AND "deliveries"."event_id" = 'wamid.1' UNION ALL SELECT "deliveries"."id" FROM "deliveries" WHERE "deliveries"."org_id" = 'org_a' AND "deliveries"."id" = 'wamid.1'"#
-            ),
-            "{sql}"
-        );
-    }
 }

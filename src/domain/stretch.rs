@@ -82,3 +82,12 @@ pub async fn stretch_end(
         None => Ok(None),
     }
 }
+
+impl<T> Default for Page<T> {
+    fn default() -> Self {
+        Self {
+            rows: Vec::new(),
+            stopped_at: None,
+        }
+    }
+}
