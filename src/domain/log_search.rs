@@ -13,7 +13,7 @@ use sea_orm::{
     sea_query::{SelectStatement, UnionType},
 };
 
-use crate::domain::{logs::LogFilter, org::OrgId, stretch::Page};
+use crate::domain::{log_filter::LogFilter, org::OrgId, stretch::Page};
 
 /// A page of the attempts of what `search` names (to `webhook_id` only, if given), newest
 /// first, below the filter's cursor and within its other conditions; `limit` rows at most.

@@ -1,7 +1,6 @@
 //! Reading a webhook's deliveries and their log, and retrying one by hand. Every query is
 //! scoped to the organization (and to the webhook, except when finding one event or delivery).
 
-use chrono::{DateTime, Utc};
 use entity::{delivery, delivery_attempt};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -11,6 +10,7 @@ use sea_orm::{
 use crate::{
     domain::{
         delivery_status::DeliveryStatus,
+        log_filter::LogFilter,
         log_search,
         named::Named,
         ordered,
@@ -20,20 +20,6 @@ use crate::{
     },
     infra::{ids::first_id_at, queues::Queued, time},
 };
-
-/// Filters of the log.
-#[derive(Debug, Default)]
-pub struct LogFilter<'a> {
-    pub status: Option<&'a str>,
-    pub event_type: Option<&'a str>,
-    /// An event id (the envelope's `id`) or a delivery id: every attempt of it.
-    pub search: Option<&'a str>,
-    /// Attempts made at or after this time.
-    pub since: Option<DateTime<Utc>>,
-    /// Attempts made before this time.
-    pub until: Option<DateTime<Utc>>,
-    pub cursor: Option<&'a str>,
-}
 
 /// One page of attempts, newest first: of one webhook, or with `None` of every webhook of the
 /// organization (callers pass a `search` then, which reads only the event's deliveries:

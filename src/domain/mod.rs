@@ -7,6 +7,7 @@ pub mod field_error;
 pub mod group_commit;
 pub mod handoff;
 pub mod keys;
+pub mod log_filter;
 pub mod log_search;
 pub mod logs;
 pub mod named;

@@ -335,19 +335,6 @@ async fn a_rare_filter_on_a_busy_webhook_reads_a_bounded_stretch_per_page() {
         "the log's end: {second}"
     );
 
-    // A range within the newest stretch is looked through whole: no cursor past its start.
-    let newest = page("logs?limit=50".into()).await;
-    let since = newest["data"][49]["timestamp"]
-        .as_str()
-        .unwrap()
-        .replace('+', "%2B");
-    let recent = page(format!(
-        "logs?event=message.received&limit=100&since={since}"
-    ))
-    .await;
-    assert!(!recent["data"].as_array().unwrap().is_empty());
-    assert!(recent.get("nextCursor").is_none(), "{recent}");
-
     // A filter matching nearly every row still fills its pages.
     let delivered = page("logs?status=delivered&limit=100".into()).await;
     assert_eq!(delivered["data"].as_array().unwrap().len(), 100);

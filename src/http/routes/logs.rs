@@ -14,12 +14,8 @@ use poem_openapi::{
 use super::{ApiTags, DEFAULT_PAGE_SIZE, next_cursor, require_webhook};
 use crate::{
     domain::{
-        delivery_status::DeliveryStatus,
-        logs::{self, LogFilter},
-        named::Named,
-        org::OrgId,
-        scope::Scope,
-        stretch::Page,
+        delivery_status::DeliveryStatus, log_filter::LogFilter, logs, named::Named, org::OrgId,
+        scope::Scope, stretch::Page,
     },
     http::{
         auth::BearerAuth,
