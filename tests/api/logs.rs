@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::{
-    helpers::{expect_json, expect_problem, spawn_app},
+    helpers::{AppOptions, expect_json, expect_problem, spawn_app, spawn_app_with},
     receiver::{Answer, Receiver},
     signing::WAIT,
 };
@@ -231,12 +231,17 @@ async fn a_time_range_narrows_a_webhooks_log() {
     );
 }
 
-/// An attempt is logged when it ends: a slow one made before `since` is logged after the quick
+/// An attempt is logged when it ends: a slow one (4 s) made before `since` is logged after the quick
 /// ones made since. It stays out of the range, and the page it is dropped from still says
 /// where to go on, so no attempt in the range is skipped.
 #[tokio::test]
 async fn a_slow_attempt_from_before_the_range_never_cuts_its_pages_short() {
-    let app = spawn_app().await;
+    // The slow answer comes well within the timeout: one attempt, never a retry.
+    let app = spawn_app_with(AppOptions {
+        delivery_timeout: std::time::Duration::from_secs(10),
+        ..AppOptions::default()
+    })
+    .await;
     let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
     let receiver = Receiver::start().await;
     receiver.answer_with(Answer::status(200));
@@ -246,7 +251,7 @@ async fn a_slow_attempt_from_before_the_range_never_cuts_its_pages_short() {
     let id = hook["id"].as_str().unwrap();
     app.wait_for_logs(&key, id, "event=webhook.test").await;
     receiver.answer_with(Answer {
-        delay: std::time::Duration::from_millis(1500),
+        delay: std::time::Duration::from_millis(4000),
         ..Answer::status(200)
     });
     let event = |id: &str| json!({"event": "contact.created", "id": id, "data": {}});
