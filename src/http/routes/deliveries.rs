@@ -8,7 +8,7 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, DEFAULT_PAGE_SIZE, next_cursor, require_webhook};
+use super::{ApiTags, DEFAULT_PAGE_SIZE, paged, require_webhook};
 use crate::{
     domain::{delivery_status::DeliveryStatus, logs, named::Named, ordered, publish, scope::Scope},
     http::{
@@ -169,8 +169,7 @@ impl DeliveriesApi {
             u64::from(limit) + 1,
         )
         .await?;
-        let mut rows = page.rows;
-        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone()).or(page.stopped_at);
+        let (rows, next_cursor) = paged(page, limit, |r| r.id.clone());
         Ok(DeliveriesResponse::Ok(Json(DeliveryPage {
             data: rows.into_iter().map(Into::into).collect(),
             next_cursor,

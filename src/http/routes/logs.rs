@@ -11,7 +11,7 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, DEFAULT_PAGE_SIZE, next_cursor, require_webhook};
+use super::{ApiTags, DEFAULT_PAGE_SIZE, paged, require_webhook};
 use crate::{
     domain::{
         delivery_status::DeliveryStatus, log_filter::LogFilter, logs, named::Named, org::OrgId,
@@ -103,8 +103,7 @@ impl LogResponse {
         page: Page<delivery_attempt::Model>,
         limit: u32,
     ) -> ApiResult<Self> {
-        let mut rows = page.rows;
-        let next_cursor = next_cursor(&mut rows, limit, |r| r.id.clone()).or(page.stopped_at);
+        let (rows, next_cursor) = paged(page, limit, |r| r.id.clone());
         let ids: Vec<&str> = rows.iter().map(|r| r.delivery_id.as_str()).collect();
         let now = logs::delivery_states(&state.db, org, &ids).await?;
         let data = rows

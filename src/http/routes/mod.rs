@@ -124,6 +124,18 @@ pub fn next_cursor<T>(rows: &mut Vec<T>, limit: u32, id: impl Fn(&T) -> String) 
     rows.last().map(id)
 }
 
+/// A page's rows cut to `limit`, and the cursor to the next: after the last row shown, or
+/// where a bounded read stopped short of a page.
+pub fn paged<T>(
+    page: crate::domain::stretch::Page<T>,
+    limit: u32,
+    id: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let mut rows = page.rows;
+    let cursor = next_cursor(&mut rows, limit, id).or(page.stopped_at);
+    (rows, cursor)
+}
+
 /// 404 unless the organization has this webhook (another organization's is not found either).
 async fn require_webhook(state: &AppState, org: &OrgId, id: &str) -> ApiResult<()> {
     if crate::domain::webhooks::exists(&state.db, org, id).await? {
