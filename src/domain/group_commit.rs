@@ -7,10 +7,13 @@
 //! transaction each kept the database's one connection so busy that publish → receipt took over
 //! a second at the median.
 
-use std::sync::Arc;
+use std::{
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::Arc,
+};
 
 use sea_orm::{DatabaseConnection, DbErr, SqlErr};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::{
     domain::{
@@ -32,9 +35,17 @@ struct Job {
     reply: Reply,
 }
 
+/// Each writer's queue of requests. An organization's requests always go to the same writer.
+///
+/// A group's transaction locks its organizations' turn rows (`org_queues`, see
+/// `infra::queues`) until its commit is flushed. Two writers holding requests of the same
+/// organization would take that lock one after the other, each waiting out the other's flush,
+/// and a publish would wait for as many flushes as writers were ahead of it: a flush that
+/// pruning or any other write lengthened was paid several times over. In one writer's queue the
+/// same requests join its next group instead and wait for at most the flush in progress.
 #[derive(Clone)]
 pub struct Publisher {
-    jobs: mpsc::Sender<Job>,
+    writers: Arc<[mpsc::Sender<Job>]>,
 }
 
 /// The delivery workers as the writers see them: woken, or handed deliveries directly.
@@ -52,16 +63,17 @@ impl Publisher {
     /// `Publisher` is dropped.
     ///
     /// SQLite has one connection, so one writer. PostgreSQL needs several: a commit there waits
-    /// for its WAL flush (10–20 ms on this machine), and one writer held every publish behind
-    /// the previous group's (p50 of 2 s at 1,000 publishes/s in the benchmark); without groups,
-    /// a transaction per publish starved the pool (p50 of 8 s).
+    /// for its WAL flush, and one writer held every organization's publishes behind the
+    /// previous group's; without groups, a transaction per publish starved the pool.
     pub fn start(db: DatabaseConnection, writers: usize, workers: Workers) -> Self {
-        let (jobs, queue) = mpsc::channel(MAX_GROUP * 4);
-        let queue = Arc::new(Mutex::new(queue));
-        for _ in 0..writers.max(1) {
-            tokio::spawn(write_groups(db.clone(), queue.clone(), workers.clone()));
-        }
-        Self { jobs }
+        let writers = (0..writers.max(1))
+            .map(|_| {
+                let (jobs, queue) = mpsc::channel(MAX_GROUP * 4);
+                tokio::spawn(write_groups(db.clone(), queue, workers.clone()));
+                jobs
+            })
+            .collect();
+        Self { writers }
     }
 
     /// Stores the events with their deliveries; returns once they are committed.
@@ -77,19 +89,22 @@ impl Publisher {
             reply,
         };
         let stopped = || DbErr::Custom("the publisher stopped".into());
-        self.jobs.send(job).await.map_err(|_| stopped())?;
+        let writer = &self.writers[writer_of(org, self.writers.len())];
+        writer.send(job).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
 
-async fn write_groups(
-    db: DatabaseConnection,
-    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
-    workers: Workers,
-) {
+/// The writer of `org`'s requests, among `writers`: the same for as long as the gateway runs.
+pub fn writer_of(org: &OrgId, writers: usize) -> usize {
+    let mut hasher = DefaultHasher::new();
+    org.as_str().hash(&mut hasher);
+    (hasher.finish() % writers as u64) as usize
+}
+
+async fn write_groups(db: DatabaseConnection, mut queue: mpsc::Receiver<Job>, workers: Workers) {
     let mut group = Vec::with_capacity(MAX_GROUP);
-    // The queue is held only while taking a group, so other writers take the next ones.
-    while queue.lock().await.recv_many(&mut group, MAX_GROUP).await > 0 {
+    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
         if group.len() > 1 {
             match write_together(&db, &group, &workers).await {
                 Ok(results) => {

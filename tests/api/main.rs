@@ -35,6 +35,7 @@ mod ordered;
 mod outcomes;
 mod platform_apps;
 mod probes;
+mod publish_isolation;
 mod rate_limits;
 mod receivers;
 mod redeliver;
