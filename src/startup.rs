@@ -49,7 +49,7 @@ impl Application {
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("cannot listen on {} (KAANHA_BIND)", config.bind))?;
-        let db = db::open(&config).await?;
+        let db = db::open_to_serve(&config).await?;
         db::migrate(&db).await?;
         let secrets = Arc::new(SecretBox::from_config(&config.security)?);
         let resealed = crate::domain::reseal::reseal_secrets(&db, &secrets).await?;

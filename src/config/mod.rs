@@ -56,7 +56,8 @@ pub struct Config {
     #[command(flatten)]
     pub database: Database,
 
-    /// Most database connections the gateway keeps open (PostgreSQL; SQLite always uses one).
+    /// Database connections the gateway opens at start and keeps open (PostgreSQL; SQLite always
+    /// uses one).
     #[arg(long, env = "KAANHA_DB_MAX_CONNECTIONS", default_value_t = 10)]
     pub db_max_connections: u32,
 

@@ -36,6 +36,12 @@ pub async fn commit(txn: impl TransactionSession) -> Result<(), DbErr> {
 /// they queue in the pool instead (fairly, without sleeping), and its page cache stays warm:
 /// SQLite empties a connection's cache whenever another connection has written.
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+    connect_holding(config, 1).await
+}
+
+/// [`connect`], with at least `held` of the pool's connections opened before it returns and
+/// kept open (replaced in the background when one closes).
+async fn connect_holding(config: &Config, held: u32) -> Result<DatabaseConnection, DbErr> {
     let sqlite = config.database.url.starts_with("sqlite:");
     let connections = if sqlite {
         1
@@ -45,7 +51,7 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(creating_the_file(&config.database.url));
     options
         .max_connections(connections)
-        .min_connections(1)
+        .min_connections(held.clamp(1, connections))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
@@ -77,8 +83,25 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 
 /// Opens the database `config` names, or says in one sentence what is wrong with it: a URL that
 /// is neither SQLite nor PostgreSQL, a server that does not answer (named, with the reason, not
-/// after a pool's time-out), a file that cannot be opened.
+/// after a pool's time-out), a file that cannot be opened. One connection is opened: enough for
+/// a command of the CLI.
 pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    open_holding(config, 1).await
+}
+
+/// [`open`] for a serving gateway: every connection of the pool (`KAANHA_DB_MAX_CONNECTIONS`)
+/// is opened before it serves, and kept open.
+///
+/// A pool that opened connections only when busy made the request that found it busy wait for
+/// a new connection: on PostgreSQL a new backend and, by default, a TLS handshake. A fresh
+/// instance paid that in its first busy moments as one stall of every publish, while the pool
+/// grew (found in `kaanha-bench --profile year`, whose pruning phase runs on a restarted
+/// gateway: `log_connections` showed each connection taking as long as the stall).
+pub async fn open_to_serve(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    open_holding(config, config.db_max_connections).await
+}
+
+async fn open_holding(config: &Config, held: u32) -> anyhow::Result<DatabaseConnection> {
     let url = &config.database.url;
     let shown = crate::config::redacted(url);
     let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
@@ -101,7 +124,7 @@ pub async fn open(config: &Config) -> anyhow::Result<DatabaseConnection> {
             ),
         }
     }
-    connect(config).await.map_err(|err| {
+    connect_holding(config, held).await.map_err(|err| {
         anyhow::anyhow!(
             "cannot open the database at {shown} (KAANHA_DATABASE_URL): {err}{}",
             if postgres {
