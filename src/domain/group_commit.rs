@@ -12,7 +12,7 @@ use std::{
     sync::Arc,
 };
 
-use sea_orm::{DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{DatabaseConnection, DbBackend, DbErr, SqlErr};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{
@@ -92,6 +92,15 @@ impl Publisher {
         let writer = &self.writers[writer_of(org, self.writers.len())];
         writer.send(job).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
+    }
+}
+
+/// How many publish groups are written at once: one on SQLite (one connection), a quarter of
+/// the `pool` elsewhere, leaving the rest to the engine and to reads.
+pub fn writers(backend: DbBackend, pool: u32) -> usize {
+    match backend {
+        DbBackend::Sqlite => 1,
+        _ => (pool as usize / 4).max(1),
     }
 }
 

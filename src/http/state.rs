@@ -75,7 +75,10 @@ impl AppState {
             metrics,
             publisher: Publisher::start(
                 db.clone(),
-                publish_writers(&db, &config),
+                crate::domain::group_commit::writers(
+                    db.get_database_backend(),
+                    config.db_max_connections,
+                ),
                 Workers {
                     wake: store.wake.clone(),
                     handoff,
@@ -138,15 +141,6 @@ fn per_minute(wait: Option<Duration>, detail: impl FnOnce() -> String) -> Result
             detail(),
             wait.as_secs_f64().ceil().max(1.0) as u64,
         )),
-    }
-}
-
-/// How many publish groups are written at once: one on SQLite (one connection), a quarter of
-/// the pool elsewhere, leaving the rest to the engine and to reads.
-fn publish_writers(db: &DatabaseConnection, config: &Config) -> usize {
-    match db.get_database_backend() {
-        sea_orm::DbBackend::Sqlite => 1,
-        _ => (config.db_max_connections as usize / 4).max(1),
     }
 }
 

@@ -4,7 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use kaanha_gateway::domain::{group_commit::writer_of, org::OrgId};
+use kaanha_gateway::domain::{
+    group_commit::{writer_of, writers},
+    org::OrgId,
+};
 use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 
@@ -14,9 +17,8 @@ use crate::{
     receiver::Receiver,
 };
 
-/// Publish writers on PostgreSQL are a quarter of the pool.
+/// A pool with several publish writers on PostgreSQL.
 const POOL: u32 = 16;
-const WRITERS: usize = POOL as usize / 4;
 
 /// Backends of the gateway's database waiting for a lock.
 async fn lock_waits(db: &impl ConnectionTrait) -> i64 {
@@ -46,10 +48,12 @@ async fn publishes_held_at_one_organizations_turn_row_never_hold_back_another_or
         );
         return;
     }
+    let writers = writers(sea_orm::DbBackend::Postgres, POOL);
+    assert!(writers > 1, "the test needs several writers");
     let held_org = OrgId::parse("org_held").unwrap();
     let other_org = (0..)
         .map(|n| OrgId::parse(&format!("org_other_{n}")).unwrap())
-        .find(|org| writer_of(org, WRITERS) != writer_of(&held_org, WRITERS))
+        .find(|org| writer_of(org, writers) != writer_of(&held_org, writers))
         .unwrap();
     let keys = ["webhooks", "events:publish"];
     let held = app.api_key(held_org.as_str(), &keys).await;
@@ -75,7 +79,7 @@ async fn publishes_held_at_one_organizations_turn_row_never_hold_back_another_or
     // One publish per writer, each sent once the one before is waiting for the row, or after
     // a short pause when it is not (it waits in a queue instead, and that is the point).
     let mut waiting = Vec::new();
-    for n in 0..WRITERS {
+    for n in 0..writers {
         let (app_url, client, key) = (app.url("/api/events"), app.client.clone(), held.clone());
         waiting.push(tokio::spawn(async move {
             let body = json!({"event": "message.received", "data": {"n": n}});
@@ -122,6 +126,6 @@ async fn publishes_held_at_one_organizations_turn_row_never_hold_back_another_or
         assert_eq!(publish.await.unwrap().unwrap().status(), 202);
     }
     receiver
-        .wait_for_event("message.received", WRITERS, Duration::from_secs(30))
+        .wait_for_event("message.received", writers, Duration::from_secs(30))
         .await;
 }
