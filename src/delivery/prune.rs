@@ -101,12 +101,17 @@ pub async fn prune(
                     .eq(DeliveryStatus::Pending.as_str()),
             )
             .to_owned();
+        // In time order: the oldest events are read by their index on time, and each is
+        // tested for pending deliveries by its own. Unordered, PostgreSQL without statistics
+        // merged the events' key with the whole index of deliveries by event instead (one
+        // batch of 50 took 43 s on 20 million deliveries: bench/README.md).
         let batch = event::Entity::find()
             .select_only()
             .column(event::Column::OrgId)
             .column(event::Column::Id)
             .filter(event::Column::CreatedAt.lt(cutoff))
             .filter(Expr::exists(still_pending).not())
+            .order_by_asc(event::Column::CreatedAt)
             .limit(PRUNE_BATCH)
             .into_query();
         let deleted = event::Entity::delete_many()

@@ -70,7 +70,12 @@ async fn connect_holding(config: &Config, held: u32) -> Result<DatabaseConnectio
                 )
         })
         .map_sqlx_postgres_pool_opts(|pool| {
-            pool.after_connect(|conn, _| Box::pin(crate::infra::tcp_nodelay::set_on(conn)))
+            pool.after_connect(|conn, _| {
+                Box::pin(async move {
+                    crate::infra::pg_session::settle(conn).await?;
+                    crate::infra::tcp_nodelay::set_on(conn).await
+                })
+            })
         });
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(|info| {

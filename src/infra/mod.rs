@@ -7,6 +7,7 @@ pub mod histogram;
 pub mod ids;
 pub mod lookup;
 pub mod metrics;
+pub mod pg_session;
 pub mod queues;
 pub mod script;
 pub mod targets;

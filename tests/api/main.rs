@@ -33,6 +33,7 @@ mod openapi;
 mod operator_logs;
 mod ordered;
 mod outcomes;
+mod pg_session;
 mod platform_apps;
 mod probes;
 mod publish_isolation;
