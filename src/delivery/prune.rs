@@ -47,13 +47,30 @@ pub async fn run(
             _ = stop.changed() => return,
         }
         wait = PRUNE_EVERY;
-        match prune(&db, retention, &metrics).await {
-            Ok((attempts, events)) if attempts + events > 0 => {
+        match pass_or_stop(&db, retention, &metrics, &mut stop).await {
+            None => return,
+            Some(Ok((attempts, events))) if attempts + events > 0 => {
                 tracing::info!(attempts, events, "pruned delivery logs past retention");
             }
-            Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "pruning failed; will try again"),
+            Some(Ok(_)) => {}
+            Some(Err(err)) => tracing::warn!(error = %err, "pruning failed; will try again"),
         }
+    }
+}
+
+/// One pass of [`prune`], given up as soon as `stop` turns true (`None` then). Each batch
+/// commits on its own, so what a pass leaves the next pass prunes, here or on another instance;
+/// and a stopping gateway never waits out a pass, which on a large history takes minutes (and
+/// behind a held lock, as long as the lock).
+pub async fn pass_or_stop(
+    db: &DatabaseConnection,
+    retention: Duration,
+    metrics: &Metrics,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<Result<(u64, u64), DbErr>> {
+    tokio::select! {
+        pruned = prune(db, retention, metrics) => Some(pruned),
+        _ = stop.changed() => None,
     }
 }
 

@@ -181,3 +181,47 @@ async fn a_publish_hands_what_the_engine_has_room_for_and_leaves_the_rest_to_cla
     assert!(logged.iter().all(|row| row["status"] == "delivered"));
     assert_eq!(taken(&app).await, (3, 4));
 }
+
+#[tokio::test]
+async fn a_stop_never_waits_for_a_prune_pass_held_up_by_a_lock() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+
+    let app = spawn_app_with(AppOptions::default()).await;
+    let key = app.api_key("org_a", &["webhooks", "events:publish"]).await;
+    let receiver = Receiver::start().await;
+    let hook = app
+        .webhook_to(&key, &receiver.hook("h"), &["message.read"], None)
+        .await;
+    app.publish(&key, &json!({"event": "message.read", "data": {}}))
+        .await;
+    app.wait_for_logs(&key, hook["id"].as_str().unwrap(), "event=message.read")
+        .await;
+
+    // Another connection holds the log rows (PostgreSQL) or the write lock (SQLite): the pass's
+    // first delete waits on it.
+    let holder = app.db().await;
+    let held = holder.begin().await.unwrap();
+    held.execute_unprepared("UPDATE delivery_attempts SET attempt = attempt")
+        .await
+        .unwrap();
+
+    let db = app.db().await;
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let pass = tokio::spawn(async move {
+        let metrics = Default::default();
+        kaanha_gateway::delivery::prune::pass_or_stop(&db, Duration::ZERO, &metrics, &mut stopped)
+            .await
+            .is_none()
+    });
+    // A head start, so the stop usually finds the pass waiting on the lock; a stop that comes
+    // earlier must end it just the same.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.send(true).unwrap();
+    // SQLite's busy timeout is 10 s, and PostgreSQL's row lock has none.
+    let stopped = tokio::time::timeout(Duration::from_secs(5), pass).await;
+    held.rollback().await.unwrap();
+    assert!(
+        stopped.expect("the pass held up the stop").unwrap(),
+        "the pass finished instead of stopping"
+    );
+}
