@@ -70,19 +70,25 @@ impl InFlight {
         lane.gate.clone()
     }
 
-    pub(super) fn answered(&mut self, webhook_id: &str, org_id: &str) {
+    /// A delivery's place in its webhook's lane and its organization's share is free again;
+    /// true if that made room where there was none (`per_org` is the organization's share).
+    pub(super) fn answered(&mut self, webhook_id: &str, org_id: &str, per_org: usize) -> bool {
+        let mut made_room = false;
         if let Some(lane) = self.lanes.get_mut(webhook_id) {
+            made_room |= lane.held >= lane.limit;
             lane.held -= 1;
             if lane.held == 0 {
                 self.lanes.remove(webhook_id);
             }
         }
         if let Some(held) = self.orgs.get_mut(org_id) {
+            made_room |= *held >= per_org;
             *held -= 1;
             if *held == 0 {
                 self.orgs.remove(org_id);
             }
         }
+        made_room
     }
 
     pub(super) fn recorded(&mut self, delivery_id: &str) {
@@ -152,7 +158,11 @@ pub struct InFlightSlot {
     org_id: String,
     awaiting_answer: bool,
     sending: bool,
-    _permit: OwnedSemaphorePermit,
+    /// Its answer freed a full lane or organization share.
+    made_room: bool,
+    /// Its organization's share of this instance.
+    per_org: usize,
+    permit: OwnedSemaphorePermit,
     in_flight: Arc<Mutex<InFlight>>,
     metrics: Arc<Metrics>,
     wake: Wake,
@@ -171,7 +181,7 @@ impl InFlightSlot {
     pub(super) fn answered(&mut self) {
         if std::mem::take(&mut self.awaiting_answer) {
             if let Ok(mut in_flight) = self.in_flight.lock() {
-                in_flight.answered(&self.webhook_id, &self.org_id);
+                self.made_room = in_flight.answered(&self.webhook_id, &self.org_id, self.per_org);
             }
             if std::mem::take(&mut self.sending) {
                 self.metrics.in_flight.fetch_sub(1, Relaxed);
@@ -194,9 +204,14 @@ impl Drop for InFlightSlot {
         if let Ok(mut in_flight) = self.in_flight.lock() {
             in_flight.recorded(&self.delivery_id);
         }
-        // Woken only if the loop left deliveries behind for lack of room: waking it for every
-        // slot given back cost two queries per delivery at a moderate rate, to find nothing.
-        if self.room_wanted.swap(false, Relaxed) {
+        // Woken only if the loop left deliveries behind for lack of room and this slot makes
+        // some: a full lane or share it freed, or a global slot when none was free. Waking it
+        // for every slot given back cost two queries per delivery at a moderate rate, to find
+        // nothing; so did waking it for any slot while a rate-limited webhook's lane, full of
+        // deliveries waiting for their turns, kept asking for room (a claim, finding nothing,
+        // after nearly every delivery of everyone else).
+        let all_slots_taken = self.permit.semaphore().available_permits() == 0;
+        if (self.made_room || all_slots_taken) && self.room_wanted.swap(false, Relaxed) {
             self.wake.here();
         }
     }
@@ -265,7 +280,9 @@ impl Lanes {
             org_id: place.org_id.to_owned(),
             awaiting_answer: true,
             sending: false,
-            _permit: permit,
+            made_room: false,
+            per_org: self.per_org,
+            permit,
             in_flight: self.in_flight.clone(),
             metrics: self.metrics.clone(),
             wake: self.wake.clone(),

@@ -1,17 +1,21 @@
 //! Each delivery on its own task: it waits for its webhook's lane (and, rate-limited, for its
-//! turn), makes the attempt and hands the outcome to the recorder. And stopping them at
+//! reserved turn), makes the attempt and hands the outcome to the recorder. And stopping them at
 //! shutdown.
 
 use std::{sync::Arc, time::Duration};
 
 use entity::{delivery, webhook};
-use tokio::{sync::mpsc, task::JoinSet};
+use sea_orm::DatabaseConnection;
+use tokio::{sync::mpsc, task::JoinSet, time::Instant};
 
 use super::{
     attempt::attempt,
+    claim::release,
     client::Sender,
     lanes::{Lanes, Reserved},
+    pace,
     record::Outcome,
+    turns,
 };
 use crate::{domain::handoff::Handed, infra::cipher::SecretBox};
 
@@ -36,35 +40,97 @@ pub(super) struct Sending {
 }
 
 impl Sending {
-    /// Sends one delivery on its own task, once its webhook's lane lets it through and `wait`
-    /// (its rate-limited turn) is over.
-    pub(super) fn spawn(
+    /// Sends one delivery on its own task, once its webhook's lane lets it through.
+    pub(super) fn spawn(&mut self, delivery: delivery::Model, reserved: Reserved, target: Target) {
+        self.tasks
+            .spawn(self.attempts().send(delivery, reserved, target, None));
+    }
+
+    /// Sends a rate-limited webhook's deliveries from one task: it reserves their send times in
+    /// the webhook's row, shared with every other instance (`pace`), holds the webhook's turn
+    /// until the last of them, then sends each at its time. Off the run loop: its two round
+    /// trips per webhook would otherwise hold up every delivery the publisher hands over
+    /// meanwhile, and a backlog on paced webhooks is claimed several times a second.
+    pub(super) fn spawn_paced(
         &mut self,
-        delivery: delivery::Model,
-        reserved: Reserved,
-        Target { payload, webhook }: Target,
-        wait: Duration,
+        db: &DatabaseConnection,
+        webhook_id: String,
+        per_second: i32,
+        deliveries: Vec<(delivery::Model, Reserved, Target)>,
     ) {
-        let Reserved { mut slot, gate } = reserved;
-        let (sender, secrets) = (self.sender.clone(), self.secrets.clone());
-        let outcomes = self.outcomes.clone();
+        let (db, attempts) = (db.clone(), self.attempts());
+        self.tasks.spawn(async move {
+            let booked = pace::reserve(&db, &webhook_id, per_second, deliveries.len()).await;
+            let pace::Booked { turns, now_us } = match booked {
+                Ok(Some(booked)) => booked,
+                // The webhook is gone: nothing to send; the leases run out.
+                Ok(None) => return,
+                Err(err) => {
+                    tracing::warn!(error = %err, "reserving send times failed; giving the deliveries back");
+                    let ids: Vec<String> = deliveries.into_iter().map(|(d, _, _)| d.id).collect();
+                    if let Err(err) = release(&db, &ids).await {
+                        tracing::warn!(error = %err, "releasing deliveries failed; their lease will expire");
+                    }
+                    return;
+                }
+            };
+            let booked_at = Instant::now();
+            let last_ms = (turns.at_us(deliveries.len() - 1) + 999) / 1000;
+            let mut sends = JoinSet::new();
+            for (index, (delivery, reserved, target)) in deliveries.into_iter().enumerate() {
+                let turn_at = booked_at + turns.wait(index, now_us);
+                let send = attempts.clone().send(delivery, reserved, target, Some(turn_at));
+                sends.spawn(send);
+            }
+            // No claim need look at the webhook again before its last turn here comes.
+            if let Err(err) = turns::hold_until(&db, &webhook_id, last_ms).await {
+                tracing::warn!(error = %err, "could not hold a rate-limited webhook's turn; a claim will find it full");
+            }
+            while sends.join_next().await.is_some() {}
+        });
+    }
+
+    fn attempts(&self) -> Attempts {
+        Attempts {
+            sender: self.sender.clone(),
+            secrets: self.secrets.clone(),
+            outcomes: self.outcomes.clone(),
+        }
+    }
+}
+
+/// What a delivery's task makes its attempt with.
+#[derive(Clone)]
+struct Attempts {
+    sender: Arc<Sender>,
+    secrets: Arc<SecretBox>,
+    outcomes: mpsc::Sender<Outcome>,
+}
+
+impl Attempts {
+    /// Waits for the webhook's lane (and, rate-limited, for `turn_at`), makes the attempt and
+    /// hands the outcome to the recorder.
+    async fn send(
+        self,
+        delivery: delivery::Model,
+        Reserved { mut slot, gate }: Reserved,
+        Target { payload, webhook }: Target,
+        turn_at: Option<Instant>,
+    ) {
+        // Closed never: the lane's semaphore lives as long as the lane.
+        let Ok(_turn) = gate.acquire_owned().await else {
+            return;
+        };
         // Only a rate-limited turn sleeps: tokio's timer counts whole milliseconds, so even a
         // sleep until now would hold every delivery up to a millisecond.
-        let turn_at = (!wait.is_zero()).then(|| tokio::time::Instant::now() + wait);
-        self.tasks.spawn(async move {
-            // Closed never: the lane's semaphore lives as long as the lane.
-            let Ok(_turn) = gate.acquire_owned().await else {
-                return;
-            };
-            if let Some(turn_at) = turn_at {
-                tokio::time::sleep_until(turn_at).await;
-            }
-            slot.sending();
-            let mut outcome = attempt(&sender, &secrets, delivery, &webhook, &payload).await;
-            slot.answered();
-            outcome.slot = Some(slot);
-            let _ = outcomes.send(outcome).await;
-        });
+        if let Some(turn_at) = turn_at.filter(|at| *at > Instant::now()) {
+            tokio::time::sleep_until(turn_at).await;
+        }
+        slot.sending();
+        let mut outcome = attempt(&self.sender, &self.secrets, delivery, &webhook, &payload).await;
+        slot.answered();
+        outcome.slot = Some(slot);
+        let _ = self.outcomes.send(outcome).await;
     }
 }
 

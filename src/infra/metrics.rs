@@ -50,6 +50,8 @@ pub struct Metrics {
     pub taken_handed: AtomicU64,
     /// Deliveries the engine took by claiming them from the database.
     pub taken_claimed: AtomicU64,
+    /// Claims this instance's engine made, each one transaction, whether it found work or not.
+    pub claims: AtomicU64,
     /// Webhooks this instance disabled because their deliveries kept failing.
     pub webhooks_disabled: AtomicU64,
     /// Log rows (attempts) and events this instance deleted past `KAANHA_LOG_RETENTION`.
@@ -76,6 +78,7 @@ impl Default for Metrics {
             in_flight: AtomicI64::default(),
             taken_handed: AtomicU64::default(),
             taken_claimed: AtomicU64::default(),
+            claims: AtomicU64::default(),
             webhooks_disabled: AtomicU64::default(),
             pruned_attempts: AtomicU64::default(),
             pruned_events: AtomicU64::default(),
@@ -149,6 +152,12 @@ impl Metrics {
                     self.taken_claimed.load(Relaxed).to_string(),
                 ),
             ],
+        );
+        metric(
+            "kaanha_claims_total",
+            "counter",
+            "Claims this instance's engine made (one transaction each), whether they found deliveries or not.",
+            &[("", self.claims.load(Relaxed).to_string())],
         );
         metric(
             "kaanha_deliveries_in_flight",

@@ -23,6 +23,7 @@ mod errors;
 mod events;
 mod express;
 mod fairness;
+mod held_claims;
 mod hostile_receivers;
 mod isolation;
 mod layers;

@@ -6,8 +6,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{AppOptions, TestApp, expect_json, expect_problem, invalid_fields, spawn_app},
-    receiver::{Received, Receiver},
+    helpers::{
+        AppOptions, TestApp, expect_json, expect_problem, invalid_fields, spawn_app, spawn_app_with,
+    },
+    receiver::{Answer, Received, Receiver},
 };
 
 const LIMIT: usize = 20;
@@ -150,4 +152,67 @@ async fn a_rate_limit_is_checked_changed_and_removed() {
         .update_webhook(&key, id, &json!({"rateLimit": null}))
         .await;
     assert!(removed.get("rateLimit").is_none(), "{removed}");
+}
+
+/// Claims this instance's engine has made, as `/metrics` counts them.
+async fn claims(app: &TestApp) -> u64 {
+    let metrics = app.metrics().await;
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("kaanha_claims_total "))
+        .unwrap_or_else(|| panic!("no kaanha_claims_total in {metrics}"))
+        .parse()
+        .unwrap()
+}
+
+/// A rate-limited webhook's lane here is full while its request is out (or while its next
+/// deliveries wait for their turns). That must not make every other delivery answered
+/// meanwhile wake the engine to claim: it used to, and each claim found nothing, a transaction
+/// per delivery of everyone else.
+#[tokio::test]
+async fn a_full_rate_limited_webhook_does_not_turn_other_deliveries_into_claims() {
+    const LIVE: usize = 100;
+    let app = spawn_app_with(AppOptions {
+        delivery_timeout: Duration::from_secs(60),
+        poll_interval: Duration::from_secs(5),
+        ..AppOptions::default()
+    })
+    .await;
+    let keys = ["webhooks", "events:publish"];
+    let paced = app.api_key("org_paced", &keys).await;
+    let live = app.api_key("org_live", &keys).await;
+    let slow = Receiver::start().await;
+    slow.answer_with(Answer {
+        delay: Duration::from_secs(20),
+        ..Answer::status(200)
+    });
+    let fast = Receiver::start().await;
+    let body = json!({"name": "paced", "url": slow.hook("paced"),
+                      "events": ["payment.completed"], "rateLimit": 1});
+    app.create_webhook(&paced, &body).await;
+    app.webhook_to(&live, &fast.hook("live"), &["contact.created"], None)
+        .await;
+    // The paced webhook's test event is out, unanswered: its lane here is full, and payments
+    // wait behind it.
+    slow.wait_for_event("webhook.test", 1, Duration::from_secs(30))
+        .await;
+    publish_batch(&app, &paced, 2, 0).await;
+    fast.wait_for_event("webhook.test", 1, Duration::from_secs(30))
+        .await;
+
+    let before = claims(&app).await;
+    for n in 0..LIVE {
+        app.publish(
+            &live,
+            &json!({"event": "contact.created", "data": {"n": n}}),
+        )
+        .await;
+    }
+    fast.wait_for_event("contact.created", LIVE, Duration::from_secs(30))
+        .await;
+    let made = claims(&app).await - before;
+    assert!(
+        made < (LIVE / 4) as u64,
+        "{made} claims while {LIVE} deliveries were handed over beside a full rate-limited webhook"
+    );
 }
