@@ -35,8 +35,8 @@ pub struct Claimed {
     /// More may be ready now: every organization or webhook the claim could read was ready, or
     /// it took all it could. The caller claims again at once instead of sleeping.
     pub more: bool,
-    /// Due deliveries stayed behind for lack of room here: a slot given back should wake the
-    /// loop.
+    /// Due deliveries stayed behind for lack of room here: a slot given back that makes room
+    /// should wake the loop.
     pub left_behind: bool,
 }
 

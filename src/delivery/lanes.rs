@@ -230,7 +230,8 @@ pub(super) struct Lanes {
     /// engine, so a backlog or slow receivers of one never take every slot.
     pub(super) per_org: usize,
     /// Set when the loop left deliveries in the database for lack of room (no free slot, or a
-    /// webhook or organization at its limit): the next slot given back wakes it to claim them.
+    /// webhook or organization at its limit): the next slot given back that makes such room
+    /// wakes it to claim them.
     pub(super) room_wanted: Arc<AtomicBool>,
 }
 
