@@ -39,6 +39,9 @@ pub(super) struct Sending {
     pub secrets: Arc<SecretBox>,
 }
 
+/// A claimed delivery with its place here and its target, waiting for its reserved turn.
+pub(super) type Paced = (delivery::Model, Reserved, Target);
+
 impl Sending {
     /// Sends one delivery on its own task, once its webhook's lane lets it through.
     pub(super) fn spawn(&mut self, delivery: delivery::Model, reserved: Reserved, target: Target) {
@@ -56,7 +59,7 @@ impl Sending {
         db: &DatabaseConnection,
         webhook_id: String,
         per_second: i32,
-        deliveries: Vec<(delivery::Model, Reserved, Target)>,
+        deliveries: Vec<Paced>,
     ) {
         let (db, attempts) = (db.clone(), self.attempts());
         self.tasks.spawn(async move {

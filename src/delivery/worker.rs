@@ -23,7 +23,7 @@ use super::{
     listen, prune,
     record::{Outcome, Policy},
     recorder::{self, Recorder},
-    sending::{self, Sending, Target},
+    sending::{self, Paced, Sending, Target},
     settings::EngineSettings,
 };
 use crate::{
@@ -282,7 +282,7 @@ impl Engine {
         tracing::debug!(deliveries = claimed.len(), "claimed");
         let mut over_limit = Vec::new();
         // Rate-limited webhooks' deliveries, sent once their turns are reserved.
-        let mut paced: HashMap<String, Vec<(delivery::Model, Reserved, Target)>> = HashMap::new();
+        let mut paced: HashMap<String, (i32, Vec<Paced>)> = HashMap::new();
         for delivery in claimed {
             let (Some(payload), Some(webhook)) = (
                 targets.payload(&delivery),
@@ -299,17 +299,17 @@ impl Engine {
             let (payload, webhook) = (payload.clone(), webhook.clone());
             self.lanes.metrics.taken_claimed.fetch_add(1, Relaxed);
             let target = Target { payload, webhook };
-            if target.webhook.rate_limit.is_some() {
-                let lane = paced.entry(delivery.webhook_id.clone()).or_default();
-                lane.push((delivery, reserved, target));
+            if let Some(per_second) = target.webhook.rate_limit {
+                let lane = paced.entry(delivery.webhook_id.clone());
+                lane.or_insert_with(|| (per_second, Vec::new()))
+                    .1
+                    .push((delivery, reserved, target));
             } else {
                 sending.spawn(delivery, reserved, target);
             }
         }
-        for (webhook_id, deliveries) in paced {
-            if let Some(per_second) = deliveries[0].2.webhook.rate_limit {
-                sending.spawn_paced(&self.db, webhook_id, per_second, deliveries);
-            }
+        for (webhook_id, (per_second, deliveries)) in paced {
+            sending.spawn_paced(&self.db, webhook_id, per_second, deliveries);
         }
         if !over_limit.is_empty() {
             self.lanes.want_room();

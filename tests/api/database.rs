@@ -93,6 +93,22 @@ impl TestDatabase {
     }
 }
 
+/// PostgreSQL backends of the current database waiting for a lock, in a statement whose text
+/// is `LIKE` `statement` (`"%"` for any).
+pub async fn lock_waits(db: &impl sea_orm::ConnectionTrait, statement: &str) -> i64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT count(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE $1",
+            [statement.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get::<i64>("", "n").unwrap()
+}
+
 /// Writes past the test harness's capture, for a skip the reader must see.
 pub fn announce(line: &str) {
     let _ = writeln!(std::io::stderr(), "\n[kaanha-gateway tests] {line}\n");

@@ -101,17 +101,12 @@ async fn retention_prunes_old_logs_and_finished_events_but_keeps_pending_work() 
 
 /// The engine's two ways of taking a delivery, as `/metrics` counts them.
 async fn taken(app: &crate::helpers::TestApp) -> (u64, u64) {
-    let metrics = app.metrics().await;
-    let count = |by: &str| {
-        let prefix = format!("kaanha_deliveries_taken_total{{by=\"{by}\"}} ");
-        metrics
-            .lines()
-            .find_map(|line| line.strip_prefix(prefix.as_str()))
-            .unwrap_or_else(|| panic!("no {prefix} in {metrics}"))
-            .parse::<u64>()
-            .unwrap()
-    };
-    (count("handoff"), count("claim"))
+    (
+        app.counter(r#"kaanha_deliveries_taken_total{by="handoff"}"#)
+            .await,
+        app.counter(r#"kaanha_deliveries_taken_total{by="claim"}"#)
+            .await,
+    )
 }
 
 #[tokio::test]

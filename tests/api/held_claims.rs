@@ -9,22 +9,14 @@ use std::time::{Duration, Instant};
 use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait};
 use serde_json::json;
 
-use crate::{database::announce, helpers::spawn_app, receiver::Receiver};
+use crate::{
+    database::{announce, lock_waits},
+    helpers::spawn_app,
+    receiver::Receiver,
+};
 
-/// Backends of the gateway's database waiting for a lock in a claim's update of webhooks' turns.
-async fn claims_waiting(db: &impl ConnectionTrait) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND wait_event_type = 'Lock' \
-             AND query LIKE 'UPDATE webhook_queues AS q%'",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
-}
+/// The claim's update of webhooks' turns, as `pg_stat_activity` shows its text.
+const CLAIM_TURNS: &str = "UPDATE webhook_queues AS q%";
 
 #[tokio::test]
 async fn a_claim_held_up_never_holds_up_deliveries_handed_over() {
@@ -75,7 +67,7 @@ async fn a_claim_held_up_never_holds_up_deliveries_handed_over() {
         .unwrap();
     assert_eq!(locked.len(), 1, "the paced webhook has a turn row");
     let started = Instant::now();
-    while claims_waiting(&db).await == 0 {
+    while lock_waits(&db, CLAIM_TURNS).await == 0 {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "no claim came to wait for the held row"
@@ -89,7 +81,7 @@ async fn a_claim_held_up_never_holds_up_deliveries_handed_over() {
         .wait_for_event("contact.created", 1, Duration::from_secs(10))
         .await;
     assert!(
-        claims_waiting(&db).await >= 1,
+        lock_waits(&db, CLAIM_TURNS).await >= 1,
         "the live delivery went out while the claim was still held"
     );
 

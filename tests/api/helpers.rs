@@ -195,6 +195,18 @@ impl TestApp {
         response.text().await.unwrap()
     }
 
+    /// The value of one sample in `/metrics`, named with its labels (`name{label="v"}`).
+    pub async fn counter(&self, sample: &str) -> u64 {
+        let metrics = self.metrics().await;
+        let prefix = format!("{sample} ");
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no {sample} in {metrics}"))
+            .parse()
+            .unwrap()
+    }
+
     pub async fn api_key(&self, org: &str, scopes: &[&str]) -> String {
         let jwt = service_token(org, "api-keys webhooks integrations events:publish");
         let body = json!({"name": "test key", "scopes": scopes});

@@ -12,27 +12,13 @@ use sea_orm::{ConnectionTrait, TransactionTrait};
 use serde_json::json;
 
 use crate::{
-    database::announce,
+    database::{announce, lock_waits},
     helpers::{AppOptions, spawn_app_with},
     receiver::Receiver,
 };
 
 /// A pool with several publish writers on PostgreSQL.
 const POOL: u32 = 16;
-
-/// Backends of the gateway's database waiting for a lock.
-async fn lock_waits(db: &impl ConnectionTrait) -> i64 {
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            db.get_database_backend(),
-            "SELECT count(*) AS n FROM pg_stat_activity \
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        ))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
-}
 
 #[tokio::test]
 async fn publishes_held_at_one_organizations_turn_row_never_hold_back_another_organization() {
@@ -91,12 +77,13 @@ async fn publishes_held_at_one_organizations_turn_row_never_hold_back_another_or
                 .await
         }));
         let sent = Instant::now();
-        while lock_waits(&db).await <= n as i64 && sent.elapsed() < Duration::from_millis(500) {
+        while lock_waits(&db, "%").await <= n as i64 && sent.elapsed() < Duration::from_millis(500)
+        {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
     assert!(
-        lock_waits(&db).await >= 1,
+        lock_waits(&db, "%").await >= 1,
         "a held publish waits for the row"
     );
 
