@@ -6,7 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
+use kaanha_gateway::infra::ids;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, prelude::Uuid};
 
 /// How much history: `--quick` for CI, the issue's sizes otherwise.
 #[derive(Debug, Clone, Copy)]
@@ -108,6 +109,17 @@ impl Dialect {
                 "'{prefix}_' || lpad(to_hex(({ms})::bigint), 12, '0') || '7000' || lpad(to_hex(({seq})::bigint), 16, '0')"
             ),
             _ => format!("'{prefix}_' || printf('%012x7000%016x', {ms}, {seq})"),
+        }
+    }
+
+    /// A delivery's or log row's id as the gateway stores it: the same UUID as `id` makes, 16
+    /// bytes.
+    fn uuid(&self, ms: &str, seq: &str) -> String {
+        match self.0 {
+            DatabaseBackend::Postgres => format!(
+                "(lpad(to_hex(({ms})::bigint), 12, '0') || '7000' || lpad(to_hex(({seq})::bigint), 16, '0'))::uuid"
+            ),
+            _ => format!("unhex(printf('%012x7000%016x', {ms}, {seq}))"),
         }
     }
 
@@ -231,8 +243,9 @@ pub async fn load(
     .await?;
     let (with, from) = d.series(n);
     let event_id = d.id("evt", &event_ms(&format!("i / {f}")), &format!("i / {f}"));
-    let at = d.at(&ms_of);
-    let delivery_id = d.id("dlv", &ms_of, "i");
+    // Deliveries and log rows keep their times as Unix milliseconds.
+    let at = &ms_of;
+    let delivery_id = d.uuid(&ms_of, "i");
     let failed = format!("i % {FAILED_EVERY} = 0");
     db.execute_unprepared(&format!(
         "{with}INSERT INTO deliveries (id, org_id, event_id, webhook_id, event_type, status, attempts, due_at, \
@@ -244,7 +257,7 @@ pub async fn load(
         f = d.boolean(false),
     ))
     .await?;
-    let attempt_id = d.id("att", &ms_of, "i");
+    let attempt_id = d.uuid(&ms_of, "i");
     db.execute_unprepared(&format!(
         "{with}INSERT INTO delivery_attempts (id, org_id, delivery_id, webhook_id, event_id, event_type, attempt, \
            status, response_code, duration_ms, error, response_body, created_at) \
@@ -292,15 +305,19 @@ pub async fn load(
     ))
     .await?;
     let middle = start + span as i64 / 2;
-    let mid_attempt = busiest(format!(
-        "SELECT MIN(id) AS v FROM delivery_attempts WHERE webhook_id = '{webhook}' AND id >= {}",
-        d.id("att", &middle.to_string(), "0")
-    ))
-    .await?;
-    let event_id = busiest(format!(
-        "SELECT event_id AS v FROM delivery_attempts WHERE id = '{mid_attempt}'"
-    ))
-    .await?;
+    let mid_attempt = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "SELECT id, event_id FROM delivery_attempts WHERE webhook_id = '{webhook}' \
+                 AND id >= {} ORDER BY id LIMIT 1",
+                d.uuid(&middle.to_string(), "0")
+            ),
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the busiest webhook has no log"))?;
+    let cursor = ids::show(ids::ATTEMPT, &mid_attempt.try_get::<Uuid>("", "id")?);
+    let event_id = mid_attempt.try_get::<String>("", "event_id")?;
     let hour = |ms: i64| {
         kaanha_gateway::infra::time::format(
             chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default(),
@@ -314,7 +331,7 @@ pub async fn load(
         org,
         webhook,
         event_id,
-        cursor: mid_attempt,
+        cursor,
         range: (hour(middle), hour(middle + 3_600_000)),
     })
 }
@@ -337,7 +354,7 @@ async fn load_backlog(
     let seq = format!("{n} + i");
     let (event_id, delivery_id, at) = (
         d.id("evt", &now.to_string(), &seq),
-        d.id("dlv", &now.to_string(), &seq),
+        d.uuid(&now.to_string(), &seq),
         d.at(&now.to_string()),
     );
     db.execute_unprepared(&format!(
@@ -349,7 +366,7 @@ async fn load_backlog(
     db.execute_unprepared(&format!(
         "{with}INSERT INTO deliveries (id, org_id, event_id, webhook_id, event_type, status, attempts, due_at, \
            created_at, updated_at, replay, leases, schedule_from) \
-         SELECT {delivery_id}, w.org_id, {event_id}, w.id, 'message.received', 'pending', 0, {now}, {at}, {at}, {f}, 0, 0 \
+         SELECT {delivery_id}, w.org_id, {event_id}, w.id, 'message.received', 'pending', 0, {now}, {now}, {now}, {f}, 0, 0 \
          FROM {from} JOIN webhooks w ON w.id = {backlog_hook}",
         f = d.boolean(false),
     ))

@@ -1,13 +1,14 @@
 use sea_orm::entity::prelude::*;
 
 /// One row of a webhook's delivery log: one HTTP attempt and the delivery's state after it.
+/// Ids are 16 bytes (shown as `att_` and 32 hex digits) and `created_at` Unix milliseconds.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "delivery_attempts")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub id: String,
+    pub id: Uuid,
     pub org_id: String,
-    pub delivery_id: String,
+    pub delivery_id: Uuid,
     pub webhook_id: String,
     pub event_id: String,
     pub event_type: String,
@@ -18,7 +19,7 @@ pub struct Model {
     pub error: Option<String>,
     #[sea_orm(column_type = "Text", nullable)]
     pub response_body: Option<String>,
-    pub created_at: DateTimeUtc,
+    pub created_at: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,6 +1,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod columns;
+mod rebuild;
 
 mod m20261127_000001_create_tables;
 mod m20261127_000002_covering_claim_index;
@@ -18,6 +19,7 @@ mod m20261202_000013_webhook_deleted_at;
 mod m20261202_000014_delivery_schedule_start;
 mod m20261206_000015_leaner_log_indexes;
 mod m20261206_000016_log_without_event_type_index;
+mod m20261207_000017_compact_delivery_rows;
 
 pub struct Migrator;
 
@@ -41,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_delivery_schedule_start::Migration),
             Box::new(m20261206_000015_leaner_log_indexes::Migration),
             Box::new(m20261206_000016_log_without_event_type_index::Migration),
+            Box::new(m20261207_000017_compact_delivery_rows::Migration),
         ]
     }
 }

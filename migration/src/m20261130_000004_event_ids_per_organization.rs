@@ -54,59 +54,12 @@ const SQLITE: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        match manager.get_database_backend() {
-            sea_orm::DbBackend::Sqlite => {
-                // Only outside a transaction does this pragma take effect.
-                db.execute_unprepared("PRAGMA foreign_keys = OFF").await?;
-                let rebuilt = rebuild_on_sqlite(db).await;
-                db.execute_unprepared("PRAGMA foreign_keys = ON").await?;
-                rebuilt
-            }
-            _ => {
-                for statement in POSTGRES {
-                    db.execute_unprepared(statement).await?;
-                }
-                Ok(())
-            }
-        }
+        crate::rebuild::per_backend(manager, SQLITE, POSTGRES).await
     }
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
         Err(DbErr::Migration(
             "event ids may repeat across organizations now; they cannot become global again".into(),
         ))
-    }
-}
-
-async fn rebuild_on_sqlite(db: &SchemaManagerConnection<'_>) -> Result<(), DbErr> {
-    db.execute_unprepared("BEGIN IMMEDIATE").await?;
-    let mut done = Ok(());
-    for statement in SQLITE {
-        done = db.execute_unprepared(statement).await.map(|_| ());
-        if done.is_err() {
-            break;
-        }
-    }
-    if done.is_ok() {
-        let broken = db
-            .query_all_raw(sea_orm::Statement::from_string(
-                sea_orm::DbBackend::Sqlite,
-                "PRAGMA foreign_key_check",
-            ))
-            .await?;
-        if !broken.is_empty() {
-            done = Err(DbErr::Migration(format!(
-                "{} rows would break a foreign key after the rebuild",
-                broken.len()
-            )));
-        }
-    }
-    match done {
-        Ok(()) => db.execute_unprepared("COMMIT").await.map(|_| ()),
-        Err(err) => {
-            db.execute_unprepared("ROLLBACK").await?;
-            Err(err)
-        }
     }
 }

@@ -10,7 +10,7 @@ use super::{
 };
 use crate::{
     domain::webhooks::{WebhookSource, WebhookStatus},
-    infra::{cipher::SecretBox, time},
+    infra::{cipher::SecretBox, ids, time},
 };
 
 /// An attempt that sent nothing, with the reason.
@@ -73,7 +73,7 @@ pub(super) async fn attempt(
         tracing::warn!(
             org = %delivery.org_id,
             webhook = %delivery.webhook_id,
-            delivery = %delivery.id,
+            delivery = %ids::show(ids::DELIVERY, &delivery.id),
             event = %delivery.event_id,
             reason = why,
             "delivery target refused"

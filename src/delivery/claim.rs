@@ -11,6 +11,7 @@ use entity::{delivery, event, webhook};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
     QueryTrait, TransactionTrait,
+    prelude::Uuid,
     sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType, Query},
 };
 
@@ -126,7 +127,7 @@ pub async fn claim_due(
             exhausted.push(webhook.clone());
         }
     }
-    let ids = picked.iter().map(|(id, _)| id.clone()).collect();
+    let ids = picked.iter().map(|(id, _)| *id).collect();
     let deliveries = lease(&txn, now_ms, lease_ms, ids).await?;
     for (webhook, next) in turns::next_claimable(&txn, &exhausted, now_ms).await? {
         match next {
@@ -185,7 +186,7 @@ async fn lease(
     db: &impl ConnectionTrait,
     now_ms: i64,
     lease_ms: i64,
-    ids: Vec<String>,
+    ids: Vec<Uuid>,
 ) -> Result<Vec<delivery::Model>, DbErr> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -213,7 +214,7 @@ async fn lease(
 
 /// Gives deliveries back before their lease ends (over a webhook's limit, or at shutdown):
 /// claimable again at once, so their webhooks' turns come now.
-pub async fn release(db: &impl TransactionTrait, ids: &[String]) -> Result<(), DbErr> {
+pub async fn release(db: &impl TransactionTrait, ids: &[Uuid]) -> Result<(), DbErr> {
     let txn = crate::infra::db::begin_write(db).await?;
     let now_ms = time::now().timestamp_millis();
     let mut queued = Queued::default();
@@ -228,7 +229,7 @@ pub async fn release(db: &impl TransactionTrait, ids: &[String]) -> Result<(), D
                 delivery::Column::Leases,
                 Expr::col(delivery::Column::Leases).sub(1),
             )
-            .filter(delivery::Column::Id.is_in(chunk.iter().map(String::as_str)))
+            .filter(delivery::Column::Id.is_in(chunk.iter().copied()))
             .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
             .into_query();
         update.returning(

@@ -12,6 +12,7 @@ use std::{
 };
 
 use entity::{delivery, webhook};
+use sea_orm::prelude::Uuid;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::claim::Full;
@@ -27,7 +28,7 @@ const CLAIM_AHEAD: usize = 2;
 /// of those not yet answered, and per organization how many of those it has.
 #[derive(Default)]
 pub(super) struct InFlight {
-    pub(super) deliveries: HashMap<String, String>,
+    pub(super) deliveries: HashMap<Uuid, String>,
     pub(super) lanes: HashMap<String, Lane>,
     pub(super) orgs: HashMap<String, usize>,
 }
@@ -55,8 +56,7 @@ impl InFlight {
             webhook_id,
             org_id,
         } = delivery;
-        self.deliveries
-            .insert(delivery_id.to_owned(), webhook_id.to_owned());
+        self.deliveries.insert(delivery_id, webhook_id.to_owned());
         *self.orgs.entry(org_id.to_owned()).or_default() += 1;
         let lane = self
             .lanes
@@ -91,7 +91,7 @@ impl InFlight {
         made_room
     }
 
-    pub(super) fn recorded(&mut self, delivery_id: &str) {
+    pub(super) fn recorded(&mut self, delivery_id: &Uuid) {
         self.deliveries.remove(delivery_id);
     }
 
@@ -130,7 +130,7 @@ impl InFlight {
 /// Who a delivery is for: what its place in the engine is counted against.
 #[derive(Clone, Copy)]
 pub(super) struct Place<'a> {
-    pub delivery_id: &'a str,
+    pub delivery_id: Uuid,
     pub webhook_id: &'a str,
     pub org_id: &'a str,
 }
@@ -138,7 +138,7 @@ pub(super) struct Place<'a> {
 impl<'a> From<&'a delivery::Model> for Place<'a> {
     fn from(delivery: &'a delivery::Model) -> Self {
         Self {
-            delivery_id: &delivery.id,
+            delivery_id: delivery.id,
             webhook_id: &delivery.webhook_id,
             org_id: &delivery.org_id,
         }
@@ -153,7 +153,7 @@ impl<'a> From<&'a delivery::Model> for Place<'a> {
 ///   limit. The webhook's next requests go out while the last ones are being written; holding
 ///   the webhook's place until then made each webhook send, wait and write in lockstep.
 pub struct InFlightSlot {
-    delivery_id: String,
+    delivery_id: Uuid,
     webhook_id: String,
     org_id: String,
     awaiting_answer: bool,
@@ -276,7 +276,7 @@ impl Lanes {
             in_flight.start(place, self.per_webhook, hold)
         };
         let slot = InFlightSlot {
-            delivery_id: place.delivery_id.to_owned(),
+            delivery_id: place.delivery_id,
             webhook_id: place.webhook_id.to_owned(),
             org_id: place.org_id.to_owned(),
             awaiting_answer: true,

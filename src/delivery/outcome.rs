@@ -11,7 +11,7 @@ use sea_orm::{
 use super::{client::AttemptResult, lanes::InFlightSlot};
 use crate::{
     domain::{delivery_status::DeliveryStatus, named::Named, webhooks::WebhookSource},
-    infra::{ids::new_id, queues::Queued},
+    infra::{ids::new_uuid, queues::Queued},
 };
 
 /// One finished attempt, waiting to be written.
@@ -77,8 +77,11 @@ pub(super) async fn record_unwritable(
             delivery::Column::LeaseUntil,
             Expr::value(Option::<i64>::None),
         )
-        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
-        .filter(delivery::Column::Id.eq(d.id.as_str()))
+        .col_expr(
+            delivery::Column::UpdatedAt,
+            Expr::value(now.timestamp_millis()),
+        )
+        .filter(delivery::Column::Id.eq(d.id))
         .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
         .exec(&txn)
         .await?;
@@ -117,9 +120,9 @@ pub(super) fn attempt_row(
         other => other.clone(),
     };
     delivery_attempt::ActiveModel {
-        id: Set(new_id("att")),
+        id: Set(new_uuid()),
         org_id: Set(d.org_id.clone()),
-        delivery_id: Set(d.id.clone()),
+        delivery_id: Set(d.id),
         webhook_id: Set(d.webhook_id.clone()),
         event_id: Set(d.event_id.clone()),
         event_type: Set(d.event_type.clone()),
@@ -129,7 +132,7 @@ pub(super) fn attempt_row(
         duration_ms: Set(r.duration_ms),
         error: Set(error.as_deref().map(storable)),
         response_body: Set(r.response_excerpt.as_deref().map(storable)),
-        created_at: Set(outcome.at),
+        created_at: Set(outcome.at.timestamp_millis()),
     }
 }
 

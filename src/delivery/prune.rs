@@ -19,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::{
     domain::{delivery_status::DeliveryStatus, named::Named},
-    infra::{ids::first_id_at, metrics::Metrics, time},
+    infra::{ids::first_uuid_at, metrics::Metrics, time},
 };
 
 const PRUNE_EVERY: Duration = Duration::from_secs(60 * 60);
@@ -85,12 +85,12 @@ pub async fn prune(
     let cutoff =
         time::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
     // Log ids sort as their times do: the old rows are a range of the primary key.
-    let before = first_id_at("att", cutoff);
+    let before = first_uuid_at(cutoff);
     let attempts = in_batches(&metrics.pruned_attempts, || async {
         let batch = delivery_attempt::Entity::find()
             .select_only()
             .column(delivery_attempt::Column::Id)
-            .filter(delivery_attempt::Column::Id.lt(before.as_str()))
+            .filter(delivery_attempt::Column::Id.lt(before))
             .order_by_asc(delivery_attempt::Column::Id)
             .limit(PRUNE_BATCH)
             .into_query();

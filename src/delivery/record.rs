@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use entity::{delivery, delivery_attempt, webhook};
+use sea_orm::prelude::Uuid;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait,
     TransactionTrait, sea_query::Expr,
@@ -21,7 +22,7 @@ use crate::{
         stats::HourCounts,
         webhooks::WebhookSource,
     },
-    infra::queues::Queued,
+    infra::{ids, queues::Queued},
 };
 
 /// What one grouped `UPDATE` writes: status, due time (pending only), answer code, attempts.
@@ -119,11 +120,11 @@ pub async fn record(
                 match record_batch(db, policy, std::slice::from_ref(outcome)).await {
                     Ok(one) => recorded.add(one),
                     Err(err) => {
-                        tracing::warn!(delivery = %outcome.delivery.id, error = %err, "outcome not recorded; the delivery is failed instead");
+                        tracing::warn!(delivery = %ids::show(ids::DELIVERY, &outcome.delivery.id), error = %err, "outcome not recorded; the delivery is failed instead");
                         match record_unwritable(db, outcome).await {
                             Ok(()) => recorded.failed += 1,
                             Err(err) => {
-                                tracing::error!(delivery = %outcome.delivery.id, error = %err, "the delivery could not be failed either; it is leased until its lease ends");
+                                tracing::error!(delivery = %ids::show(ids::DELIVERY, &outcome.delivery.id), error = %err, "the delivery could not be failed either; it is leased until its lease ends");
                             }
                         }
                     }
@@ -145,7 +146,7 @@ async fn record_batch(
         .collect();
     // Outcomes that leave their deliveries in the same state are written by one UPDATE (in
     // steady state: every delivered one with the same answer code).
-    let mut groups: HashMap<NewState, Vec<&str>> = HashMap::new();
+    let mut groups: HashMap<NewState, Vec<Uuid>> = HashMap::new();
     for (outcome, next) in outcomes.iter().zip(&transitions) {
         let key = (
             next.status,
@@ -153,13 +154,13 @@ async fn record_batch(
             outcome.result.status.map(i32::from),
             outcome.delivery.attempts + 1,
         );
-        groups.entry(key).or_default().push(&outcome.delivery.id);
+        groups.entry(key).or_default().push(outcome.delivery.id);
     }
     let txn = crate::infra::db::begin_write(db).await?;
     let now = crate::infra::time::now();
     // The UPDATEs return the deliveries they found: one whose webhook was deleted mid-flight
     // is gone, and gets no log row (which would point at nothing).
-    let mut updated: HashSet<String> = HashSet::with_capacity(outcomes.len());
+    let mut updated: HashSet<Uuid> = HashSet::with_capacity(outcomes.len());
     for ((status, due_at, code, attempt), ids) in groups {
         for chunk in ids.chunks(500) {
             let mut update = delivery::Entity::update_many()
@@ -170,7 +171,10 @@ async fn record_batch(
                     Expr::value(Option::<i64>::None),
                 )
                 .col_expr(delivery::Column::LastResponseCode, Expr::value(code))
-                .col_expr(delivery::Column::UpdatedAt, Expr::value(now));
+                .col_expr(
+                    delivery::Column::UpdatedAt,
+                    Expr::value(now.timestamp_millis()),
+                );
             if let Some(due_at) = due_at {
                 update = update.col_expr(delivery::Column::DueAt, Expr::value(due_at));
             }
@@ -201,7 +205,7 @@ async fn record_batch(
             tracing::warn!(
                 org = %d.org_id,
                 webhook = %d.webhook_id,
-                delivery = %d.id,
+                delivery = %ids::show(ids::DELIVERY, &d.id),
                 event = %d.event_id,
                 attempts = d.attempts + 1,
                 code = outcome.result.status,
@@ -271,7 +275,7 @@ mod tests {
         let at = crate::infra::time::now();
         Outcome {
             delivery: delivery::Model {
-                id: "dlv_1".into(),
+                id: crate::infra::ids::new_uuid(),
                 org_id: "o".into(),
                 event_id: "evt_1".into(),
                 webhook_id: "wh_1".into(),
@@ -284,8 +288,8 @@ mod tests {
                 replay: false,
                 leases: 1,
                 schedule_from: 0,
-                created_at: at,
-                updated_at: at,
+                created_at: at.timestamp_millis(),
+                updated_at: at.timestamp_millis(),
             },
             source,
             ordered: false,

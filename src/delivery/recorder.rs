@@ -105,9 +105,9 @@ fn observe(metrics: &Metrics, outcome: &Outcome) {
     let took = Duration::from_millis(outcome.result.duration_ms.max(0) as u64);
     let delivery = &outcome.delivery;
     let since_publish = (delivery.attempts == 0 && !delivery.replay)
-        .then(|| (outcome.at - delivery.created_at).to_std().ok())
-        .flatten()
-        .map(|waited| waited + took);
+        .then(|| outcome.at.timestamp_millis() - delivery.created_at)
+        .and_then(|waited| u64::try_from(waited).ok())
+        .map(|waited| Duration::from_millis(waited) + took);
     metrics.observe_attempt(outcome.result.class(), took, since_publish);
 }
 

@@ -6,7 +6,10 @@ use entity::{delivery, webhook};
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use super::{headers as names, sign};
-use crate::infra::cipher::{OpenError, SecretBox, SecretField};
+use crate::infra::{
+    cipher::{OpenError, SecretBox, SecretField},
+    ids,
+};
 
 /// The headers of a delivery: the document's, plus the Standard Webhooks trio when signed.
 ///
@@ -33,7 +36,7 @@ pub fn headers(
     };
     put(CONTENT_TYPE.as_str(), "application/json");
     put(names::EVENT, &delivery.event_type);
-    put(names::DELIVERY, &delivery.id);
+    put(names::DELIVERY, &ids::show(ids::DELIVERY, &delivery.id));
     if delivery.replay {
         put(names::REPLAY, "true");
     }

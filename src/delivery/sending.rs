@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use entity::{delivery, webhook};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, prelude::Uuid};
 use tokio::{sync::mpsc, task::JoinSet, time::Instant};
 
 use super::{
@@ -70,7 +70,7 @@ impl Sending {
                 Ok(None) => return,
                 Err(err) => {
                     tracing::warn!(error = %err, "reserving send times failed; giving the deliveries back");
-                    let ids: Vec<String> = deliveries.into_iter().map(|(d, _, _)| d.id).collect();
+                    let ids: Vec<Uuid> = deliveries.into_iter().map(|(d, _, _)| d.id).collect();
                     if let Err(err) = release(&db, &ids).await {
                         tracing::warn!(error = %err, "releasing deliveries failed; their lease will expire");
                     }
@@ -139,7 +139,7 @@ impl Attempts {
 
 /// Waits up to the grace period for requests in flight, then cancels the rest and returns
 /// their delivery ids.
-pub(super) async fn stop(lanes: &Lanes, mut tasks: JoinSet<()>) -> Vec<String> {
+pub(super) async fn stop(lanes: &Lanes, mut tasks: JoinSet<()>) -> Vec<Uuid> {
     let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
         while tasks.join_next().await.is_some() {}
     })

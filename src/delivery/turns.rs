@@ -8,7 +8,7 @@
 //! Deliveries are read through the partial index of pending ones (`idx_deliveries_pending`); the
 //! statements name `status = 'pending'` as a literal so the database can tell they may use it.
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value, prelude::Uuid};
 
 use crate::domain::ordered::PARKED;
 
@@ -136,7 +136,7 @@ pub(super) async fn due_deliveries(
     db: &impl ConnectionTrait,
     allotted: &[(String, usize)],
     now_ms: i64,
-) -> Result<Vec<(String, String)>, DbErr> {
+) -> Result<Vec<(Uuid, String)>, DbErr> {
     if allotted.is_empty() {
         return Ok(Vec::new());
     }

@@ -1,6 +1,7 @@
 //! What a page of the log is narrowed by.
 
 use chrono::{DateTime, Utc};
+use sea_orm::prelude::Uuid;
 
 /// Filters of the log.
 #[derive(Debug, Default)]
@@ -13,5 +14,6 @@ pub struct LogFilter<'a> {
     pub since: Option<DateTime<Utc>>,
     /// Attempts made before this time.
     pub until: Option<DateTime<Utc>>,
-    pub cursor: Option<&'a str>,
+    /// Attempts older than this one (its id).
+    pub cursor: Option<Uuid>,
 }

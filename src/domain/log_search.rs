@@ -10,10 +10,14 @@
 use entity::{delivery, delivery_attempt};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, QueryTrait,
+    prelude::Uuid,
     sea_query::{SelectStatement, UnionType},
 };
 
-use crate::domain::{log_filter::LogFilter, org::OrgId, stretch::Page};
+use crate::{
+    domain::{log_filter::LogFilter, org::OrgId, stretch::Page},
+    infra::ids,
+};
 
 /// A page of the attempts of what `search` names (to `webhook_id` only, if given), newest
 /// first, below the filter's cursor and within its other conditions; `limit` rows at most.
@@ -30,7 +34,7 @@ pub async fn found_page(
         .build(&deliveries_found_by(org, search));
     let mut deliveries = Vec::new();
     for row in db.query_all_raw(statement).await? {
-        deliveries.push(row.try_get::<String>("", "id")?);
+        deliveries.push(row.try_get::<Uuid>("", "id")?);
     }
     if deliveries.is_empty() {
         return Ok(Page::default());
@@ -46,11 +50,15 @@ pub async fn found_page(
             && filter
                 .event_type
                 .is_none_or(|event| row.event_type == event)
-            && filter.since.is_none_or(|since| row.created_at >= since)
-            && filter.until.is_none_or(|until| row.created_at < until)
-            && filter.cursor.is_none_or(|cursor| row.id.as_str() < cursor)
+            && filter
+                .since
+                .is_none_or(|since| row.created_at >= since.timestamp_millis())
+            && filter
+                .until
+                .is_none_or(|until| row.created_at < until.timestamp_millis())
+            && filter.cursor.is_none_or(|cursor| row.id < cursor)
     });
-    rows.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+    rows.sort_unstable_by_key(|row| std::cmp::Reverse(row.id));
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     Ok(Page {
         rows,
@@ -61,19 +69,22 @@ pub async fn found_page(
 /// The ids of the organization's deliveries of the event `search` names, and of the delivery
 /// it names. Two plain lookups joined by `UNION ALL`, each on its own index ((organization,
 /// event id), and the key): an `OR` of the two lets SQLite, and PostgreSQL on tables without
-/// statistics, fall back to reading every delivery of the organization.
+/// statistics, fall back to reading every delivery of the organization. Text that is no
+/// delivery's id looks for the event only.
 fn deliveries_found_by(org: &OrgId, search: &str) -> SelectStatement {
-    let lookup = |column: delivery::Column| {
+    let lookup = |found: sea_orm::sea_query::SimpleExpr| {
         delivery::Entity::find()
             .select_only()
             .column(delivery::Column::Id)
             .filter(delivery::Column::OrgId.eq(org.as_str()))
-            .filter(column.eq(search))
+            .filter(found)
             .into_query()
     };
-    lookup(delivery::Column::EventId)
-        .union(UnionType::All, lookup(delivery::Column::Id))
-        .to_owned()
+    let mut by_event = lookup(delivery::Column::EventId.eq(search));
+    if let Some(id) = ids::parse(ids::DELIVERY, search) {
+        by_event.union(UnionType::All, lookup(delivery::Column::Id.eq(id)));
+    }
+    by_event
 }
 
 #[cfg(test)]
@@ -85,12 +96,16 @@ mod tests {
     #[test]
     fn a_search_is_two_lookups_each_on_its_own_index() {
         let org = OrgId::parse("org_a").unwrap();
-        let sql = deliveries_found_by(&org, "wamid.1").to_string(SqliteQueryBuilder);
+        let delivery = ids::new_uuid();
+        let search = ids::show(ids::DELIVERY, &delivery);
+        let sql = deliveries_found_by(&org, &search).to_string(SqliteQueryBuilder);
         assert!(
-            sql.contains(
-                r#"WHERE "deliveries"."org_id" = 'org_a' AND "deliveries"."event_id" = 'wamid.1' UNION ALL SELECT "deliveries"."id" FROM "deliveries" WHERE "deliveries"."org_id" = 'org_a' AND "deliveries"."id" = 'wamid.1'"#
-            ),
+            sql.contains(&format!(
+                r#"WHERE "deliveries"."org_id" = 'org_a' AND "deliveries"."event_id" = '{search}' UNION ALL SELECT "deliveries"."id" FROM "deliveries" WHERE "deliveries"."org_id" = 'org_a' AND "deliveries"."id" = "#
+            )),
             "{sql}"
         );
+        let sql = deliveries_found_by(&org, "wamid.1").to_string(SqliteQueryBuilder);
+        assert!(!sql.contains("UNION"), "{sql}");
     }
 }

@@ -4,7 +4,7 @@
 use entity::{delivery, delivery_attempt};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement, sea_query::Expr,
+    Statement, prelude::Uuid, sea_query::Expr,
 };
 
 use crate::{
@@ -18,7 +18,7 @@ use crate::{
         store::Store,
         stretch::{Page, Rows, stretch_end},
     },
-    infra::{ids::first_id_at, queues::Queued, time},
+    infra::{ids::first_uuid_at, queues::Queued, time},
 };
 
 /// One page of attempts, newest first: of one webhook, or with `None` of every webhook of the
@@ -58,16 +58,13 @@ pub async fn log_page(
     }
     // Ids sort as their times do: the time range is also an id range, which the index the page
     // is read by (webhook, id) bounds, instead of reading from the newest row down to it.
-    let from = filter.since.map(|since| first_id_at("att", since));
-    let below = match (
-        filter.until.map(|until| first_id_at("att", until)),
-        filter.cursor,
-    ) {
-        (Some(until), Some(cursor)) => Some(until.min(cursor.to_owned())),
-        (until, cursor) => until.or(cursor.map(str::to_owned)),
+    let from = filter.since.map(first_uuid_at);
+    let below = match (filter.until.map(first_uuid_at), filter.cursor) {
+        (Some(until), Some(cursor)) => Some(until.min(cursor)),
+        (until, cursor) => until.or(cursor),
     };
-    if let Some(below) = &below {
-        query = query.filter(delivery_attempt::Column::Id.lt(below.as_str()));
+    if let Some(below) = below {
+        query = query.filter(delivery_attempt::Column::Id.lt(below));
     }
     // The range's older end goes into the `WHERE` only where a stretch bounds the read anyway.
     // Elsewhere the page is read newest first from `below`, and rows from before `since` are
@@ -76,16 +73,16 @@ pub async fn log_page(
     let unindexed = filter.event_type.is_some() || filter.status == Some(delivered);
     let mut stopped_at = None;
     if let Some(webhook_id) = webhook_id.filter(|_| unindexed) {
-        let end = stretch_end(db, Rows::Log, webhook_id, below.as_deref()).await?;
-        let older_end = match (&end, &from) {
+        let end = stretch_end(db, Rows::Log, webhook_id, below).await?;
+        let older_end = match (end, from) {
             (Some(end), Some(from)) => Some(end.max(from)),
-            (end, from) => end.as_ref().or(from.as_ref()),
+            (end, from) => end.or(from),
         };
         if let Some(older_end) = older_end {
-            query = query.filter(delivery_attempt::Column::Id.gte(older_end.as_str()));
+            query = query.filter(delivery_attempt::Column::Id.gte(older_end));
         }
         // A stretch reaching below `since` covered the rest of the range.
-        stopped_at = end.filter(|end| from.as_ref().is_none_or(|from| end >= from));
+        stopped_at = end.filter(|end| from.is_none_or(|from| *end >= from));
     }
     let mut rows = query
         .order_by_desc(delivery_attempt::Column::Id)
@@ -93,8 +90,8 @@ pub async fn log_page(
         .all(db)
         .await?;
     let read_all_asked = rows.len() as u64 == limit;
-    let oldest_read = rows.last().map(|row| row.id.clone());
-    let before_range = |row: &delivery_attempt::Model| from.as_ref().is_some_and(|f| row.id < *f);
+    let oldest_read = rows.last().map(|row| row.id);
+    let before_range = |row: &delivery_attempt::Model| from.is_some_and(|f| row.id < f);
     let reached_range_start = rows.last().is_some_and(before_range);
     // An attempt is logged when it ends, so a slow one made before `since` can be logged (and
     // its id made) after it: dropped here, it leaves a page short of what was read, and the
@@ -103,7 +100,9 @@ pub async fn log_page(
     rows.retain(|row| {
         row.org_id == org.as_str()
             && !before_range(row)
-            && filter.since.is_none_or(|since| row.created_at >= since)
+            && filter
+                .since
+                .is_none_or(|since| row.created_at >= since.timestamp_millis())
     });
     if read_all_asked && !reached_range_start && (rows.len() as u64) < limit {
         stopped_at = oldest_read;
@@ -117,12 +116,12 @@ pub async fn log_page(
 pub async fn delivery_states(
     db: &impl ConnectionTrait,
     org: &OrgId,
-    ids: &[&str],
-) -> Result<std::collections::HashMap<String, String>, DbErr> {
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, DbErr> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let rows: Vec<(String, String, String)> = delivery::Entity::find()
+    let rows: Vec<(Uuid, String, String)> = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Id)
         .column(delivery::Column::OrgId)
@@ -141,7 +140,8 @@ pub async fn delivery_states(
 /// The newest attempt of each of these webhooks of the organization (none for a webhook never
 /// tried), in two reads by index whatever the log holds: each webhook's greatest attempt id in
 /// the attempts' index (webhook, id), then those attempts by primary key. (Joined in one
-/// statement, PostgreSQL without statistics reads the whole log to hash it.)
+/// statement, PostgreSQL without statistics reads the whole log to hash it. And PostgreSQL
+/// has no `MAX` of a `uuid`: the greatest is the first in descending order.)
 pub async fn newest_attempts(
     db: &impl ConnectionTrait,
     org: &OrgId,
@@ -157,7 +157,8 @@ pub async fn newest_attempts(
     };
     let ids: Vec<String> = (2..webhook_ids.len() + 2).map(mark).collect();
     let sql = format!(
-        "SELECT (SELECT MAX(a.id) FROM delivery_attempts a WHERE a.webhook_id = w.id) AS newest \
+        "SELECT (SELECT a.id FROM delivery_attempts a WHERE a.webhook_id = w.id \
+           ORDER BY a.id DESC LIMIT 1) AS newest \
          FROM webhooks w WHERE w.org_id = {} AND w.id IN ({})",
         mark(1),
         ids.join(", ")
@@ -169,7 +170,7 @@ pub async fn newest_attempts(
         .await?;
     let mut newest = Vec::with_capacity(rows.len());
     for row in rows {
-        if let Some(id) = row.try_get::<Option<String>>("", "newest")? {
+        if let Some(id) = row.try_get::<Option<Uuid>>("", "newest")? {
             newest.push(id);
         }
     }
@@ -189,7 +190,7 @@ pub async fn delivery_page(
     org: &OrgId,
     webhook_id: &str,
     status: Option<&str>,
-    cursor: Option<&str>,
+    cursor: Option<Uuid>,
     limit: u64,
 ) -> Result<Page<delivery::Model>, DbErr> {
     // Read by webhook alone, the organization checked on the rows found (as in `log_page`).
@@ -201,8 +202,8 @@ pub async fn delivery_page(
     if let Some(status) = status {
         query = query.filter(delivery::Column::Status.eq(status));
         stopped_at = stretch_end(db, Rows::Deliveries, webhook_id, cursor).await?;
-        if let Some(end) = &stopped_at {
-            query = query.filter(delivery::Column::Id.gte(end.as_str()));
+        if let Some(end) = stopped_at {
+            query = query.filter(delivery::Column::Id.gte(end));
         }
     }
     let mut rows = query
@@ -218,7 +219,7 @@ pub async fn find(
     db: &impl ConnectionTrait,
     org: &OrgId,
     webhook_id: &str,
-    delivery_id: &str,
+    delivery_id: Uuid,
 ) -> Result<Option<delivery::Model>, DbErr> {
     delivery::Entity::find_by_id(delivery_id)
         .filter(delivery::Column::OrgId.eq(org.as_str()))
@@ -252,8 +253,11 @@ pub async fn retry_now(
             delivery::Column::LeaseUntil,
             Expr::value(Option::<i64>::None),
         )
-        .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
-        .filter(delivery::Column::Id.eq(delivery.id.as_str()))
+        .col_expr(
+            delivery::Column::UpdatedAt,
+            Expr::value(now.timestamp_millis()),
+        )
+        .filter(delivery::Column::Id.eq(delivery.id))
         .filter(delivery::Column::Status.eq(DeliveryStatus::Failed.as_str()))
         .exec_with_returning(&txn)
         .await?
@@ -267,7 +271,7 @@ pub async fn retry_now(
     if in_line {
         let released =
             ordered::release_next(&txn, &delivery.webhook_id, now_ms, &mut queued).await?;
-        if released.as_deref() == Some(retried.id.as_str()) {
+        if released == Some(retried.id) {
             retried.due_at = now_ms;
         }
     } else {

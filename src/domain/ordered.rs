@@ -19,12 +19,13 @@ use entity::{delivery, webhook};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
+    prelude::Uuid,
     sea_query::{Expr, LockType},
 };
 
 use crate::{
     domain::{delivery_status::DeliveryStatus, named::Named},
-    infra::queues::Queued,
+    infra::{ids, queues::Queued},
 };
 
 /// The due time of a delivery waiting in line (9999-12-31, Unix ms): never due on its own.
@@ -54,7 +55,7 @@ pub async fn release_next(
     webhook_id: &str,
     now_ms: i64,
     queued: &mut Queued,
-) -> Result<Option<String>, DbErr> {
+) -> Result<Option<Uuid>, DbErr> {
     let line: Option<(String, Option<String>)> = webhook::Entity::find_by_id(webhook_id)
         .select_only()
         .column(webhook::Column::OrgId)
@@ -66,7 +67,8 @@ pub async fn release_next(
     let Some((org_id, head)) = line else {
         return Ok(None);
     };
-    if let Some(head) = head {
+    // The head is kept as the API shows it: the webhooks' table is small.
+    if let Some(head) = head.and_then(|head| ids::parse(ids::DELIVERY, &head)) {
         let still_pending = delivery::Entity::find_by_id(head)
             .filter(delivery::Column::Status.eq(DeliveryStatus::Pending.as_str()))
             .count(txn)
@@ -77,7 +79,7 @@ pub async fn release_next(
     }
     // The literal, not a parameter: only then may the database use the partial index of
     // parked deliveries (it must see that the query implies the index's condition).
-    let next: Option<String> = delivery::Entity::find()
+    let next: Option<Uuid> = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Id)
         .filter(delivery::Column::WebhookId.eq(webhook_id))
@@ -86,16 +88,19 @@ pub async fn release_next(
         .into_tuple()
         .one(txn)
         .await?;
-    if let Some(next) = &next {
+    if let Some(next) = next {
         delivery::Entity::update_many()
             .col_expr(delivery::Column::DueAt, Expr::value(now_ms))
-            .filter(delivery::Column::Id.eq(next.as_str()))
+            .filter(delivery::Column::Id.eq(next))
             .exec(txn)
             .await?;
         queued.add(webhook_id, &org_id, now_ms);
     }
     webhook::Entity::update_many()
-        .col_expr(webhook::Column::LineHead, Expr::value(next.clone()))
+        .col_expr(
+            webhook::Column::LineHead,
+            Expr::value(next.map(|next| ids::show(ids::DELIVERY, &next))),
+        )
         .filter(webhook::Column::Id.eq(webhook_id))
         .exec(txn)
         .await?;

@@ -8,7 +8,7 @@
 //! reads the stretch below it. A read costs the same whatever the webhook holds, and the log
 //! needs no index per filter (each would cost bytes in every row written).
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, Value, prelude::Uuid};
 
 /// Rows a filtered page looks through at most (the README and the OpenAPI document say 1,000).
 pub const STRETCH: u64 = 1_000;
@@ -18,7 +18,7 @@ pub const STRETCH: u64 = 1_000;
 #[derive(Debug)]
 pub struct Page<T> {
     pub rows: Vec<T>,
-    pub stopped_at: Option<String>,
+    pub stopped_at: Option<Uuid>,
 }
 
 /// The stretch is found in steps of this many rows. PostgreSQL without statistics assumes any
@@ -41,8 +41,8 @@ pub async fn stretch_end(
     db: &impl ConnectionTrait,
     rows: Rows,
     webhook_id: &str,
-    below: Option<&str>,
-) -> Result<Option<String>, DbErr> {
+    below: Option<Uuid>,
+) -> Result<Option<Uuid>, DbErr> {
     let table = match rows {
         Rows::Log => "delivery_attempts",
         Rows::Deliveries => "deliveries",
@@ -78,7 +78,7 @@ pub async fn stretch_end(
         .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
     match found {
-        Some(row) => row.try_get::<Option<String>>("", "last_id"),
+        Some(row) => row.try_get::<Option<Uuid>>("", "last_id"),
         None => Ok(None),
     }
 }

@@ -22,6 +22,13 @@ impl From<DateTime<Utc>> for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// A time stored as Unix milliseconds.
+    pub fn from_millis(millis: i64) -> Self {
+        Self(crate::infra::time::from_millis(millis))
+    }
+}
+
 impl Type for Timestamp {
     const IS_REQUIRED: bool = true;
     type RawValueType = Self;

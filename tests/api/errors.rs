@@ -303,3 +303,34 @@ async fn long_lists_are_refused_whole_and_a_problem_stays_small() {
     let problem = expect_problem(app.post(&path, &key, &replay).send().await.unwrap(), 422).await;
     assert_eq!(problem["errors"][0]["field"], "events", "{problem}");
 }
+
+#[tokio::test]
+async fn a_cursor_no_list_gave_is_named_and_an_id_of_nothing_is_not_found() {
+    let app = spawn_app().await;
+    let key = app.api_key("org_a", &[]).await;
+    let webhook = app.webhook(&key, "cursors").await;
+    let id = webhook["id"].as_str().unwrap();
+    let attempt_cursor = "att_0190f5a2c3b47d8e9f0a1b2c3d4e5f60";
+    for (list, cursor) in [
+        ("logs", "not-a-cursor"),
+        ("logs", "att_0190f5a2"),
+        // A cursor of the log is no cursor of the deliveries.
+        ("deliveries", attempt_cursor),
+    ] {
+        let path = format!("/api/webhooks/{id}/{list}?cursor={cursor}");
+        let problem = expect_problem(app.get(&path, &key).send().await.unwrap(), 422).await;
+        assert_eq!(invalid_fields(&problem), ["cursor"], "{path}: {problem}");
+    }
+    let page = app.get(
+        &format!("/api/webhooks/{id}/logs?cursor={attempt_cursor}"),
+        &key,
+    );
+    expect_json(page.send().await.unwrap(), 200).await;
+    for path in [
+        format!("/api/webhooks/{id}/deliveries/dlv_nothing/retry"),
+        format!("/api/webhooks/{id}/deliveries/{}/retry", attempt_cursor),
+    ] {
+        let answer = app.post(&path, &key, &json!({})).send().await.unwrap();
+        expect_problem(answer, 404).await;
+    }
+}

@@ -1,5 +1,6 @@
 //! Upgrading a database that already holds data: event ids become unique per organization on
-//! SQLite (tables rebuilt) and PostgreSQL (keys changed in place), and nothing is lost.
+//! SQLite (tables rebuilt) and PostgreSQL (keys changed in place), deliveries' ids and times
+//! shrink to 16 bytes and integers, and nothing is lost.
 
 use entity::{delivery, event};
 use kaanha_gateway::{
@@ -9,6 +10,7 @@ use kaanha_gateway::{
         publish::{self, EventRequest, NewEvent, Published},
         store::Store,
     },
+    infra::ids,
 };
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
@@ -49,11 +51,19 @@ async fn insert(db: &DatabaseConnection, table: &str, row: Vec<(&str, Value)>) {
     db.execute(&statement).await.unwrap();
 }
 
+/// A delivery's id as gateways before migration 17 stored it: text, `dlv_` and 32 hex digits.
+fn old_delivery_id(org: &str, event_id: &str) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (org, event_id).hash(&mut hasher);
+    format!("dlv_{:032x}", hasher.finish())
+}
+
 /// What a gateway at migration 3 held: in each of two organizations a webhook on
 /// `message.received` with its test event, and fifty events of `org_a` (ids `wamid.0`…) with a
 /// delivery each.
 async fn old_rows(db: &DatabaseConnection) {
-    let now = chrono::Utc::now();
+    let now = kaanha_gateway::infra::time::now();
     for org in ["org_a", "org_b"] {
         let webhook = format!("wh_{}", &org[4..]);
         let text = |v: &str| Value::from(v.to_owned());
@@ -104,7 +114,7 @@ async fn old_rows(db: &DatabaseConnection) {
                 db,
                 "deliveries",
                 vec![
-                    ("id", Value::from(format!("dlv_{org}_{id}"))),
+                    ("id", Value::from(old_delivery_id(org, &id))),
                     ("org_id", text(org)),
                     ("event_id", text(&id)),
                     ("webhook_id", text(&webhook)),
@@ -227,18 +237,23 @@ async fn pending_deliveries_and_the_last_days_attempts_from_before_are_taken_ove
     Migrator::up(&db, Some(8)).await.unwrap();
     old_rows(&db).await;
     db.execute_unprepared(
-        "UPDATE deliveries SET status = 'pending' WHERE id = 'dlv_org_a_wamid.3'",
+        "UPDATE deliveries SET status = 'pending' WHERE org_id = 'org_a' AND event_id = 'wamid.3'",
     )
     .await
     .unwrap();
     let text = |v: &str| Value::from(v.to_owned());
+    let (attempt_id, delivery_id) = (
+        "att_0190f5a2c3b47d8e9f0a1b2c3d4e5f60",
+        old_delivery_id("org_a", "wamid.3"),
+    );
+    let attempted_at = kaanha_gateway::infra::time::now();
     insert(
         &db,
         "delivery_attempts",
         vec![
-            ("id", text("att_1")),
+            ("id", text(attempt_id)),
             ("org_id", text("org_a")),
-            ("delivery_id", text("dlv_org_a_wamid.3")),
+            ("delivery_id", text(&delivery_id)),
             ("webhook_id", text("wh_a")),
             ("event_id", text("wamid.3")),
             ("event_type", text("message.received")),
@@ -246,12 +261,34 @@ async fn pending_deliveries_and_the_last_days_attempts_from_before_are_taken_ove
             ("status", text("pending")),
             ("response_code", 503.into()),
             ("duration_ms", 42i64.into()),
-            ("created_at", chrono::Utc::now().into()),
+            ("created_at", attempted_at.into()),
         ],
     )
     .await;
 
     Migrator::up(&db, None).await.unwrap();
+    // The ids and times read back as they were written, as 16 bytes and milliseconds.
+    let attempt = entity::delivery_attempt::Entity::find()
+        .one(&db)
+        .await
+        .unwrap()
+        .unwrap();
+    let (id, delivery) = (
+        ids::show(ids::ATTEMPT, &attempt.id),
+        ids::show(ids::DELIVERY, &attempt.delivery_id),
+    );
+    assert_eq!((id.as_str(), delivery), (attempt_id, delivery_id.clone()));
+    assert_eq!(attempt.created_at, attempted_at.timestamp_millis());
+    let pending = delivery::Entity::find_by_id(ids::parse(ids::DELIVERY, &delivery_id).unwrap())
+        .one(&db)
+        .await
+        .unwrap()
+        .expect("its delivery, by the same id");
+    assert_eq!(
+        (pending.event_id.as_str(), pending.status.as_str()),
+        ("wamid.3", "pending")
+    );
+    assert!(pending.created_at <= attempted_at.timestamp_millis() && pending.created_at > 0);
     let turns: Vec<(String, String)> = entity::webhook_queue::Entity::find()
         .select_only()
         .columns([

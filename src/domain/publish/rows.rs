@@ -14,11 +14,17 @@ use super::envelope::envelope;
 use crate::{
     catalog,
     domain::{delivery_status::DeliveryStatus, named::Named, ordered, org::OrgId},
-    infra::{ids::new_id, lookup::keys_in, queues::Queued, time, wake::Wake},
+    infra::{
+        ids::{DELIVERY, new_id, new_uuid, show},
+        lookup::keys_in,
+        queues::Queued,
+        time,
+        wake::Wake,
+    },
 };
 
 /// Inserts a `webhook.test` event for one webhook only, inside the caller's transaction; its
-/// delivery is entered in `queued`.
+/// delivery is entered in `queued`. Returns the event's id and the delivery's, as shown.
 pub async fn insert_test_event(
     txn: &impl ConnectionTrait,
     org: &OrgId,
@@ -36,7 +42,7 @@ pub async fn insert_test_event(
     if in_line {
         delivery.due_at = ordered::PARKED;
     }
-    let delivery_id = delivery.id.clone();
+    let delivery_id = delivery.id;
     let event = event::ActiveModel {
         id: Set(id.clone()),
         org_id: Set(org.to_string()),
@@ -50,7 +56,7 @@ pub async fn insert_test_event(
     } else {
         queued.add(webhook_id, org.as_str(), now.timestamp_millis());
     }
-    Ok((id, delivery_id))
+    Ok((id, show(DELIVERY, &delivery_id)))
 }
 
 /// Sends a webhook a `webhook.test` event now: its own transaction, and a wake.
@@ -103,7 +109,7 @@ pub(crate) fn new_delivery(
     now: DateTime<Utc>,
 ) -> delivery::Model {
     delivery::Model {
-        id: new_id("dlv"),
+        id: new_uuid(),
         org_id: org.to_string(),
         event_id: event_id.to_owned(),
         webhook_id: webhook_id.to_owned(),
@@ -116,8 +122,8 @@ pub(crate) fn new_delivery(
         replay: false,
         leases: 0,
         schedule_from: 0,
-        created_at: now,
-        updated_at: now,
+        created_at: now.timestamp_millis(),
+        updated_at: now.timestamp_millis(),
     }
 }
 

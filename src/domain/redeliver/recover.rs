@@ -3,7 +3,9 @@
 
 use chrono::Duration;
 use entity::delivery;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, prelude::Uuid, sea_query::Expr,
+};
 
 use super::{RedeliverError, TimeRange, budget, require_active};
 use crate::{
@@ -47,13 +49,13 @@ pub async fn recover(
             .filter(delivery::Column::WebhookId.eq(webhook.row.id.as_str()))
             .filter(delivery::Column::OrgId.eq(webhook.row.org_id.as_str()))
             .filter(delivery::Column::Status.eq(failed))
-            .filter(delivery::Column::UpdatedAt.gte(range.since))
-            .filter(delivery::Column::UpdatedAt.lt(range.until))
+            .filter(delivery::Column::UpdatedAt.gte(range.since.timestamp_millis()))
+            .filter(delivery::Column::UpdatedAt.lt(range.until.timestamp_millis()))
     };
     // Counted no further than one past the bound.
     let found = in_range()
         .limit(bounds.max_deliveries + 1)
-        .into_tuple::<String>()
+        .into_tuple::<Uuid>()
         .all(db)
         .await?
         .len() as u64;
@@ -92,20 +94,20 @@ where
 {
     let db = &store.db;
     let failed = DeliveryStatus::Failed.as_str();
-    let mut after = String::new();
+    let mut after = Uuid::nil();
     let mut requeued = 0;
     loop {
         // The webhook's deliveries in id order (index: webhook_id, id), from where the last
         // batch ended.
-        let ids: Vec<String> = in_range()
-            .filter(delivery::Column::Id.gt(after.as_str()))
+        let ids: Vec<Uuid> = in_range()
+            .filter(delivery::Column::Id.gt(after))
             .order_by_asc(delivery::Column::Id)
             .limit(BATCH)
             .into_tuple()
             .all(db)
             .await?;
         let Some(last) = ids.last() else { break };
-        after = last.clone();
+        after = *last;
         let now = time::now();
         // An ordered webhook's recovered deliveries take their places in line by age.
         let due_at = if webhook.row.ordered {
@@ -129,8 +131,11 @@ where
                 delivery::Column::LeaseUntil,
                 Expr::value(Option::<i64>::None),
             )
-            .col_expr(delivery::Column::UpdatedAt, Expr::value(now))
-            .filter(delivery::Column::Id.is_in(ids.iter().map(String::as_str)))
+            .col_expr(
+                delivery::Column::UpdatedAt,
+                Expr::value(now.timestamp_millis()),
+            )
+            .filter(delivery::Column::Id.is_in(ids.iter().copied()))
             // Whatever changed since the read (a retry by hand) is not requeued twice.
             .filter(delivery::Column::Status.eq(failed))
             .exec(&txn)

@@ -17,6 +17,7 @@ use crate::{
         error::{ApiError, ApiResult},
         state::AppState,
     },
+    infra::{ids, time},
 };
 
 pub struct AttemptsApi;
@@ -76,14 +77,17 @@ impl AttemptsApi {
         let webhook = webhooks::find(&state.db, org, &id)
             .await?
             .ok_or_else(|| ApiError::not_found("webhook", &id))?;
-        let attempt = delivery_attempt::Entity::find_by_id(attempt_id.0.as_str())
+        let missing = || ApiError::not_found("attempt", &attempt_id);
+        let attempt_id = ids::parse(ids::ATTEMPT, &attempt_id).ok_or_else(missing)?;
+        let attempt = delivery_attempt::Entity::find_by_id(attempt_id)
             .filter(delivery_attempt::Column::OrgId.eq(org.as_str()))
             .filter(delivery_attempt::Column::WebhookId.eq(id.0.as_str()))
             .one(&state.db)
             .await?
-            .ok_or_else(|| ApiError::not_found("attempt", &attempt_id))?;
-        let gone = || ApiError::not_found("delivery of this attempt", &attempt.delivery_id);
-        let delivery = delivery::Entity::find_by_id(attempt.delivery_id.as_str())
+            .ok_or_else(missing)?;
+        let delivery_id = ids::show(ids::DELIVERY, &attempt.delivery_id);
+        let gone = || ApiError::not_found("delivery of this attempt", &delivery_id);
+        let delivery = delivery::Entity::find_by_id(attempt.delivery_id)
             .one(&state.db)
             .await?
             .ok_or_else(gone)?;
@@ -92,7 +96,7 @@ impl AttemptsApi {
             .await?
             .ok_or_else(gone)?
             .payload;
-        let (at, secrets) = (attempt.created_at, &state.store.secrets);
+        let (at, secrets) = (time::from_millis(attempt.created_at), &state.store.secrets);
         // Only a key missing from the configuration makes this fail: the operator's to fix.
         let sent = request::headers(&delivery, &webhook.row, &payload, at, secrets)
             .map_err(|err| ApiError::internal(&err))?;

@@ -8,7 +8,7 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, DEFAULT_PAGE_SIZE, paged, require_webhook};
+use super::{ApiTags, DEFAULT_PAGE_SIZE, cursor_id, paged, require_webhook};
 use crate::{
     domain::{delivery_status::DeliveryStatus, logs, named::Named, ordered, publish, scope::Scope},
     http::{
@@ -17,6 +17,7 @@ use crate::{
         state::AppState,
         timestamp::Timestamp,
     },
+    infra::ids,
 };
 
 pub struct DeliveriesApi;
@@ -48,14 +49,14 @@ impl From<delivery::Model> for DeliveryOut {
             next_attempt_at: (status == DeliveryStatus::Pending && !ordered::is_parked(row.due_at))
                 .then(|| chrono::DateTime::from_timestamp_millis(row.due_at).map(Timestamp))
                 .flatten(),
-            id: row.id,
+            id: ids::show(ids::DELIVERY, &row.id),
             event_id: row.event_id,
             event: row.event_type,
             status,
             attempts: row.attempts,
             last_response_code: row.last_response_code,
-            created_at: row.created_at.into(),
-            updated_at: row.updated_at.into(),
+            created_at: Timestamp::from_millis(row.created_at),
+            updated_at: Timestamp::from_millis(row.updated_at),
         }
     }
 }
@@ -165,11 +166,11 @@ impl DeliveriesApi {
             &auth.0.org,
             &id,
             status.0.map(DeliveryStatus::as_str),
-            cursor.0.as_deref(),
+            cursor_id(ids::DELIVERY, cursor.0.as_deref())?,
             u64::from(limit) + 1,
         )
         .await?;
-        let (rows, next_cursor) = paged(page, limit, |r| r.id.clone());
+        let (rows, next_cursor) = paged(page, limit, ids::DELIVERY, |r| r.id);
         Ok(DeliveriesResponse::Ok(Json(DeliveryPage {
             data: rows.into_iter().map(Into::into).collect(),
             next_cursor,
@@ -198,9 +199,11 @@ impl DeliveriesApi {
         delivery_id: Path<String>,
     ) -> ApiResult<RetryResponse> {
         auth.0.require(Scope::Webhooks)?;
-        let found = logs::find(&state.db, &auth.0.org, &id, &delivery_id)
+        let missing = || ApiError::not_found("delivery", &delivery_id);
+        let found_id = ids::parse(ids::DELIVERY, &delivery_id).ok_or_else(missing)?;
+        let found = logs::find(&state.db, &auth.0.org, &id, found_id)
             .await?
-            .ok_or_else(|| ApiError::not_found("delivery", &delivery_id))?;
+            .ok_or_else(missing)?;
         state.manual_sends(&auth.0.org)?;
         let Some(updated) = logs::retry_now(&state.store, &found).await? else {
             return Err(ApiError::conflict(format!(

@@ -11,7 +11,7 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::{ApiTags, DEFAULT_PAGE_SIZE, paged, require_webhook};
+use super::{ApiTags, DEFAULT_PAGE_SIZE, cursor_id, paged, require_webhook};
 use crate::{
     domain::{
         delivery_status::DeliveryStatus, log_filter::LogFilter, logs, named::Named, org::OrgId,
@@ -23,6 +23,7 @@ use crate::{
         state::AppState,
         timestamp::Timestamp,
     },
+    infra::ids,
 };
 
 pub struct LogsApi;
@@ -63,8 +64,8 @@ struct LogRow {
 impl From<delivery_attempt::Model> for LogRow {
     fn from(row: delivery_attempt::Model) -> Self {
         Self {
-            id: row.id,
-            timestamp: row.created_at.into(),
+            id: ids::show(ids::ATTEMPT, &row.id),
+            timestamp: Timestamp::from_millis(row.created_at),
             event: row.event_type,
             status: DeliveryStatus::from_db(&row.status),
             delivery_status: None,
@@ -72,7 +73,7 @@ impl From<delivery_attempt::Model> for LogRow {
             duration_ms: row.duration_ms,
             attempt: row.attempt,
             webhook_id: row.webhook_id,
-            delivery_id: row.delivery_id,
+            delivery_id: ids::show(ids::DELIVERY, &row.delivery_id),
             event_id: row.event_id,
             error: row.error,
             response_body: row.response_body,
@@ -103,9 +104,9 @@ impl LogResponse {
         page: Page<delivery_attempt::Model>,
         limit: u32,
     ) -> ApiResult<Self> {
-        let (rows, next_cursor) = paged(page, limit, |r| r.id.clone());
-        let ids: Vec<&str> = rows.iter().map(|r| r.delivery_id.as_str()).collect();
-        let now = logs::delivery_states(&state.db, org, &ids).await?;
+        let (rows, next_cursor) = paged(page, limit, ids::ATTEMPT, |r| r.id);
+        let deliveries: Vec<_> = rows.iter().map(|r| r.delivery_id).collect();
+        let now = logs::delivery_states(&state.db, org, &deliveries).await?;
         let data = rows
             .into_iter()
             .map(|row| {
@@ -189,7 +190,7 @@ impl LogsApi {
             search: search.0.as_deref().filter(|s| !s.is_empty()),
             since: since.map(|t| t.0),
             until: until.map(|t| t.0),
-            cursor: cursor.0.as_deref(),
+            cursor: cursor_id(ids::ATTEMPT, cursor.0.as_deref())?,
         };
         let page = logs::log_page(
             &state.db,
@@ -228,7 +229,7 @@ impl LogsApi {
         let limit = limit.0.unwrap_or(DEFAULT_PAGE_SIZE);
         let filter = LogFilter {
             search: Some(search.0.as_str()),
-            cursor: cursor.0.as_deref(),
+            cursor: cursor_id(ids::ATTEMPT, cursor.0.as_deref())?,
             ..LogFilter::default()
         };
         let page =

@@ -17,12 +17,15 @@ mod webhooks;
 
 use poem_openapi::{OpenApiService, Tags};
 
+use sea_orm::prelude::Uuid;
+
 use crate::{
     domain::org::OrgId,
     http::{
         error::{ApiError, ApiResult},
         state::AppState,
     },
+    infra::ids,
 };
 
 #[derive(Tags)]
@@ -125,15 +128,28 @@ pub fn next_cursor<T>(rows: &mut Vec<T>, limit: u32, id: impl Fn(&T) -> String) 
 }
 
 /// A page's rows cut to `limit`, and the cursor to the next: after the last row shown, or
-/// where a bounded read stopped short of a page.
+/// where a bounded read stopped short of a page. Ids are shown with `prefix`.
 pub fn paged<T>(
     page: crate::domain::stretch::Page<T>,
     limit: u32,
-    id: impl Fn(&T) -> String,
+    prefix: &str,
+    id: impl Fn(&T) -> Uuid,
 ) -> (Vec<T>, Option<String>) {
     let mut rows = page.rows;
-    let cursor = next_cursor(&mut rows, limit, id).or(page.stopped_at);
+    let cursor = next_cursor(&mut rows, limit, |row| ids::show(prefix, &id(row)))
+        .or(page.stopped_at.map(|stopped| ids::show(prefix, &stopped)));
     (rows, cursor)
+}
+
+/// The row a `cursor` query parameter names, as one of `prefix`'s ids; a 422 naming the
+/// parameter for anything else (no page would follow it).
+pub fn cursor_id(prefix: &str, cursor: Option<&str>) -> ApiResult<Option<Uuid>> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    ids::parse(prefix, cursor)
+        .map(Some)
+        .ok_or_else(|| ApiError::field("cursor", "is not a cursor this list gave"))
 }
 
 /// 404 unless the organization has this webhook (another organization's is not found either).

@@ -194,7 +194,7 @@ impl WebhookOut {
 impl From<entity::delivery_attempt::Model> for LastAttempt {
     fn from(row: entity::delivery_attempt::Model) -> Self {
         Self {
-            timestamp: row.created_at.into(),
+            timestamp: Timestamp::from_millis(row.created_at),
             status: DeliveryStatus::from_db(&row.status),
             response_code: row.response_code,
         }
