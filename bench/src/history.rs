@@ -259,9 +259,9 @@ pub async fn load(
     .await?;
     let attempt_id = d.uuid(&ms_of, "i");
     db.execute_unprepared(&format!(
-        "{with}INSERT INTO delivery_attempts (id, org_id, delivery_id, webhook_id, event_id, event_type, attempt, \
+        "{with}INSERT INTO delivery_attempts (id, org_id, delivery_id, webhook_id, event_type, attempt, \
            status, response_code, duration_ms, error, response_body, created_at) \
-         SELECT {attempt_id}, w.org_id, {delivery_id}, w.id, {event_id}, 'message.received', 1, \
+         SELECT {attempt_id}, w.org_id, {delivery_id}, w.id, 'message.received', 1, \
            CASE WHEN {failed} THEN 'failed' ELSE 'delivered' END, CASE WHEN {failed} THEN 500 ELSE 200 END, \
            5 + i % 50, CASE WHEN {failed} THEN 'receiver answered 500 Internal Server Error' ELSE NULL END, \
            CASE WHEN {failed} THEN 'upstream unavailable' ELSE 'OK' END, {at} \
@@ -309,8 +309,9 @@ pub async fn load(
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
             format!(
-                "SELECT id, event_id FROM delivery_attempts WHERE webhook_id = '{webhook}' \
-                 AND id >= {} ORDER BY id LIMIT 1",
+                "SELECT a.id AS id, d.event_id AS event_id FROM delivery_attempts a \
+                 JOIN deliveries d ON d.id = a.delivery_id WHERE a.webhook_id = '{webhook}' \
+                 AND a.id >= {} ORDER BY a.id LIMIT 1",
                 d.uuid(&middle.to_string(), "0")
             ),
         ))

@@ -1,7 +1,8 @@
 use sea_orm::entity::prelude::*;
 
 /// One row of a webhook's delivery log: one HTTP attempt and the delivery's state after it.
-/// Ids are 16 bytes (shown as `att_` and 32 hex digits) and `created_at` Unix milliseconds.
+/// Ids are 16 bytes (shown as `att_` and 32 hex digits) and `created_at` Unix milliseconds. The
+/// event's id is its delivery's, not repeated here.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "delivery_attempts")]
 pub struct Model {
@@ -10,7 +11,6 @@ pub struct Model {
     pub org_id: String,
     pub delivery_id: Uuid,
     pub webhook_id: String,
-    pub event_id: String,
     pub event_type: String,
     pub attempt: i32,
     pub status: String,

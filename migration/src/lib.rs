@@ -20,6 +20,7 @@ mod m20261202_000014_delivery_schedule_start;
 mod m20261206_000015_leaner_log_indexes;
 mod m20261206_000016_log_without_event_type_index;
 mod m20261207_000017_compact_delivery_rows;
+mod m20261207_000018_log_without_event_id;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000015_leaner_log_indexes::Migration),
             Box::new(m20261206_000016_log_without_event_type_index::Migration),
             Box::new(m20261207_000017_compact_delivery_rows::Migration),
+            Box::new(m20261207_000018_log_without_event_id::Migration),
         ]
     }
 }

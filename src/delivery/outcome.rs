@@ -124,7 +124,6 @@ pub(super) fn attempt_row(
         org_id: Set(d.org_id.clone()),
         delivery_id: Set(d.id),
         webhook_id: Set(d.webhook_id.clone()),
-        event_id: Set(d.event_id.clone()),
         event_type: Set(d.event_type.clone()),
         attempt: Set(d.attempts + 1),
         status: Set(next.status.as_str().to_owned()),

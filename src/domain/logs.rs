@@ -110,30 +110,40 @@ pub async fn log_page(
     Ok(Page { rows, stopped_at })
 }
 
-/// The state now of each of these deliveries of the organization, by id: a read by primary key
-/// only (with the organization in the same `WHERE`, a database without statistics may read
-/// the organization's every delivery instead), the organization checked on the rows found.
-pub async fn delivery_states(
+/// What the log shows of a delivery beside each of its attempts.
+#[derive(Debug, Clone)]
+pub struct DeliveryNow {
+    /// Its state now (a later attempt, a retry by hand or a recover may have changed it).
+    pub status: String,
+    /// Its event's id (the log rows do not repeat it).
+    pub event_id: String,
+}
+
+/// Each of these deliveries of the organization as it is now, by id: a read by primary key only
+/// (with the organization in the same `WHERE`, a database without statistics may read the
+/// organization's every delivery instead), the organization checked on the rows found.
+pub async fn deliveries_now(
     db: &impl ConnectionTrait,
     org: &OrgId,
     ids: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, String>, DbErr> {
+) -> Result<std::collections::HashMap<Uuid, DeliveryNow>, DbErr> {
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let rows: Vec<(Uuid, String, String)> = delivery::Entity::find()
+    let rows: Vec<(Uuid, String, String, String)> = delivery::Entity::find()
         .select_only()
         .column(delivery::Column::Id)
         .column(delivery::Column::OrgId)
         .column(delivery::Column::Status)
+        .column(delivery::Column::EventId)
         .filter(delivery::Column::Id.is_in(ids.iter().copied()))
         .into_tuple()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .filter(|(_, owner, _)| owner == org.as_str())
-        .map(|(id, _, status)| (id, status))
+        .filter(|(_, owner, _, _)| owner == org.as_str())
+        .map(|(id, _, status, event_id)| (id, DeliveryNow { status, event_id }))
         .collect())
 }
 

@@ -91,11 +91,12 @@ impl AttemptsApi {
             .one(&state.db)
             .await?
             .ok_or_else(gone)?;
-        let payload = event::Entity::find_by_id((attempt.event_id.clone(), attempt.org_id.clone()))
-            .one(&state.db)
-            .await?
-            .ok_or_else(gone)?
-            .payload;
+        let payload =
+            event::Entity::find_by_id((delivery.event_id.clone(), delivery.org_id.clone()))
+                .one(&state.db)
+                .await?
+                .ok_or_else(gone)?
+                .payload;
         let (at, secrets) = (time::from_millis(attempt.created_at), &state.store.secrets);
         // Only a key missing from the configuration makes this fail: the operator's to fix.
         let sent = request::headers(&delivery, &webhook.row, &payload, at, secrets)

@@ -14,8 +14,13 @@ use poem_openapi::{
 use super::{ApiTags, DEFAULT_PAGE_SIZE, cursor_id, paged, require_webhook};
 use crate::{
     domain::{
-        delivery_status::DeliveryStatus, log_filter::LogFilter, logs, named::Named, org::OrgId,
-        scope::Scope, stretch::Page,
+        delivery_status::DeliveryStatus,
+        log_filter::LogFilter,
+        logs::{self, DeliveryNow},
+        named::Named,
+        org::OrgId,
+        scope::Scope,
+        stretch::Page,
     },
     http::{
         auth::BearerAuth,
@@ -40,7 +45,7 @@ struct LogRow {
     /// The delivery's state after this attempt.
     status: DeliveryStatus,
     /// The delivery's state now (a later attempt, a retry by hand or a recover may have
-    /// changed it); absent once the delivery is pruned.
+    /// changed it).
     #[oai(skip_serializing_if_is_none)]
     delivery_status: Option<DeliveryStatus>,
     /// HTTP status from your server; absent when none came (timeout, refused connection).
@@ -61,20 +66,20 @@ struct LogRow {
     response_body: Option<String>,
 }
 
-impl From<delivery_attempt::Model> for LogRow {
-    fn from(row: delivery_attempt::Model) -> Self {
+impl LogRow {
+    fn of(row: delivery_attempt::Model, delivery: DeliveryNow) -> Self {
         Self {
             id: ids::show(ids::ATTEMPT, &row.id),
             timestamp: Timestamp::from_millis(row.created_at),
             event: row.event_type,
             status: DeliveryStatus::from_db(&row.status),
-            delivery_status: None,
+            delivery_status: Some(DeliveryStatus::from_db(&delivery.status)),
             response_code: row.response_code,
             duration_ms: row.duration_ms,
             attempt: row.attempt,
             webhook_id: row.webhook_id,
             delivery_id: ids::show(ids::DELIVERY, &row.delivery_id),
-            event_id: row.event_id,
+            event_id: delivery.event_id,
             error: row.error,
             response_body: row.response_body,
         }
@@ -97,7 +102,9 @@ enum LogResponse {
 }
 
 impl LogResponse {
-    /// The page's rows, each with its delivery's state now (one read of the page's deliveries).
+    /// The page's rows, each with its delivery's state now and its event's id (one read of the
+    /// page's deliveries). A row whose delivery is gone by then (pruned, or its webhook purged:
+    /// its attempts go with it) is left out.
     async fn page(
         state: &AppState,
         org: &OrgId,
@@ -106,17 +113,12 @@ impl LogResponse {
     ) -> ApiResult<Self> {
         let (rows, next_cursor) = paged(page, limit, ids::ATTEMPT, |r| r.id);
         let deliveries: Vec<_> = rows.iter().map(|r| r.delivery_id).collect();
-        let now = logs::delivery_states(&state.db, org, &deliveries).await?;
+        let now = logs::deliveries_now(&state.db, org, &deliveries).await?;
         let data = rows
             .into_iter()
-            .map(|row| {
-                let current = now
-                    .get(&row.delivery_id)
-                    .map(|s| DeliveryStatus::from_db(s));
-                LogRow {
-                    delivery_status: current,
-                    ..row.into()
-                }
+            .filter_map(|row| {
+                let delivery = now.get(&row.delivery_id)?.clone();
+                Some(LogRow::of(row, delivery))
             })
             .collect();
         Ok(Self::Ok(Json(LogPage { data, next_cursor })))
