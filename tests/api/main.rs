@@ -5,6 +5,7 @@ mod helpers;
 mod receiver;
 mod roles;
 mod scale;
+mod stored_rows;
 
 mod actions;
 mod api_keys;

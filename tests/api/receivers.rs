@@ -18,7 +18,7 @@ async fn gone_removes_a_rest_hook_subscription_but_only_fails_an_ordinary_webhoo
     let receiver = Receiver::start().await;
     receiver.answer_with(Answer::status(410));
     let db = app.db().await;
-    let zap = crate::helpers::webhook_row(
+    let zap = crate::stored_rows::webhook_row(
         &db,
         "org_a",
         &receiver.hook("zap"),
@@ -154,7 +154,8 @@ async fn private_addresses_are_refused_at_delivery_too_with_the_reason_logged() 
         format!("http://93.184.216.34:{port}/c"),
     ] {
         ids.push(
-            crate::helpers::webhook_row(&db, "org_a", &url, &["broadcast.completed"], "api").await,
+            crate::stored_rows::webhook_row(&db, "org_a", &url, &["broadcast.completed"], "api")
+                .await,
         );
     }
     app.publish(&key, &json!({"event": "broadcast.completed", "data": {}}))

@@ -145,7 +145,8 @@ async fn no_spelling_of_a_private_target_is_saved_or_ever_contacted() {
     let db = app.db().await;
     let mut stored = Vec::new();
     for (url, _) in &targets {
-        let id = crate::helpers::webhook_row(&db, "org_a", url, &["contact.updated"], "api").await;
+        let id =
+            crate::stored_rows::webhook_row(&db, "org_a", url, &["contact.updated"], "api").await;
         stored.push((url, id));
     }
     app.publish(&key, &json!({"event": "contact.updated", "data": {}}))
