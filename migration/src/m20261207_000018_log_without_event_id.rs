@@ -1,6 +1,6 @@
 //! A log row no longer repeats its event's id: its delivery holds it, and the log reads each
-//! page's deliveries anyway (for their state now). Producers' ids run long (a WhatsApp message
-//! id is about 60 characters), and the log holds a row per attempt.
+//! page's deliveries anyway (for their state now). Producers choose their ids, often long ones,
+//! and the log holds a row per attempt.
 
 use sea_orm_migration::{prelude::*, schema::string};
 
