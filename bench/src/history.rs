@@ -112,8 +112,8 @@ impl Dialect {
         }
     }
 
-    /// A delivery's or log row's id as the gateway stores it: the same UUID as `id` makes, 16
-    /// bytes.
+    /// A webhook's, delivery's or log row's id as the gateway stores it: the same UUID as `id`
+    /// makes, 16 bytes.
     fn uuid(&self, ms: &str, seq: &str) -> String {
         match self.0 {
             DatabaseBackend::Postgres => format!(
@@ -196,7 +196,7 @@ pub async fn load(
     let ms_of = format!("({start} + i * {} / {n})", span);
 
     let (with, from) = d.series(size.webhooks);
-    let webhook_id = d.id("wh", &start.to_string(), "i");
+    let webhook_id = d.uuid(&start.to_string(), "i");
     let created = d.at(&start.to_string());
     db.execute_unprepared(&format!(
         "{with}INSERT INTO webhooks (id, org_id, name, url, secret, status, source, created_at, updated_at, \
@@ -224,13 +224,9 @@ pub async fn load(
     } else {
         format!("(i % {f})")
     };
-    let hook = d.id("wh", &start.to_string(), &webhook_of);
+    let hook = d.uuid(&start.to_string(), &webhook_of);
     let (with, from) = d.series(n / f);
-    let event_hook = d.id(
-        "wh",
-        &start.to_string(),
-        if f == 1 { &webhook_of } else { "0" },
-    );
+    let event_hook = d.uuid(&start.to_string(), if f == 1 { &webhook_of } else { "0" });
     let (event_id, at) = (d.id("evt", &event_ms("i"), "i"), d.at(&event_ms("i")));
     let payload = "'{\"id\":\"' || ".to_owned()
         + &event_id
@@ -285,32 +281,23 @@ pub async fn load(
     if size.backlog > 0 {
         load_backlog(db, &d, size, start, now).await?;
     }
-    let busiest = |sql: String| async move {
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                db.get_database_backend(),
-                sql,
-            ))
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the history is empty"))?;
-        anyhow::Ok(row.try_get::<String>("", "v")?)
-    };
-    let webhook = busiest(format!(
-        "SELECT {} AS v",
-        d.id("wh", &start.to_string(), "0")
-    ))
-    .await?;
-    let org = busiest(format!(
-        "SELECT org_id AS v FROM webhooks WHERE id = '{webhook}'"
-    ))
-    .await?;
+    let busiest = d.uuid(&start.to_string(), "0");
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT id, org_id FROM webhooks WHERE id = {busiest}"),
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the history is empty"))?;
+    let webhook = ids::show(ids::WEBHOOK, &row.try_get::<Uuid>("", "id")?);
+    let org = row.try_get::<String>("", "org_id")?;
     let middle = start + span as i64 / 2;
     let mid_attempt = db
         .query_one_raw(sea_orm::Statement::from_string(
             db.get_database_backend(),
             format!(
                 "SELECT a.id AS id, d.event_id AS event_id FROM delivery_attempts a \
-                 JOIN deliveries d ON d.id = a.delivery_id WHERE a.webhook_id = '{webhook}' \
+                 JOIN deliveries d ON d.id = a.delivery_id WHERE a.webhook_id = {busiest} \
                  AND a.id >= {} ORDER BY a.id LIMIT 1",
                 d.uuid(&middle.to_string(), "0")
             ),
@@ -347,11 +334,7 @@ async fn load_backlog(
 ) -> anyhow::Result<()> {
     let (w, n) = (size.webhooks - BACKLOG_WEBHOOKS, size.deliveries);
     let (with, from) = d.series(size.backlog);
-    let backlog_hook = d.id(
-        "wh",
-        &start.to_string(),
-        &format!("{w} + i % {BACKLOG_WEBHOOKS}"),
-    );
+    let backlog_hook = d.uuid(&start.to_string(), &format!("{w} + i % {BACKLOG_WEBHOOKS}"));
     let seq = format!("{n} + i");
     let (event_id, delivery_id, at) = (
         d.id("evt", &now.to_string(), &seq),

@@ -11,7 +11,7 @@ pub struct Model {
     pub id: Uuid,
     pub org_id: String,
     pub event_id: String,
-    pub webhook_id: String,
+    pub webhook_id: Uuid,
     pub event_type: String,
     pub status: String,
     pub attempts: i32,

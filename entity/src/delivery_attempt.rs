@@ -10,7 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub org_id: String,
     pub delivery_id: Uuid,
-    pub webhook_id: String,
+    pub webhook_id: Uuid,
     pub event_type: String,
     pub attempt: i32,
     pub status: String,

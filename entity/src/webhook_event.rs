@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "webhook_events")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub webhook_id: String,
+    pub webhook_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub event_type: String,
     pub org_id: String,

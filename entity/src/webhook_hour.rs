@@ -6,7 +6,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "webhook_hours")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub webhook_id: String,
+    pub webhook_id: Uuid,
     /// Hours since the Unix epoch.
     #[sea_orm(primary_key, auto_increment = false)]
     pub hour: i64,

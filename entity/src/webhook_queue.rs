@@ -5,7 +5,7 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "webhook_queues")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub webhook_id: String,
+    pub webhook_id: Uuid,
     pub org_id: String,
     pub ready_at: i64,
 }

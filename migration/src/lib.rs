@@ -21,6 +21,7 @@ mod m20261206_000015_leaner_log_indexes;
 mod m20261206_000016_log_without_event_type_index;
 mod m20261207_000017_compact_delivery_rows;
 mod m20261207_000018_log_without_event_id;
+mod m20261207_000019_webhook_ids_as_uuids;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_log_without_event_type_index::Migration),
             Box::new(m20261207_000017_compact_delivery_rows::Migration),
             Box::new(m20261207_000018_log_without_event_id::Migration),
+            Box::new(m20261207_000019_webhook_ids_as_uuids::Migration),
         ]
     }
 }

@@ -94,6 +94,11 @@ const SQLITE: &[&str] = &[
     r#"DROP TABLE "deliveries""#,
     r#"ALTER TABLE "deliveries_new" RENAME TO "deliveries""#,
     r#"ALTER TABLE "delivery_attempts_new" RENAME TO "delivery_attempts""#,
+];
+
+/// The indexes of `deliveries` and `delivery_attempts` on SQLite since this migration: a
+/// rebuild of those tables (this one, migration 19's) makes them again.
+pub(crate) const SQLITE_DELIVERY_INDEXES: &[&str] = &[
     r#"CREATE INDEX "idx_deliveries_webhook" ON "deliveries" ("webhook_id", "id")"#,
     r#"CREATE INDEX "idx_deliveries_event" ON "deliveries" ("org_id", "event_id")"#,
     "CREATE INDEX idx_deliveries_parked ON deliveries (webhook_id, id) \
@@ -109,7 +114,8 @@ const SQLITE: &[&str] = &[
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        crate::rebuild::per_backend(manager, SQLITE, POSTGRES).await
+        let sqlite = [SQLITE, SQLITE_DELIVERY_INDEXES].concat();
+        crate::rebuild::per_backend(manager, &sqlite, POSTGRES).await
     }
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {

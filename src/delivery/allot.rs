@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use uuid::Uuid;
+
 use super::turns::InTurn;
 
 /// How many more deliveries a webhook's lane and its organization's share can take now.
@@ -14,7 +16,7 @@ pub struct Room {
 /// How many deliveries each webhook may take in one claim.
 pub(super) struct Allotment {
     /// `(webhook id, share)`, shares above zero only.
-    pub shares: Vec<(String, usize)>,
+    pub shares: Vec<(Uuid, usize)>,
     /// Some webhook read had no room, or places ran out before every webhook had its fill.
     pub left_behind: bool,
 }
@@ -30,7 +32,7 @@ pub(super) fn allot(
 ) -> Allotment {
     struct Line {
         org_room: usize,
-        webhooks: VecDeque<(String, usize)>,
+        webhooks: VecDeque<(Uuid, usize)>,
     }
     let mut lines: Vec<Line> = Vec::with_capacity(orgs.len());
     let mut by_org: HashMap<&str, Vec<InTurn>> = HashMap::new();
@@ -47,18 +49,18 @@ pub(super) fn allot(
         };
         webhooks.sort_by(|a, b| (a.ready_at, &a.webhook_id).cmp(&(b.ready_at, &b.webhook_id)));
         let org_room = room(&webhooks[0]).org;
-        let webhooks: VecDeque<(String, usize)> = webhooks
+        let webhooks: VecDeque<(Uuid, usize)> = webhooks
             .iter()
             .filter_map(|w| {
                 let webhook_room = room(w).webhook;
                 left_behind |= webhook_room == 0;
-                (webhook_room > 0).then(|| (w.webhook_id.clone(), webhook_room))
+                (webhook_room > 0).then_some((w.webhook_id, webhook_room))
             })
             .collect();
         left_behind |= org_room == 0;
         lines.push(Line { org_room, webhooks });
     }
-    let mut shares: HashMap<String, usize> = HashMap::new();
+    let mut shares: HashMap<Uuid, usize> = HashMap::new();
     let mut order = Vec::new();
     let mut dealt = 0;
     while dealt < limit {
@@ -73,8 +75,8 @@ pub(super) fn allot(
             let Some((webhook, webhook_room)) = line.webhooks.pop_front() else {
                 continue;
             };
-            let share = shares.entry(webhook.clone()).or_insert_with(|| {
-                order.push(webhook.clone());
+            let share = shares.entry(webhook).or_insert_with(|| {
+                order.push(webhook);
                 0
             });
             *share += 1;

@@ -72,7 +72,7 @@ pub(super) async fn attempt(
         // The reason names the host and address, never the URL (its query may hold a token).
         tracing::warn!(
             org = %delivery.org_id,
-            webhook = %delivery.webhook_id,
+            webhook = %ids::show(ids::WEBHOOK, &delivery.webhook_id),
             delivery = %ids::show(ids::DELIVERY, &delivery.id),
             event = %delivery.event_id,
             reason = why,

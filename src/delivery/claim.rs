@@ -44,7 +44,7 @@ pub struct Claimed {
 /// Webhooks and organizations that have no room in this engine now: the claim leaves them out.
 #[derive(Debug, Default)]
 pub struct Full {
-    pub webhooks: Vec<String>,
+    pub webhooks: Vec<Uuid>,
     pub orgs: Vec<String>,
 }
 
@@ -103,16 +103,16 @@ pub async fn claim_due(
     // A deleted webhook's turn is taken away; what it had is being purged.
     let (gone, in_turn): (Vec<InTurn>, Vec<InTurn>) = in_turn.into_iter().partition(|w| w.gone);
     let mut gone_orgs: HashSet<String> = gone.iter().map(|w| w.org_id.clone()).collect();
-    let mut gone: Vec<String> = gone.into_iter().map(|w| w.webhook_id).collect();
-    let org_of: HashMap<String, String> = in_turn
+    let mut gone: Vec<Uuid> = gone.into_iter().map(|w| w.webhook_id).collect();
+    let org_of: HashMap<Uuid, String> = in_turn
         .iter()
-        .map(|w| (w.webhook_id.clone(), w.org_id.clone()))
+        .map(|w| (w.webhook_id, w.org_id.clone()))
         .collect();
     let allotment = allot(&orgs, in_turn, limit, room);
     let picked = turns::due_deliveries(&txn, &allotment.shares, now_ms).await?;
-    let mut taken: HashMap<&str, usize> = HashMap::new();
+    let mut taken: HashMap<Uuid, usize> = HashMap::new();
     for (_, webhook) in &picked {
-        *taken.entry(webhook.as_str()).or_default() += 1;
+        *taken.entry(*webhook).or_default() += 1;
     }
     // A webhook that took its whole share may have more: back of its line. One that took less
     // has nothing to claim until its next retry or lease end.
@@ -120,11 +120,11 @@ pub async fn claim_due(
     let mut exhausted = Vec::new();
     let mut may_have_more = false;
     for (webhook, share) in &allotment.shares {
-        if taken.get(webhook.as_str()).copied().unwrap_or(0) >= *share {
-            turns_now.push((webhook.clone(), now_ms));
+        if taken.get(webhook).copied().unwrap_or(0) >= *share {
+            turns_now.push((*webhook, now_ms));
             may_have_more = true;
         } else {
-            exhausted.push(webhook.clone());
+            exhausted.push(*webhook);
         }
     }
     let ids = picked.iter().map(|(id, _)| *id).collect();
@@ -236,9 +236,9 @@ pub async fn release(db: &impl TransactionTrait, ids: &[Uuid]) -> Result<(), DbE
             Query::returning().columns([delivery::Column::WebhookId, delivery::Column::OrgId]),
         );
         for row in txn.query_all(&update).await? {
-            let webhook: String = row.try_get_by_index(0)?;
+            let webhook: Uuid = row.try_get_by_index(0)?;
             let org: String = row.try_get_by_index(1)?;
-            queued.add(&webhook, &org, now_ms);
+            queued.add(webhook, &org, now_ms);
         }
     }
     queued.write(&txn).await?;
@@ -274,7 +274,7 @@ async fn plan_for_now(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
 pub struct Targets {
     /// By organization, then event id (event ids are unique per organization only).
     payloads: HashMap<String, HashMap<String, Arc<str>>>,
-    pub webhooks: HashMap<String, Arc<webhook::Model>>,
+    pub webhooks: HashMap<Uuid, Arc<webhook::Model>>,
 }
 
 impl Targets {
@@ -301,7 +301,7 @@ async fn load_targets(
         event::Column::Id,
         keys,
     );
-    let mut webhook_ids: Vec<&str> = deliveries.iter().map(|d| d.webhook_id.as_str()).collect();
+    let mut webhook_ids: Vec<Uuid> = deliveries.iter().map(|d| d.webhook_id).collect();
     webhook_ids.sort_unstable();
     webhook_ids.dedup();
     let mut payloads: HashMap<String, HashMap<String, Arc<str>>> = HashMap::new();
@@ -327,7 +327,7 @@ async fn load_targets(
         .all(db)
         .await?
         .into_iter()
-        .map(|w| (w.id.clone(), Arc::new(w)))
+        .map(|w| (w.id, Arc::new(w)))
         .collect();
     Ok(Targets { payloads, webhooks })
 }

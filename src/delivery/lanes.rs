@@ -28,8 +28,8 @@ const CLAIM_AHEAD: usize = 2;
 /// of those not yet answered, and per organization how many of those it has.
 #[derive(Default)]
 pub(super) struct InFlight {
-    pub(super) deliveries: HashMap<Uuid, String>,
-    pub(super) lanes: HashMap<String, Lane>,
+    pub(super) deliveries: HashMap<Uuid, Uuid>,
+    pub(super) lanes: HashMap<Uuid, Lane>,
     pub(super) orgs: HashMap<String, usize>,
 }
 
@@ -56,29 +56,26 @@ impl InFlight {
             webhook_id,
             org_id,
         } = delivery;
-        self.deliveries.insert(delivery_id, webhook_id.to_owned());
+        self.deliveries.insert(delivery_id, webhook_id);
         *self.orgs.entry(org_id.to_owned()).or_default() += 1;
-        let lane = self
-            .lanes
-            .entry(webhook_id.to_owned())
-            .or_insert_with(|| Lane {
-                held: 0,
-                limit,
-                gate: Arc::new(Semaphore::new(per_webhook)),
-            });
+        let lane = self.lanes.entry(webhook_id).or_insert_with(|| Lane {
+            held: 0,
+            limit,
+            gate: Arc::new(Semaphore::new(per_webhook)),
+        });
         lane.held += 1;
         lane.gate.clone()
     }
 
     /// A delivery's place in its webhook's lane and its organization's share is free again;
     /// true if that made room where there was none (`per_org` is the organization's share).
-    pub(super) fn answered(&mut self, webhook_id: &str, org_id: &str, per_org: usize) -> bool {
+    pub(super) fn answered(&mut self, webhook_id: Uuid, org_id: &str, per_org: usize) -> bool {
         let mut made_room = false;
-        if let Some(lane) = self.lanes.get_mut(webhook_id) {
+        if let Some(lane) = self.lanes.get_mut(&webhook_id) {
             made_room |= lane.held >= lane.limit;
             lane.held -= 1;
             if lane.held == 0 {
-                self.lanes.remove(webhook_id);
+                self.lanes.remove(&webhook_id);
             }
         }
         if let Some(held) = self.orgs.get_mut(org_id) {
@@ -97,9 +94,9 @@ impl InFlight {
 
     /// How many more a webhook may hold: its lane's limit (`limit` when it has none) less what
     /// it holds.
-    pub(super) fn room(&self, webhook_id: &str, limit: usize) -> usize {
+    pub(super) fn room(&self, webhook_id: Uuid, limit: usize) -> usize {
         self.lanes
-            .get(webhook_id)
+            .get(&webhook_id)
             .map_or(limit, |lane| lane.limit.saturating_sub(lane.held))
     }
 
@@ -115,7 +112,7 @@ impl InFlight {
                 .lanes
                 .iter()
                 .filter(|(_, lane)| lane.held >= lane.limit)
-                .map(|(id, _)| id.clone())
+                .map(|(id, _)| *id)
                 .collect(),
             orgs: self
                 .orgs
@@ -131,7 +128,7 @@ impl InFlight {
 #[derive(Clone, Copy)]
 pub(super) struct Place<'a> {
     pub delivery_id: Uuid,
-    pub webhook_id: &'a str,
+    pub webhook_id: Uuid,
     pub org_id: &'a str,
 }
 
@@ -139,7 +136,7 @@ impl<'a> From<&'a delivery::Model> for Place<'a> {
     fn from(delivery: &'a delivery::Model) -> Self {
         Self {
             delivery_id: delivery.id,
-            webhook_id: &delivery.webhook_id,
+            webhook_id: delivery.webhook_id,
             org_id: &delivery.org_id,
         }
     }
@@ -154,7 +151,7 @@ impl<'a> From<&'a delivery::Model> for Place<'a> {
 ///   the webhook's place until then made each webhook send, wait and write in lockstep.
 pub struct InFlightSlot {
     delivery_id: Uuid,
-    webhook_id: String,
+    webhook_id: Uuid,
     org_id: String,
     awaiting_answer: bool,
     sending: bool,
@@ -181,7 +178,7 @@ impl InFlightSlot {
     pub(super) fn answered(&mut self) {
         if std::mem::take(&mut self.awaiting_answer) {
             if let Ok(mut in_flight) = self.in_flight.lock() {
-                self.made_room = in_flight.answered(&self.webhook_id, &self.org_id, self.per_org);
+                self.made_room = in_flight.answered(self.webhook_id, &self.org_id, self.per_org);
             }
             if std::mem::take(&mut self.sending) {
                 self.metrics.in_flight.fetch_sub(1, Relaxed);
@@ -277,7 +274,7 @@ impl Lanes {
         };
         let slot = InFlightSlot {
             delivery_id: place.delivery_id,
-            webhook_id: place.webhook_id.to_owned(),
+            webhook_id: place.webhook_id,
             org_id: place.org_id.to_owned(),
             awaiting_answer: true,
             sending: false,

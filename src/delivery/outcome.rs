@@ -98,7 +98,7 @@ pub(super) async fn record_unwritable(
     let mut queued = Queued::default();
     if outcome.ordered {
         let now_ms = now.timestamp_millis();
-        crate::domain::ordered::release_next(&txn, &d.webhook_id, now_ms, &mut queued).await?;
+        crate::domain::ordered::release_next(&txn, d.webhook_id, now_ms, &mut queued).await?;
     }
     queued.write(&txn).await?;
     crate::infra::db::commit(txn).await
@@ -123,7 +123,7 @@ pub(super) fn attempt_row(
         id: Set(new_uuid()),
         org_id: Set(d.org_id.clone()),
         delivery_id: Set(d.id),
-        webhook_id: Set(d.webhook_id.clone()),
+        webhook_id: Set(d.webhook_id),
         event_type: Set(d.event_type.clone()),
         attempt: Set(d.attempts + 1),
         status: Set(next.status.as_str().to_owned()),

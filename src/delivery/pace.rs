@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, prelude::Uuid};
 
 /// The spacing of a webhook's requests: a second shared evenly, 5 % wider and rounded up.
 /// Timers fire late, a busy machine wakes one sender later than the next, and requests take
@@ -46,7 +46,7 @@ impl Turns {
 /// same clock.
 pub async fn reserve(
     db: &impl ConnectionTrait,
-    webhook_id: &str,
+    webhook_id: Uuid,
     per_second: i32,
     count: usize,
 ) -> Result<Option<Booked>, DbErr> {

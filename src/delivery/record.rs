@@ -12,6 +12,7 @@ use sea_orm::{
 };
 
 pub use super::outcome::Outcome;
+
 use super::outcome::{Transition, attempt_row, record_unwritable};
 use crate::{
     config::RetrySchedule,
@@ -72,7 +73,7 @@ pub struct Recorded {
     pub delivered: u64,
     pub pending: u64,
     pub failed: u64,
-    pub removed: Vec<String>,
+    pub removed: Vec<Uuid>,
     pub disabled: u64,
 }
 
@@ -204,7 +205,7 @@ async fn record_batch(
         if next.status == DeliveryStatus::Failed {
             tracing::warn!(
                 org = %d.org_id,
-                webhook = %d.webhook_id,
+                webhook = %ids::show(ids::WEBHOOK, &d.webhook_id),
                 delivery = %ids::show(ids::DELIVERY, &d.id),
                 event = %d.event_id,
                 attempts = d.attempts + 1,
@@ -214,19 +215,19 @@ async fn record_batch(
             );
         }
         let duration = outcome.result.duration_ms;
-        hours.add(&d.webhook_id, &d.org_id, outcome.at, next.status, duration);
+        hours.add(d.webhook_id, &d.org_id, outcome.at, next.status, duration);
         if next.status == DeliveryStatus::Pending {
             let d = &outcome.delivery;
-            queued.add(&d.webhook_id, &d.org_id, next.due_at);
+            queued.add(d.webhook_id, &d.org_id, next.due_at);
         }
         let ends_in_line = outcome.ordered && next.status != DeliveryStatus::Pending;
         if ends_in_line {
-            lines_moving.insert(outcome.delivery.webhook_id.as_str());
+            lines_moving.insert(outcome.delivery.webhook_id);
         }
         attempts.push(attempt_row(outcome, next, ends_in_line));
-        let webhook_id = &outcome.delivery.webhook_id;
+        let webhook_id = outcome.delivery.webhook_id;
         if next.unsubscribe {
-            unsubscribed.push(webhook_id.clone());
+            unsubscribed.push(webhook_id);
         } else if next.status == DeliveryStatus::Delivered {
             streaks.delivered(webhook_id);
         } else if next.status == DeliveryStatus::Failed && !outcome.terminal {
@@ -251,10 +252,14 @@ async fn record_batch(
         // deliveries (no claim sends them; they are purged) so nothing more is sent to a dead
         // hook URL.
         let which = Condition::all()
-            .add(webhook::Column::Id.is_in(unsubscribed.iter().map(String::as_str)))
+            .add(webhook::Column::Id.is_in(unsubscribed))
             .add(webhook::Column::Source.ne(WebhookSource::Api.as_str()));
         removed = crate::domain::webhooks::mark_deleted(&txn, which).await?;
-        tracing::info!(webhooks = ?removed, "410 Gone: REST-hook subscriptions removed");
+        let shown: Vec<String> = removed
+            .iter()
+            .map(|id| ids::show(ids::WEBHOOK, id))
+            .collect();
+        tracing::info!(webhooks = ?shown, "410 Gone: REST-hook subscriptions removed");
     }
     // Last: a claim locks organizations' turns, then webhooks'; so does this, after the rest.
     queued.write(&txn).await?;
@@ -278,7 +283,7 @@ mod tests {
                 id: crate::infra::ids::new_uuid(),
                 org_id: "o".into(),
                 event_id: "evt_1".into(),
-                webhook_id: "wh_1".into(),
+                webhook_id: crate::infra::ids::new_uuid(),
                 event_type: "message.received".into(),
                 status: DeliveryStatus::Pending.as_str().into(),
                 attempts,

@@ -57,13 +57,13 @@ impl Sending {
     pub(super) fn spawn_paced(
         &mut self,
         db: &DatabaseConnection,
-        webhook_id: String,
+        webhook_id: Uuid,
         per_second: i32,
         deliveries: Vec<Paced>,
     ) {
         let (db, attempts) = (db.clone(), self.attempts());
         self.tasks.spawn(async move {
-            let booked = pace::reserve(&db, &webhook_id, per_second, deliveries.len()).await;
+            let booked = pace::reserve(&db, webhook_id, per_second, deliveries.len()).await;
             let pace::Booked { turns, now_us } = match booked {
                 Ok(Some(booked)) => booked,
                 // The webhook is gone: nothing to send; the leases run out.
@@ -86,7 +86,7 @@ impl Sending {
                 sends.spawn(send);
             }
             // No claim need look at the webhook again before its last turn here comes.
-            if let Err(err) = turns::hold_until(&db, &webhook_id, last_ms).await {
+            if let Err(err) = turns::hold_until(&db, webhook_id, last_ms).await {
                 tracing::warn!(error = %err, "could not hold a rate-limited webhook's turn; a claim will find it full");
             }
             while sends.join_next().await.is_some() {}

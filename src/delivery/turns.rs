@@ -15,7 +15,7 @@ use crate::domain::ordered::PARKED;
 /// A webhook whose turn has come, as step 2 reads it.
 #[derive(Debug, Clone)]
 pub(super) struct InTurn {
-    pub webhook_id: String,
+    pub webhook_id: Uuid,
     pub org_id: String,
     pub ready_at: i64,
     /// Its rate limit.
@@ -28,6 +28,18 @@ fn list(backend: DbBackend, items: &[String]) -> Value {
     match backend {
         DbBackend::Postgres => Value::from(items.to_vec()),
         _ => Value::from(serde_json::to_string(items).expect("strings serialize")),
+    }
+}
+
+/// Webhook ids as one bound value: a `uuid[]` on PostgreSQL; on SQLite a JSON array of their
+/// hex digits, which each statement turns back into the stored bytes (`unhex(value)`).
+fn webhook_list(backend: DbBackend, ids: &[Uuid]) -> Value {
+    match backend {
+        DbBackend::Postgres => Value::from(ids.to_vec()),
+        _ => {
+            let hex: Vec<String> = ids.iter().map(|id| id.simple().to_string()).collect();
+            Value::from(serde_json::to_string(&hex).expect("strings serialize"))
+        }
     }
 }
 
@@ -67,7 +79,7 @@ pub(super) async fn webhooks(
     db: &impl ConnectionTrait,
     orgs: &[String],
     now_ms: i64,
-    full: &[String],
+    full: &[Uuid],
     per_org: usize,
 ) -> Result<Vec<InTurn>, DbErr> {
     let backend = db.get_database_backend();
@@ -77,24 +89,24 @@ pub(super) async fn webhooks(
                  (w.id IS NULL OR w.deleted_at IS NOT NULL) AS gone \
              FROM unnest($1::text[]) AS o(org_id) \
              CROSS JOIN LATERAL (SELECT webhook_id, org_id, ready_at FROM webhook_queues \
-                 WHERE org_id = o.org_id AND ready_at <= $2 AND NOT (webhook_id = ANY($3)) \
+                 WHERE org_id = o.org_id AND ready_at <= $2 AND NOT (webhook_id = ANY($3::uuid[])) \
                  ORDER BY ready_at, webhook_id LIMIT $4) q \
              LEFT JOIN webhooks w ON w.id = q.webhook_id"
                 .to_owned(),
             vec![
                 list(backend, orgs),
                 now_ms.into(),
-                list(backend, full),
+                webhook_list(backend, full),
                 (per_org as i64).into(),
             ],
         ),
         _ => {
             let one = "SELECT * FROM (SELECT webhook_id, org_id, ready_at FROM webhook_queues \
                  WHERE org_id = ? AND ready_at <= ? \
-                 AND webhook_id NOT IN (SELECT value FROM json_each(?)) \
+                 AND webhook_id NOT IN (SELECT unhex(value) FROM json_each(?)) \
                  ORDER BY ready_at, webhook_id LIMIT ?)";
             let union = vec![one; orgs.len()].join(" UNION ALL ");
-            let full = list(backend, full);
+            let full = webhook_list(backend, full);
             let values = orgs
                 .iter()
                 .flat_map(|org| {
@@ -134,21 +146,21 @@ pub(super) async fn webhooks(
 /// `(delivery id, webhook id)`. On PostgreSQL they stay locked until the claim commits.
 pub(super) async fn due_deliveries(
     db: &impl ConnectionTrait,
-    allotted: &[(String, usize)],
+    allotted: &[(Uuid, usize)],
     now_ms: i64,
-) -> Result<Vec<(Uuid, String)>, DbErr> {
+) -> Result<Vec<(Uuid, Uuid)>, DbErr> {
     if allotted.is_empty() {
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
     let (sql, values) = match backend {
         DbBackend::Postgres => {
-            let (webhooks, counts): (Vec<String>, Vec<i64>) = allotted
+            let (webhooks, counts): (Vec<Uuid>, Vec<i64>) = allotted
                 .iter()
-                .map(|(webhook, n)| (webhook.clone(), *n as i64))
+                .map(|(webhook, n)| (*webhook, *n as i64))
                 .unzip();
             (
-                "SELECT d.id, d.webhook_id FROM unnest($1::text[], $2::int8[]) AS q(webhook_id, n) \
+                "SELECT d.id, d.webhook_id FROM unnest($1::uuid[], $2::int8[]) AS q(webhook_id, n) \
                  CROSS JOIN LATERAL (SELECT id, webhook_id FROM deliveries \
                      WHERE webhook_id = q.webhook_id AND status = 'pending' AND due_at <= $3 \
                      AND (lease_until IS NULL OR lease_until < $3) \
@@ -165,7 +177,7 @@ pub(super) async fn due_deliveries(
                 .iter()
                 .flat_map(|(webhook, n)| {
                     [
-                        webhook.as_str().into(),
+                        (*webhook).into(),
                         now_ms.into(),
                         now_ms.into(),
                         (*n as i64).into(),
@@ -185,16 +197,16 @@ pub(super) async fn due_deliveries(
 /// on one of its due deliveries; `None` when it has no pending delivery but parked ones.
 pub(super) async fn next_claimable(
     db: &impl ConnectionTrait,
-    webhooks: &[String],
+    webhooks: &[Uuid],
     now_ms: i64,
-) -> Result<Vec<(String, Option<i64>)>, DbErr> {
+) -> Result<Vec<(Uuid, Option<i64>)>, DbErr> {
     if webhooks.is_empty() {
         return Ok(Vec::new());
     }
     let backend = db.get_database_backend();
     let source = match backend {
-        DbBackend::Postgres => "unnest($1::text[]) AS q(webhook_id)",
-        _ => "(SELECT value AS webhook_id FROM json_each(?)) q",
+        DbBackend::Postgres => "unnest($1::uuid[]) AS q(webhook_id)",
+        _ => "(SELECT unhex(value) AS webhook_id FROM json_each(?)) q",
     };
     let now = match backend {
         DbBackend::Postgres => "$2",
@@ -210,15 +222,19 @@ pub(super) async fn next_claimable(
                  AND d.status = 'pending' AND d.due_at <= {now}) \
          FROM {source}"
     );
-    let mut values = vec![list(backend, webhooks), now_ms.into()];
+    let mut values = vec![webhook_list(backend, webhooks), now_ms.into()];
     if backend != DbBackend::Postgres {
         // `?` placeholders bind in order of appearance: the time twice, then the list.
-        values = vec![now_ms.into(), now_ms.into(), list(backend, webhooks)];
+        values = vec![
+            now_ms.into(),
+            now_ms.into(),
+            webhook_list(backend, webhooks),
+        ];
     }
     let rows = db.query_all_raw(statement(backend, &sql, values)).await?;
     rows.iter()
         .map(|row| {
-            let webhook: String = row.try_get_by_index(0)?;
+            let webhook: Uuid = row.try_get_by_index(0)?;
             let retry: Option<i64> = row.try_get_by_index(1)?;
             let lease_ends: Option<i64> = row.try_get_by_index(2)?;
             let next = match (retry, lease_ends) {
@@ -233,27 +249,27 @@ pub(super) async fn next_claimable(
 /// Sets each webhook's next turn.
 pub(super) async fn set_webhook_turns(
     db: &impl ConnectionTrait,
-    turns: &[(String, i64)],
+    turns: &[(Uuid, i64)],
 ) -> Result<(), DbErr> {
     if turns.is_empty() {
         return Ok(());
     }
     let backend = db.get_database_backend();
-    let (webhooks, times): (Vec<String>, Vec<i64>) = turns.iter().cloned().unzip();
+    let (webhooks, times): (Vec<Uuid>, Vec<i64>) = turns.iter().copied().unzip();
     let (sql, values) = match backend {
         DbBackend::Postgres => (
             "UPDATE webhook_queues AS q SET ready_at = v.at \
-             FROM unnest($1::text[], $2::int8[]) AS v(webhook_id, at) \
+             FROM unnest($1::uuid[], $2::int8[]) AS v(webhook_id, at) \
              WHERE q.webhook_id = v.webhook_id",
             vec![Value::from(webhooks), Value::from(times)],
         ),
         _ => (
             "UPDATE webhook_queues SET ready_at = v.at \
-             FROM (SELECT w.value AS webhook_id, t.value AS at \
+             FROM (SELECT unhex(w.value) AS webhook_id, t.value AS at \
                  FROM json_each(?) w JOIN json_each(?) t ON t.key = w.key) v \
              WHERE webhook_queues.webhook_id = v.webhook_id",
             vec![
-                list(backend, &webhooks),
+                webhook_list(backend, &webhooks),
                 Value::from(serde_json::to_string(&times).expect("numbers serialize")),
             ],
         ),
@@ -265,17 +281,20 @@ pub(super) async fn set_webhook_turns(
 /// Takes webhooks with nothing left to claim out of the line.
 pub(super) async fn remove_webhooks(
     db: &impl ConnectionTrait,
-    webhooks: &[String],
+    webhooks: &[Uuid],
 ) -> Result<(), DbErr> {
     if webhooks.is_empty() {
         return Ok(());
     }
     let backend = db.get_database_backend();
     let sql = match backend {
-        DbBackend::Postgres => "DELETE FROM webhook_queues WHERE webhook_id = ANY($1)",
-        _ => "DELETE FROM webhook_queues WHERE webhook_id IN (SELECT value FROM json_each(?))",
+        DbBackend::Postgres => "DELETE FROM webhook_queues WHERE webhook_id = ANY($1::uuid[])",
+        _ => {
+            "DELETE FROM webhook_queues WHERE webhook_id IN \
+             (SELECT unhex(value) FROM json_each(?))"
+        }
     };
-    let values = vec![list(backend, webhooks)];
+    let values = vec![webhook_list(backend, webhooks)];
     db.execute_raw(statement(backend, sql, values)).await?;
     Ok(())
 }
@@ -326,24 +345,27 @@ pub(super) async fn requeue_organizations(
 /// When the earliest webhook not in `full_webhooks` or of `full_orgs` gets its turn.
 pub(super) async fn next_turn(
     db: &impl ConnectionTrait,
-    full_webhooks: &[String],
+    full_webhooks: &[Uuid],
     full_orgs: &[String],
 ) -> Result<Option<i64>, DbErr> {
     let backend = db.get_database_backend();
     let sql = match backend {
         DbBackend::Postgres => {
             "SELECT ready_at FROM webhook_queues \
-             WHERE NOT (webhook_id = ANY($1)) AND NOT (org_id = ANY($2)) \
+             WHERE NOT (webhook_id = ANY($1::uuid[])) AND NOT (org_id = ANY($2)) \
              ORDER BY ready_at LIMIT 1"
         }
         _ => {
             "SELECT ready_at FROM webhook_queues \
-             WHERE webhook_id NOT IN (SELECT value FROM json_each(?)) \
+             WHERE webhook_id NOT IN (SELECT unhex(value) FROM json_each(?)) \
              AND org_id NOT IN (SELECT value FROM json_each(?)) \
              ORDER BY ready_at LIMIT 1"
         }
     };
-    let values = vec![list(backend, full_webhooks), list(backend, full_orgs)];
+    let values = vec![
+        webhook_list(backend, full_webhooks),
+        list(backend, full_orgs),
+    ];
     let row = db.query_one_raw(statement(backend, sql, values)).await?;
     row.map(|row| row.try_get_by_index(0)).transpose()
 }
@@ -352,7 +374,7 @@ pub(super) async fn next_turn(
 /// it before `at`. Only ever later: its deliveries cannot go out sooner, whoever wrote them.
 pub(super) async fn hold_until(
     db: &impl ConnectionTrait,
-    webhook_id: &str,
+    webhook_id: Uuid,
     at: i64,
 ) -> Result<(), DbErr> {
     let backend = db.get_database_backend();

@@ -15,6 +15,8 @@ use tokio::{
     task::JoinSet,
 };
 
+use uuid::Uuid;
+
 use super::{
     claim::{Ask, Claimed, Room, Targets, claim_due, next_due, release},
     client::Sender,
@@ -208,8 +210,7 @@ impl Engine {
         claim_due(&self.db, ask, move |webhook| {
             let in_flight = in_flight.lock().unwrap();
             Room {
-                webhook: in_flight
-                    .room(&webhook.webhook_id, lanes.hold_at_rate(webhook.rate_limit)),
+                webhook: in_flight.room(webhook.webhook_id, lanes.hold_at_rate(webhook.rate_limit)),
                 org: per_org.saturating_sub(in_flight.org_count(&webhook.org_id)),
             }
         })
@@ -282,7 +283,7 @@ impl Engine {
         tracing::debug!(deliveries = claimed.len(), "claimed");
         let mut over_limit = Vec::new();
         // Rate-limited webhooks' deliveries, sent once their turns are reserved.
-        let mut paced: HashMap<String, (i32, Vec<Paced>)> = HashMap::new();
+        let mut paced: HashMap<Uuid, (i32, Vec<Paced>)> = HashMap::new();
         for delivery in claimed {
             let (Some(payload), Some(webhook)) = (
                 targets.payload(&delivery),
@@ -300,7 +301,7 @@ impl Engine {
             self.lanes.metrics.taken_claimed.fetch_add(1, Relaxed);
             let target = Target { payload, webhook };
             if let Some(per_second) = target.webhook.rate_limit {
-                let lane = paced.entry(delivery.webhook_id.clone());
+                let lane = paced.entry(delivery.webhook_id);
                 lane.or_insert_with(|| (per_second, Vec::new()))
                     .1
                     .push((delivery, reserved, target));

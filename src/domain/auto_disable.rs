@@ -14,6 +14,8 @@ use sea_orm::{
 };
 use serde_json::json;
 
+use uuid::Uuid;
+
 use crate::{
     catalog,
     config::Config,
@@ -23,6 +25,7 @@ use crate::{
         publish::{Batch, NewEvent},
         webhooks::WebhookStatus,
     },
+    infra::ids,
     infra::{queues::Queued, time, wake::notify_other_instances},
 };
 
@@ -63,19 +66,19 @@ struct Streak {
 
 /// Finished deliveries per webhook, in the order they finished.
 #[derive(Debug, Default)]
-pub struct Streaks(HashMap<String, Streak>);
+pub struct Streaks(HashMap<Uuid, Streak>);
 
 impl Streaks {
-    pub fn delivered(&mut self, webhook_id: &str) {
-        let streak = self.0.entry(webhook_id.to_owned()).or_default();
+    pub fn delivered(&mut self, webhook_id: Uuid) {
+        let streak = self.0.entry(webhook_id).or_default();
         *streak = Streak {
             reset: true,
             ..Streak::default()
         };
     }
 
-    pub fn failed(&mut self, webhook_id: &str, at: DateTime<Utc>) {
-        let streak = self.0.entry(webhook_id.to_owned()).or_default();
+    pub fn failed(&mut self, webhook_id: Uuid, at: DateTime<Utc>) {
+        let streak = self.0.entry(webhook_id).or_default();
         streak.failures += 1;
         streak.first_failure_at.get_or_insert(at);
     }
@@ -88,14 +91,14 @@ impl Streaks {
         txn: &impl ConnectionTrait,
         policy: &HealthPolicy,
         queued: &mut Queued,
-    ) -> Result<Vec<String>, DbErr> {
+    ) -> Result<Vec<Uuid>, DbErr> {
         let mut recovered = Vec::new();
         let mut failing = Vec::new();
         for (webhook_id, streak) in self.0 {
             if streak.failures == 0 {
                 recovered.push(webhook_id);
             } else {
-                write_failures(txn, &webhook_id, &streak).await?;
+                write_failures(txn, webhook_id, &streak).await?;
                 failing.push(webhook_id);
             }
         }
@@ -121,7 +124,7 @@ impl Streaks {
 
 async fn write_failures(
     txn: &impl ConnectionTrait,
-    webhook_id: &str,
+    webhook_id: Uuid,
     streak: &Streak,
 ) -> Result<(), DbErr> {
     let (count, since) = if streak.reset {
@@ -146,10 +149,10 @@ async fn write_failures(
 
 async fn disable_failing(
     txn: &impl ConnectionTrait,
-    candidates: Vec<String>,
+    candidates: Vec<Uuid>,
     policy: &HealthPolicy,
     queued: &mut Queued,
-) -> Result<Vec<String>, DbErr> {
+) -> Result<Vec<Uuid>, DbErr> {
     let now = time::now();
     let failing_before = now - chrono::Duration::from_std(policy.after).unwrap_or_default();
     let mut statement = webhook::Entity::update_many()
@@ -173,7 +176,7 @@ async fn disable_failing(
     for row in txn.query_all(&statement).await? {
         let webhook = webhook::Model::from_query_result(&row, "")?;
         tracing::warn!(
-            webhook = %webhook.id,
+            webhook = %ids::show(ids::WEBHOOK, &webhook.id),
             failures = webhook.consecutive_failures,
             "webhook disabled: its deliveries keep failing"
         );
@@ -196,7 +199,7 @@ pub async fn announce_disabled(
     queued: &mut Queued,
 ) -> Result<(), DbErr> {
     let data = json!({
-        "webhookId": webhook.id,
+        "webhookId": ids::show(ids::WEBHOOK, &webhook.id),
         "source": webhook.source,
         "reason": webhook.disabled_reason,
         "consecutiveFailures": webhook.consecutive_failures,
@@ -214,7 +217,7 @@ pub async fn announce_enabled(
     queued: &mut Queued,
 ) -> Result<(), DbErr> {
     let data = json!({
-        "webhookId": webhook.id,
+        "webhookId": ids::show(ids::WEBHOOK, &webhook.id),
         "source": webhook.source,
         "enabledAt": time::format(webhook.updated_at),
     });
@@ -229,7 +232,7 @@ async fn announce(
     data: serde_json::Value,
 ) -> Result<(), DbErr> {
     let org = OrgId::stored(webhook.org_id.clone());
-    let event = NewEvent::about_webhook(event_type, data, webhook.id.clone());
+    let event = NewEvent::about_webhook(event_type, data, webhook.id);
     let mut batch = Batch::new(None);
     batch.publish(txn, &org, vec![event]).await?;
     queued.extend(batch.into_queued());

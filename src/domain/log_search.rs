@@ -24,7 +24,7 @@ use crate::{
 pub async fn found_page(
     db: &impl ConnectionTrait,
     org: &OrgId,
-    webhook_id: Option<&str>,
+    webhook_id: Option<Uuid>,
     search: &str,
     filter: &LogFilter<'_>,
     limit: u64,

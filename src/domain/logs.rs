@@ -29,7 +29,7 @@ use crate::{
 pub async fn log_page(
     db: &impl ConnectionTrait,
     org: &OrgId,
-    webhook_id: Option<&str>,
+    webhook_id: Option<Uuid>,
     filter: LogFilter<'_>,
     limit: u64,
 ) -> Result<Page<delivery_attempt::Model>, DbErr> {
@@ -155,7 +155,7 @@ pub async fn deliveries_now(
 pub async fn newest_attempts(
     db: &impl ConnectionTrait,
     org: &OrgId,
-    webhook_ids: &[String],
+    webhook_ids: &[Uuid],
 ) -> Result<Vec<delivery_attempt::Model>, DbErr> {
     if webhook_ids.is_empty() {
         return Ok(Vec::new());
@@ -174,7 +174,7 @@ pub async fn newest_attempts(
         ids.join(", ")
     );
     let values =
-        std::iter::once(org.as_str().into()).chain(webhook_ids.iter().map(|id| id.as_str().into()));
+        std::iter::once(org.as_str().into()).chain(webhook_ids.iter().map(|id| (*id).into()));
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
         .await?;
@@ -198,7 +198,7 @@ pub async fn newest_attempts(
 pub async fn delivery_page(
     db: &impl ConnectionTrait,
     org: &OrgId,
-    webhook_id: &str,
+    webhook_id: Uuid,
     status: Option<&str>,
     cursor: Option<Uuid>,
     limit: u64,
@@ -228,7 +228,7 @@ pub async fn delivery_page(
 pub async fn find(
     db: &impl ConnectionTrait,
     org: &OrgId,
-    webhook_id: &str,
+    webhook_id: Uuid,
     delivery_id: Uuid,
 ) -> Result<Option<delivery::Model>, DbErr> {
     delivery::Entity::find_by_id(delivery_id)
@@ -247,7 +247,7 @@ pub async fn retry_now(
     let txn = crate::infra::db::begin_write(&store.db).await?;
     let now = time::now();
     // An ordered webhook's delivery takes its place in line by age, like any other.
-    let in_line = ordered::is_ordered(&txn, &delivery.webhook_id).await?;
+    let in_line = ordered::is_ordered(&txn, delivery.webhook_id).await?;
     let due_at = if in_line {
         ordered::PARKED
     } else {
@@ -280,12 +280,12 @@ pub async fn retry_now(
     let now_ms = now.timestamp_millis();
     if in_line {
         let released =
-            ordered::release_next(&txn, &delivery.webhook_id, now_ms, &mut queued).await?;
+            ordered::release_next(&txn, delivery.webhook_id, now_ms, &mut queued).await?;
         if released == Some(retried.id) {
             retried.due_at = now_ms;
         }
     } else {
-        queued.add(&retried.webhook_id, &retried.org_id, now_ms);
+        queued.add(retried.webhook_id, &retried.org_id, now_ms);
     }
     queued.write(&txn).await?;
     store.wake.commit(txn).await?;

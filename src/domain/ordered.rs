@@ -37,7 +37,7 @@ pub fn is_parked(due_at: i64) -> bool {
 }
 
 /// Whether the webhook is ordered (false when it is gone).
-pub async fn is_ordered(txn: &impl ConnectionTrait, webhook_id: &str) -> Result<bool, DbErr> {
+pub async fn is_ordered(txn: &impl ConnectionTrait, webhook_id: Uuid) -> Result<bool, DbErr> {
     let ordered: Option<bool> = webhook::Entity::find_by_id(webhook_id)
         .select_only()
         .column(webhook::Column::Ordered)
@@ -52,7 +52,7 @@ pub async fn is_ordered(txn: &impl ConnectionTrait, webhook_id: &str) -> Result<
 /// Returns it.
 pub async fn release_next(
     txn: &impl ConnectionTrait,
-    webhook_id: &str,
+    webhook_id: Uuid,
     now_ms: i64,
     queued: &mut Queued,
 ) -> Result<Option<Uuid>, DbErr> {
@@ -111,7 +111,7 @@ pub async fn release_next(
 /// in `queued`.
 pub async fn release_all(
     txn: &impl ConnectionTrait,
-    webhook_id: &str,
+    webhook_id: Uuid,
     org_id: &str,
     queued: &mut Queued,
 ) -> Result<(), DbErr> {

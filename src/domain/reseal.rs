@@ -7,13 +7,18 @@ use sea_orm::{
     sea_query::Expr,
 };
 
-use crate::infra::cipher::{SecretBox, SecretField, looks_sealed};
+use uuid::Uuid;
+
+use crate::infra::{
+    cipher::{SecretBox, SecretField, looks_sealed},
+    ids,
+};
 
 /// Seals again every secret not under the current key; returns how many rows changed. Refuses
 /// (so the gateway does not start) if a secret cannot be opened: deliveries would then go out
 /// unsigned or not at all.
 pub async fn reseal_secrets(db: &DatabaseConnection, secrets: &SecretBox) -> anyhow::Result<u64> {
-    let rows: Vec<(String, Option<String>, Option<String>)> = webhook::Entity::find()
+    let rows: Vec<(Uuid, Option<String>, Option<String>)> = webhook::Entity::find()
         .select_only()
         .columns([
             webhook::Column::Id,
@@ -30,6 +35,7 @@ pub async fn reseal_secrets(db: &DatabaseConnection, secrets: &SecretBox) -> any
         .await?;
     let mut changed = 0;
     for (id, secret, previous) in rows {
+        let shown = ids::show(ids::WEBHOOK, &id);
         for (column, field, stored) in [
             (webhook::Column::Secret, SecretField::Secret, secret),
             (
@@ -45,16 +51,16 @@ pub async fn reseal_secrets(db: &DatabaseConnection, secrets: &SecretBox) -> any
                 // Never plain text over a sealed row: without a current key there is nothing
                 // to seal it under again.
                 anyhow::bail!(
-                    "webhook {id}'s secret is encrypted, and KAANHA_ENCRYPTION_KEY is not set: set it (it opens and seals the secrets) rather than storing them in plain text"
+                    "webhook {shown}'s secret is encrypted, and KAANHA_ENCRYPTION_KEY is not set: set it (it opens and seals the secrets) rather than storing them in plain text"
                 );
             }
             let plain = secrets
                 .open(&id, field, &stored)
-                .map_err(|err| anyhow::anyhow!("webhook {id}'s secret cannot be read: {err}"))?;
+                .map_err(|err| anyhow::anyhow!("webhook {shown}'s secret cannot be read: {err}"))?;
             // Only if no one changed it meanwhile (another instance starting, a PATCH).
             let updated = webhook::Entity::update_many()
                 .col_expr(column, Expr::value(secrets.seal(&id, field, &plain)))
-                .filter(webhook::Column::Id.eq(id.as_str()))
+                .filter(webhook::Column::Id.eq(id))
                 .filter(column.eq(stored))
                 .exec(db)
                 .await?;

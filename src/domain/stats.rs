@@ -15,6 +15,8 @@ use sea_orm::{
     sea_query::{Expr, OnConflict, Query},
 };
 
+use uuid::Uuid;
+
 use crate::domain::{delivery_status::DeliveryStatus, org::OrgId};
 
 /// The histogram's buckets: each counts attempts shorter than its bound (ms); the last, the
@@ -69,12 +71,12 @@ struct Counts {
 
 /// Attempts of one batch, counted per webhook and hour: written in one statement.
 #[derive(Debug, Default)]
-pub struct HourCounts(BTreeMap<(String, i64), Counts>);
+pub struct HourCounts(BTreeMap<(Uuid, i64), Counts>);
 
 impl HourCounts {
     pub fn add(
         &mut self,
-        webhook_id: &str,
+        webhook_id: Uuid,
         org_id: &str,
         at: DateTime<Utc>,
         status: DeliveryStatus,
@@ -82,7 +84,7 @@ impl HourCounts {
     ) {
         let counts = self
             .0
-            .entry((webhook_id.to_owned(), hour_of(at)))
+            .entry((webhook_id, hour_of(at)))
             .or_insert_with(|| Counts {
                 org_id: org_id.to_owned(),
                 ..Counts::default()
@@ -124,7 +126,7 @@ impl HourCounts {
                 .columns(columns.clone());
             for ((webhook_id, hour), counts) in chunk {
                 let mut values: Vec<sea_orm::Value> = vec![
-                    webhook_id.as_str().into(),
+                    (*webhook_id).into(),
                     (*hour).into(),
                     counts.org_id.as_str().into(),
                     counts.delivered.into(),
@@ -166,7 +168,7 @@ fn longer(backend: DbBackend) -> Expr {
 pub async fn last_day(
     db: &impl ConnectionTrait,
     org: &OrgId,
-    webhook_id: &str,
+    webhook_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<LastDay, DbErr> {
     let this_hour = now.duration_trunc(Duration::hours(1)).unwrap_or(now);
@@ -254,9 +256,9 @@ mod tests {
         let mut counts = HourCounts::default();
         let at = crate::infra::time::now();
         for ms in [0, 4, 5, 99, 10_000, 70_000] {
-            counts.add("wh", "org", at, DeliveryStatus::Delivered, ms);
+            counts.add(Uuid::nil(), "org", at, DeliveryStatus::Delivered, ms);
         }
-        let hour = &counts.0[&("wh".to_owned(), hour_of(at))];
+        let hour = &counts.0[&(Uuid::nil(), hour_of(at))];
         assert_eq!(hour.buckets[0], 2, "0 and 4 ms are under 5 ms");
         assert_eq!(hour.buckets[1], 1, "5 ms is under 10 ms");
         assert_eq!(hour.buckets[4], 1, "99 ms is under 100 ms");

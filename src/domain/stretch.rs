@@ -40,7 +40,7 @@ pub enum Rows {
 pub async fn stretch_end(
     db: &impl ConnectionTrait,
     rows: Rows,
-    webhook_id: &str,
+    webhook_id: Uuid,
     below: Option<Uuid>,
 ) -> Result<Option<Uuid>, DbErr> {
     let table = match rows {

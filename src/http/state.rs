@@ -144,7 +144,7 @@ fn per_minute(wait: Option<Duration>, detail: impl FnOnce() -> String) -> Result
     }
 }
 
-pub type StatsCache = Cache<(String, String), Arc<crate::domain::stats::LastDay>>;
+pub type StatsCache = Cache<(String, uuid::Uuid), Arc<crate::domain::stats::LastDay>>;
 
 /// Discovery documents by base URL; they change only with the gateway's version and settings.
 pub type DescribeCache = Cache<String, Arc<(crate::apps::describe::Describe, String)>>;

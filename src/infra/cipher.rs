@@ -15,6 +15,9 @@ use aes_gcm::{
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use uuid::Uuid;
+
+use super::ids;
 use crate::config::SecurityConfig;
 
 /// What every sealed value starts with; the version follows.
@@ -39,9 +42,15 @@ impl SecretField {
     }
 }
 
+/// The webhook a value is bound to, as the API shows its id: the form it was stored in until
+/// migration 19, so values sealed before still open.
+fn shown(webhook_id: &Uuid) -> String {
+    ids::show(ids::WEBHOOK, webhook_id)
+}
+
 /// The associated data of a `v2` value: the webhook and the column.
-fn bound_to(webhook_id: &str, field: SecretField) -> Vec<u8> {
-    format!("{webhook_id}/{}", field.name()).into_bytes()
+fn bound_to(webhook_id: &Uuid, field: SecretField) -> Vec<u8> {
+    format!("{}/{}", shown(webhook_id), field.name()).into_bytes()
 }
 
 struct Key {
@@ -99,7 +108,7 @@ impl SecretBox {
 
     /// The stored form of `webhook_id`'s secret in `field`: sealed under the current key, or as
     /// it is when no key is set.
-    pub fn seal(&self, webhook_id: &str, field: SecretField, secret: &str) -> String {
+    pub fn seal(&self, webhook_id: &Uuid, field: SecretField, secret: &str) -> String {
         let Some(key) = &self.current else {
             return secret.to_owned();
         };
@@ -123,14 +132,14 @@ impl SecretBox {
     /// was set).
     pub fn open(
         &self,
-        webhook_id: &str,
+        webhook_id: &Uuid,
         field: SecretField,
         stored: &str,
     ) -> Result<String, OpenError> {
         let (sealed, aad) = if let Some(sealed) = stored.strip_prefix(V2) {
             (sealed, bound_to(webhook_id, field))
         } else if let Some(sealed) = stored.strip_prefix(V1) {
-            (sealed, webhook_id.as_bytes().to_vec())
+            (sealed, shown(webhook_id).into_bytes())
         } else if stored.starts_with(PREFIX) {
             return Err(OpenError::Damaged);
         } else {
@@ -189,46 +198,49 @@ mod tests {
     }
 
     const SECRET: SecretField = SecretField::Secret;
+    const WH_1: Uuid = Uuid::from_u128(1);
+    const WH_2: Uuid = Uuid::from_u128(2);
 
     #[test]
     fn a_sealed_secret_opens_only_for_its_webhook_and_column_and_under_a_known_key() {
         let old = sealed_box(1, None);
-        let stored = old.seal("wh_1", SECRET, "s3cret");
+        let stored = old.seal(&WH_1, SECRET, "s3cret");
         assert!(stored.starts_with("enc:v2:") && !stored.contains("s3cret"));
         assert_ne!(
             stored,
-            old.seal("wh_1", SECRET, "s3cret"),
+            old.seal(&WH_1, SECRET, "s3cret"),
             "a fresh nonce each time"
         );
-        assert_eq!(old.open("wh_1", SECRET, &stored).unwrap(), "s3cret");
+        assert_eq!(old.open(&WH_1, SECRET, &stored).unwrap(), "s3cret");
         assert!(matches!(
-            old.open("wh_2", SECRET, &stored),
+            old.open(&WH_2, SECRET, &stored),
             Err(OpenError::Damaged)
         ));
         assert!(matches!(
-            old.open("wh_1", SecretField::PreviousSecret, &stored),
+            old.open(&WH_1, SecretField::PreviousSecret, &stored),
             Err(OpenError::Damaged)
         ));
         let rotated = sealed_box(2, Some(1));
-        assert_eq!(rotated.open("wh_1", SECRET, &stored).unwrap(), "s3cret");
+        assert_eq!(rotated.open(&WH_1, SECRET, &stored).unwrap(), "s3cret");
         assert!(!rotated.is_current(&stored));
-        assert!(rotated.is_current(&rotated.seal("wh_1", SECRET, "s3cret")));
+        assert!(rotated.is_current(&rotated.seal(&WH_1, SECRET, "s3cret")));
         let unrelated = sealed_box(3, None);
         assert!(matches!(
-            unrelated.open("wh_1", SECRET, &stored),
+            unrelated.open(&WH_1, SECRET, &stored),
             Err(OpenError::UnknownKey(_))
         ));
-        assert_eq!(unrelated.open("wh_1", SECRET, "plain").unwrap(), "plain");
+        assert_eq!(unrelated.open(&WH_1, SECRET, "plain").unwrap(), "plain");
         let none = SecretBox::default();
-        assert_eq!(none.seal("wh_1", SECRET, "plain"), "plain");
+        assert_eq!(none.seal(&WH_1, SECRET, "plain"), "plain");
         assert!(none.is_current("plain") && !none.is_current(&stored));
     }
 
     #[test]
     fn a_v1_value_bound_to_the_webhook_only_still_opens_and_is_not_current() {
         let key = sealed_box(1, None);
-        let v2 = key.seal("wh_1", SECRET, "s3cret");
-        // A v1 value: the same sealing, with the webhook's id alone as associated data.
+        let v2 = key.seal(&WH_1, SECRET, "s3cret");
+        // A v1 value: the same sealing, with the webhook's id alone as associated data, as it
+        // was stored before migration 19.
         let Some(Key { cipher, id }) = &key.current else {
             unreachable!()
         };
@@ -238,7 +250,7 @@ mod tests {
                 &nonce,
                 Payload {
                     msg: b"s3cret",
-                    aad: b"wh_1",
+                    aad: b"wh_00000000000000000000000000000001",
                 },
             )
             .unwrap();
@@ -248,7 +260,7 @@ mod tests {
             "{V1}{id}:{}",
             base64::engine::general_purpose::STANDARD.encode(bytes)
         );
-        assert_eq!(key.open("wh_1", SECRET, &v1).unwrap(), "s3cret");
+        assert_eq!(key.open(&WH_1, SECRET, &v1).unwrap(), "s3cret");
         assert!(!key.is_current(&v1) && key.is_current(&v2));
     }
 }

@@ -1,11 +1,14 @@
 //! Object ids: a type prefix and a UUIDv7, so ids sort by creation time (cursor pagination
 //! walks them in order) and a stray id in a log says what it names.
 //!
-//! Deliveries and log rows, the rows a deployment keeps millions of, store the UUID alone as
-//! 16 bytes; the API shows it with its prefix (`show`) and reads it back with `parse`.
+//! Webhooks, deliveries and log rows store the UUID alone, as 16 bytes: deliveries and log
+//! rows are what a deployment keeps millions of, and each holds its webhook's id too. The API
+//! shows an id with its prefix (`show`) and reads it back with `parse`.
 
 use uuid::Uuid;
 
+/// The prefix of a webhook's id.
+pub const WEBHOOK: &str = "wh";
 /// The prefix of a delivery's id.
 pub const DELIVERY: &str = "dlv";
 /// The prefix of a log row's (an attempt's) id.

@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use uuid::Uuid;
+
 use entity::{org_queue, webhook_queue};
 use sea_orm::{
     ConnectionTrait, DbErr,
@@ -19,14 +21,14 @@ const CHUNK: usize = 500;
 /// them may be claimed (Unix ms).
 #[derive(Debug, Default)]
 pub struct Queued {
-    webhooks: BTreeMap<String, (String, i64)>,
+    webhooks: BTreeMap<Uuid, (String, i64)>,
 }
 
 impl Queued {
     /// A delivery of `webhook_id` may be claimed from `ready_at` on.
-    pub fn add(&mut self, webhook_id: &str, org_id: &str, ready_at: i64) {
+    pub fn add(&mut self, webhook_id: Uuid, org_id: &str, ready_at: i64) {
         self.webhooks
-            .entry(webhook_id.to_owned())
+            .entry(webhook_id)
             .and_modify(|(_, at)| *at = (*at).min(ready_at))
             .or_insert_with(|| (org_id.to_owned(), ready_at));
     }
@@ -34,7 +36,7 @@ impl Queued {
     /// Takes in what another part of the same transaction entered.
     pub fn extend(&mut self, other: Queued) {
         for (webhook, (org, at)) in other.webhooks {
-            self.add(&webhook, &org, at);
+            self.add(webhook, &org, at);
         }
     }
 
@@ -88,7 +90,7 @@ impl Queued {
                 webhook_queue::Column::ReadyAt,
             ]);
             for (webhook, (org, at)) in chunk {
-                insert.values_panic([webhook.as_str().into(), org.as_str().into(), (*at).into()]);
+                insert.values_panic([(**webhook).into(), org.as_str().into(), (*at).into()]);
             }
             insert.on_conflict(sooner(webhook_queue::Column::WebhookId, "webhook_queues"));
             upserts.push(insert);

@@ -61,7 +61,12 @@ async fn a_claim_held_up_never_holds_up_deliveries_handed_over() {
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT webhook_id FROM webhook_queues WHERE webhook_id = $1 FOR UPDATE",
-            [hook["id"].as_str().unwrap().into()],
+            [kaanha_gateway::infra::ids::parse(
+                kaanha_gateway::infra::ids::WEBHOOK,
+                hook["id"].as_str().unwrap(),
+            )
+            .unwrap()
+            .into()],
         ))
         .await
         .unwrap();

@@ -360,10 +360,13 @@ async fn wait_for_attempts(app: &crate::helpers::TestApp, webhook_id: &str, coun
     use entity::delivery_attempt;
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     let db = app.db().await;
+    let webhook =
+        kaanha_gateway::infra::ids::parse(kaanha_gateway::infra::ids::WEBHOOK, webhook_id)
+            .expect("an id the API showed");
     let (mut seen, mut since) = (0, std::time::Instant::now());
     loop {
         let rows = delivery_attempt::Entity::find()
-            .filter(delivery_attempt::Column::WebhookId.eq(webhook_id))
+            .filter(delivery_attempt::Column::WebhookId.eq(webhook))
             .count(&db)
             .await
             .unwrap();

@@ -16,6 +16,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, ModelTrait, PaginatorTrait,
     QueryFilter, QuerySelect, Value,
+    prelude::Uuid,
     sea_query::{Alias, Query},
 };
 use serde_json::json;
@@ -59,13 +60,19 @@ fn old_delivery_id(org: &str, event_id: &str) -> String {
     format!("dlv_{:032x}", hasher.finish())
 }
 
+/// A webhook's id as gateways before migration 19 stored it: text, `wh_` and 32 hex digits
+/// (`org_a`'s webhook ends in `a`, `org_b`'s in `b`).
+fn old_webhook_id(org: &str) -> String {
+    format!("wh_{:0>32}", &org[4..])
+}
+
 /// What a gateway at migration 3 held: in each of two organizations a webhook on
 /// `message.received` with its test event, and fifty events of `org_a` (ids `wamid.0`…) with a
 /// delivery each.
 async fn old_rows(db: &DatabaseConnection) {
     let now = kaanha_gateway::infra::time::now();
     for org in ["org_a", "org_b"] {
-        let webhook = format!("wh_{}", &org[4..]);
+        let webhook = old_webhook_id(org);
         let text = |v: &str| Value::from(v.to_owned());
         insert(
             db,
@@ -211,7 +218,8 @@ async fn a_database_from_before_keeps_its_data_and_takes_the_same_id_in_two_orga
     assert_eq!(left("org_b").await.unwrap(), 1);
     // And removing a webhook's row, its deliveries (the keys survived the rebuild; the API's
     // delete purges them first, in batches).
-    entity::webhook::Entity::delete_by_id("wh_a")
+    let webhook_a = ids::parse(ids::WEBHOOK, &old_webhook_id("org_a")).expect("the same id");
+    entity::webhook::Entity::delete_by_id(webhook_a)
         .exec(&db)
         .await
         .unwrap();
@@ -254,7 +262,7 @@ async fn pending_deliveries_and_the_last_days_attempts_from_before_are_taken_ove
             ("id", text(attempt_id)),
             ("org_id", text("org_a")),
             ("delivery_id", text(&delivery_id)),
-            ("webhook_id", text("wh_a")),
+            ("webhook_id", text(&old_webhook_id("org_a"))),
             ("event_id", text("wamid.3")),
             ("event_type", text("message.received")),
             ("attempt", 1.into()),
@@ -289,7 +297,7 @@ async fn pending_deliveries_and_the_last_days_attempts_from_before_are_taken_ove
         ("wamid.3", "pending")
     );
     assert!(pending.created_at <= attempted_at.timestamp_millis() && pending.created_at > 0);
-    let turns: Vec<(String, String)> = entity::webhook_queue::Entity::find()
+    let turns: Vec<(Uuid, String)> = entity::webhook_queue::Entity::find()
         .select_only()
         .columns([
             entity::webhook_queue::Column::WebhookId,
@@ -299,14 +307,19 @@ async fn pending_deliveries_and_the_last_days_attempts_from_before_are_taken_ove
         .all(&db)
         .await
         .unwrap();
-    assert_eq!(turns, [("wh_a".to_owned(), "org_a".to_owned())]);
+    // The webhook's id reads back as it was written, as 16 bytes.
+    let webhook_a = ids::show(ids::WEBHOOK, &turns[0].0);
+    assert_eq!(
+        (webhook_a.as_str(), turns[0].1.as_str(), turns.len()),
+        (old_webhook_id("org_a").as_str(), "org_a", 1)
+    );
     let orgs = entity::org_queue::Entity::find().all(&db).await.unwrap();
     assert_eq!(orgs.len(), 1);
     assert_eq!(orgs[0].org_id, "org_a");
     let day = kaanha_gateway::domain::stats::last_day(
         &db,
         &OrgId::parse("org_a").unwrap(),
-        "wh_a",
+        turns[0].0,
         chrono::Utc::now(),
     )
     .await

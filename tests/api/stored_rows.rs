@@ -1,8 +1,9 @@
 //! Rows written straight into the database, past the API: what older versions, rebinding names
-//! or platforms' subscriptions left behind.
+//! or platforms' subscriptions left behind, and the rows the API no longer shows.
 
-use crate::helpers::unix_now;
-
+use entity::{delivery, delivery_attempt};
+use kaanha_gateway::infra::ids;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 /// Writes an active webhook's rows straight into the database, as an older policy, a
 /// rebinding name or a platform's subscription would have left them: the API would refuse
 /// some of these. Returns its id.
@@ -16,12 +17,10 @@ pub async fn webhook_row(
     use entity::{webhook, webhook_event};
     use sea_orm::{ActiveModelTrait, Set};
 
-    static ROWS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = ROWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let id = format!("wh_row_{n}_{}", unix_now());
+    let id = ids::new_uuid();
     let now = kaanha_gateway::infra::time::now();
     webhook::ActiveModel {
-        id: Set(id.clone()),
+        id: Set(id),
         org_id: Set(org.to_owned()),
         name: Set("stored".to_owned()),
         url: Set(url.to_owned()),
@@ -37,7 +36,7 @@ pub async fn webhook_row(
     .unwrap();
     for event in events {
         webhook_event::ActiveModel {
-            webhook_id: Set(id.clone()),
+            webhook_id: Set(id),
             event_type: Set((*event).to_owned()),
             org_id: Set(org.to_owned()),
         }
@@ -45,5 +44,18 @@ pub async fn webhook_row(
         .await
         .unwrap();
     }
-    id
+    ids::show(ids::WEBHOOK, &id)
+}
+
+/// How many deliveries and log rows the webhook the API showed as `webhook_id` still has in
+/// the database (a deleted one's are purged behind).
+pub async fn deliveries_and_attempts(db: &sea_orm::DatabaseConnection, webhook_id: &str) -> u64 {
+    let stored = ids::parse(ids::WEBHOOK, webhook_id).expect("an id the API showed");
+    let deliveries = delivery::Entity::find()
+        .filter(delivery::Column::WebhookId.eq(stored))
+        .count(db);
+    let attempts = delivery_attempt::Entity::find()
+        .filter(delivery_attempt::Column::WebhookId.eq(stored))
+        .count(db);
+    deliveries.await.unwrap() + attempts.await.unwrap()
 }

@@ -333,8 +333,6 @@ async fn a_service_jwt_with_the_webhooks_scope_manages_webhooks() {
 async fn a_deleted_webhook_is_gone_at_once_sends_nothing_more_and_is_purged_behind() {
     use std::time::Duration;
 
-    use sea_orm::{ConnectionTrait, Statement};
-
     use crate::receiver::{Answer, Receiver};
 
     let app = spawn_app_with(AppOptions {
@@ -374,19 +372,10 @@ async fn a_deleted_webhook_is_gone_at_once_sends_nothing_more_and_is_purged_behi
 
     // Its rows go in the background.
     let db = app.db().await;
-    let count = |table: &str| {
-        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE webhook_id = '{id}'");
-        let db = &db;
-        async move {
-            let statement = Statement::from_string(db.get_database_backend(), sql);
-            let row = db.query_one_raw(statement).await.unwrap().unwrap();
-            row.try_get::<i64>("", "n").unwrap()
-        }
-    };
     // Waited for while it makes progress: a loaded machine purges slower, not never.
-    let (mut left, mut last_progress) = (i64::MAX, std::time::Instant::now());
+    let (mut left, mut last_progress) = (u64::MAX, std::time::Instant::now());
     while left > 0 {
-        let now_left = count("deliveries").await + count("delivery_attempts").await;
+        let now_left = crate::stored_rows::deliveries_and_attempts(&db, id).await;
         if now_left < left {
             (left, last_progress) = (now_left, std::time::Instant::now());
         }

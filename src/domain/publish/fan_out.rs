@@ -9,6 +9,8 @@ use sea_orm::{
     RelationTrait,
 };
 
+use uuid::Uuid;
+
 use crate::domain::{named::Named, org::OrgId, webhooks::WebhookStatus};
 
 /// What a transaction has read about webhooks, so that a group commit of many single publishes
@@ -22,7 +24,7 @@ use crate::domain::{named::Named, org::OrgId, webhooks::WebhookStatus};
 #[derive(Default)]
 pub struct FanOut {
     subscribed: HashMap<(String, &'static str), Vec<Arc<webhook::Model>>>,
-    pub(super) webhooks: HashMap<String, Arc<webhook::Model>>,
+    pub(super) webhooks: HashMap<Uuid, Arc<webhook::Model>>,
 }
 
 impl FanOut {
@@ -40,7 +42,7 @@ impl FanOut {
                 .map(Arc::new)
                 .collect();
             for webhook in &found {
-                self.webhooks.insert(webhook.id.clone(), webhook.clone());
+                self.webhooks.insert(webhook.id, webhook.clone());
             }
             self.subscribed.insert(key.clone(), found);
         }

@@ -25,6 +25,8 @@ use sea_orm::{
     ConnectionTrait, DatabaseTransaction, DbErr, IntoActiveModel, Set, TransactionTrait,
 };
 
+use uuid::Uuid;
+
 use crate::{
     catalog,
     domain::{
@@ -76,7 +78,7 @@ struct Planned {
     events: Vec<event::ActiveModel>,
     deliveries: Vec<delivery::Model>,
     /// Ordered webhooks given deliveries: each lets the head of its line go, if it may.
-    in_line: BTreeSet<String>,
+    in_line: BTreeSet<Uuid>,
     /// For the deliveries handed to the engine: places, payloads (webhooks are the fan-out's).
     reserved: Vec<(usize, Reservation)>,
     payloads: HashMap<String, Arc<str>>,
@@ -122,7 +124,7 @@ impl<'h> Batch<'h> {
         rows::insert_rows(txn, events, deliveries).await?;
         for webhook_id in &planned.in_line {
             let now_ms = planned.now.timestamp_millis();
-            ordered::release_next(txn, webhook_id, now_ms, &mut self.queued).await?;
+            ordered::release_next(txn, *webhook_id, now_ms, &mut self.queued).await?;
         }
         Ok(self.settle(planned))
     }
@@ -174,7 +176,7 @@ impl<'h> Batch<'h> {
                 .subscribed(db, org, new.event_type)
                 .await?
                 .iter()
-                .filter(|t| new.except_webhook.as_deref() != Some(t.id.as_str()))
+                .filter(|t| new.except_webhook != Some(t.id))
                 .filter(|t| {
                     t.filters
                         .as_ref()
@@ -185,11 +187,11 @@ impl<'h> Batch<'h> {
             let payload = envelope(&id, new.event_type, org, new.timestamp, &new.data);
             let first = planned.deliveries.len();
             planned.deliveries.extend(targets.iter().map(|webhook| {
-                let mut delivery = rows::new_delivery(org, &id, &webhook.id, new.event_type, now);
+                let mut delivery = rows::new_delivery(org, &id, webhook.id, new.event_type, now);
                 if webhook.ordered {
                     // In line behind what the webhook has pending: released once written.
                     delivery.due_at = ordered::PARKED;
-                    planned.in_line.insert(webhook.id.clone());
+                    planned.in_line.insert(webhook.id);
                 }
                 delivery
             }));
@@ -235,7 +237,7 @@ impl<'h> Batch<'h> {
             // A delivery handed to this instance is claimable by others only if its lease ends.
             let ready_at = delivery.lease_until.unwrap_or(delivery.due_at);
             self.queued
-                .add(&delivery.webhook_id, &delivery.org_id, ready_at);
+                .add(delivery.webhook_id, &delivery.org_id, ready_at);
         }
         if !reserved.is_empty() {
             let handed = hand_over(reserved, &deliveries, &payloads, &self.fan_out.webhooks);
@@ -316,7 +318,7 @@ fn hand_over(
     reserved: Vec<(usize, Reservation)>,
     deliveries: &[delivery::Model],
     payloads: &HashMap<String, Arc<str>>,
-    webhooks: &HashMap<String, Arc<webhook::Model>>,
+    webhooks: &HashMap<Uuid, Arc<webhook::Model>>,
 ) -> Vec<Handed> {
     reserved
         .into_iter()

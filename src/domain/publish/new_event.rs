@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use uuid::Uuid;
+
 use crate::{
     catalog,
     domain::{field_error::FieldError, org::OrgId},
@@ -28,7 +30,7 @@ pub struct NewEvent {
     pub(super) timestamp: DateTime<Utc>,
     pub(super) data: Value,
     /// A webhook that must not get it: the one a `webhook.enabled` event is about.
-    pub(super) except_webhook: Option<String>,
+    pub(super) except_webhook: Option<Uuid>,
 }
 
 impl NewEvent {
@@ -108,7 +110,7 @@ impl NewEvent {
     pub(in crate::domain) fn about_webhook(
         event_type: &'static str,
         data: Value,
-        webhook_id: String,
+        webhook_id: Uuid,
     ) -> Self {
         Self {
             id: None,

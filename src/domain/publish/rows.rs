@@ -10,12 +10,14 @@ use sea_orm::{
     FromQueryResult, IntoActiveModel, QueryFilter, QuerySelect, QueryTrait, Set, Statement,
 };
 
+use uuid::Uuid;
+
 use super::envelope::envelope;
 use crate::{
     catalog,
     domain::{delivery_status::DeliveryStatus, named::Named, ordered, org::OrgId},
     infra::{
-        ids::{DELIVERY, new_id, new_uuid, show},
+        ids::{DELIVERY, WEBHOOK, new_id, new_uuid, show},
         lookup::keys_in,
         queues::Queued,
         time,
@@ -28,13 +30,13 @@ use crate::{
 pub async fn insert_test_event(
     txn: &impl ConnectionTrait,
     org: &OrgId,
-    webhook_id: &str,
+    webhook_id: Uuid,
     queued: &mut Queued,
 ) -> Result<(String, String), DbErr> {
     let now = time::now();
     let id = new_id("evt");
     let data = serde_json::json!({
-        "webhookId": webhook_id,
+        "webhookId": show(WEBHOOK, &webhook_id),
         "message": "This is a test event from Kaanha AI. Your webhook is set up correctly.",
     });
     let mut delivery = new_delivery(org, &id, webhook_id, catalog::TEST_EVENT, now);
@@ -64,7 +66,7 @@ pub async fn send_test_event(
     db: &DatabaseConnection,
     wake: &Wake,
     org: &OrgId,
-    webhook_id: &str,
+    webhook_id: Uuid,
 ) -> Result<(String, String), DbErr> {
     let txn = crate::infra::db::begin_write(db).await?;
     let mut queued = Queued::default();
@@ -104,7 +106,7 @@ pub(super) async fn stored_ids<'a>(
 pub(crate) fn new_delivery(
     org: &OrgId,
     event_id: &str,
-    webhook_id: &str,
+    webhook_id: Uuid,
     event_type: &str,
     now: DateTime<Utc>,
 ) -> delivery::Model {
@@ -112,7 +114,7 @@ pub(crate) fn new_delivery(
         id: new_uuid(),
         org_id: org.to_string(),
         event_id: event_id.to_owned(),
-        webhook_id: webhook_id.to_owned(),
+        webhook_id,
         event_type: event_type.to_owned(),
         status: DeliveryStatus::Pending.as_str().to_owned(),
         attempts: 0,

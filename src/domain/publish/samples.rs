@@ -8,6 +8,8 @@ use sea_orm::{
 };
 use serde_json::Value;
 
+use uuid::Uuid;
+
 use super::{envelope::envelope, rows};
 use crate::{
     catalog::EventType,
@@ -74,7 +76,7 @@ pub fn catalog_sample(event_type: &EventType, org: &OrgId) -> Value {
 pub async fn deliver_sample(
     store: &Store,
     org: &OrgId,
-    webhook_id: &str,
+    webhook_id: Uuid,
     event_type: &'static EventType,
     filters: Option<&Value>,
 ) -> Result<String, DbErr> {

@@ -46,7 +46,7 @@ pub async fn recover(
         delivery::Entity::find()
             .select_only()
             .column(delivery::Column::Id)
-            .filter(delivery::Column::WebhookId.eq(webhook.row.id.as_str()))
+            .filter(delivery::Column::WebhookId.eq(webhook.row.id))
             .filter(delivery::Column::OrgId.eq(webhook.row.org_id.as_str()))
             .filter(delivery::Column::Status.eq(failed))
             .filter(delivery::Column::UpdatedAt.gte(range.since.timestamp_millis()))
@@ -143,7 +143,7 @@ where
         requeued += changed.rows_affected;
         if changed.rows_affected > 0 {
             let mut queued = Queued::default();
-            let (id, now_ms) = (webhook.row.id.as_str(), now.timestamp_millis());
+            let (id, now_ms) = (webhook.row.id, now.timestamp_millis());
             if webhook.row.ordered {
                 ordered::release_next(&txn, id, now_ms, &mut queued).await?;
             } else {

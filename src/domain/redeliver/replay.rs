@@ -121,7 +121,7 @@ async fn queue(
             .filter(|(_, id, _, _)| !replayed.contains(id))
             .filter(|(_, _, event_type, payload)| passes_filters(webhook, event_type, payload))
             .map(|(_, id, event_type, _)| {
-                let mut row = new_delivery(org, id, &webhook.row.id, event_type, now);
+                let mut row = new_delivery(org, id, webhook.row.id, event_type, now);
                 row.replay = true;
                 if webhook.row.ordered {
                     row.due_at = ordered::PARKED;
@@ -136,7 +136,7 @@ async fn queue(
                 .exec_without_returning(&txn)
                 .await?;
             let mut entered = Queued::default();
-            let (id, now_ms) = (webhook.row.id.as_str(), now.timestamp_millis());
+            let (id, now_ms) = (webhook.row.id, now.timestamp_millis());
             if webhook.row.ordered {
                 ordered::release_next(&txn, id, now_ms, &mut entered).await?;
             } else {
@@ -172,7 +172,7 @@ async fn already_replayed<'a>(
         .select_only()
         .column(delivery::Column::EventId)
         .filter(events)
-        .filter(delivery::Column::WebhookId.eq(webhook.row.id.as_str()))
+        .filter(delivery::Column::WebhookId.eq(webhook.row.id))
         .filter(delivery::Column::Replay.eq(true))
         .into_tuple()
         .all(db)

@@ -4,6 +4,8 @@
 use entity::webhook;
 use sea_orm::{ColumnTrait, DbErr};
 
+use uuid::Uuid;
+
 use crate::{
     domain::{
         named::Named,
@@ -54,7 +56,7 @@ pub async fn subscribe(
         // again with a new one: from now on deliveries are signed with it.
         let same = match wanted.secret {
             Some(secret) if !holds_secret(store, &same, &secret) => {
-                replace_secret(store, org, &same.row.id, secret)
+                replace_secret(store, org, same.row.id, secret)
                     .await?
                     .unwrap_or(same)
             }
@@ -95,7 +97,7 @@ fn holds_secret(store: &Store, hook: &Webhook, secret: &str) -> bool {
 async fn replace_secret(
     store: &Store,
     org: &OrgId,
-    id: &str,
+    id: Uuid,
     secret: String,
 ) -> Result<Option<Webhook>, DbErr> {
     let changes = WebhookChanges {
@@ -122,7 +124,7 @@ pub async fn find(
     db: &impl sea_orm::ConnectionTrait,
     org: &OrgId,
     platform: Platform,
-    id: &str,
+    id: Uuid,
 ) -> Result<Option<Webhook>, DbErr> {
     let source = WebhookSource::Platform(platform);
     Ok(webhooks::find(db, org, id)
@@ -136,7 +138,7 @@ pub async fn unsubscribe(
     db: &sea_orm::DatabaseConnection,
     org: &OrgId,
     platform: Platform,
-    id: &str,
+    id: Uuid,
 ) -> Result<bool, DbErr> {
     let source = WebhookSource::Platform(platform);
     let which = sea_orm::Condition::all()

@@ -13,7 +13,9 @@ use sea_orm::{
     QueryTrait, sea_query::Expr,
 };
 
-use crate::infra::time;
+use uuid::Uuid;
+
+use crate::infra::{ids, time};
 
 /// Rows removed per statement.
 const BATCH: u64 = 1000;
@@ -23,14 +25,14 @@ const BATCH: u64 = 1000;
 pub async fn mark_deleted(
     db: &impl ConnectionTrait,
     which: sea_orm::Condition,
-) -> Result<Vec<String>, DbErr> {
+) -> Result<Vec<Uuid>, DbErr> {
     let mut update = webhook::Entity::update_many()
         .col_expr(webhook::Column::DeletedAt, Expr::value(time::now()))
         .filter(which)
         .filter(webhook::Column::DeletedAt.is_null())
         .into_query();
     update.returning_col(webhook::Column::Id);
-    let ids: Vec<String> = db
+    let ids: Vec<Uuid> = db
         .query_all(&update)
         .await?
         .iter()
@@ -42,7 +44,7 @@ pub async fn mark_deleted(
     // Not its turn: claims take organizations' turns before webhooks', and so must every
     // writer; the next claim to visit it removes it.
     webhook_event::Entity::delete_many()
-        .filter(webhook_event::Column::WebhookId.is_in(ids.iter().map(String::as_str)))
+        .filter(webhook_event::Column::WebhookId.is_in(ids.iter().copied()))
         .exec(db)
         .await?;
     Ok(ids)
@@ -54,17 +56,17 @@ const TRIES: u32 = 5;
 /// Purges the webhooks in the background. A batch can lose a deadlock to the recorder writing
 /// the outcome of a delivery that was in flight at the delete (PostgreSQL then aborts one of the
 /// two): it is tried again, from where it stopped.
-pub fn purge_later(db: DatabaseConnection, ids: Vec<String>) {
-    if ids.is_empty() {
+pub fn purge_later(db: DatabaseConnection, webhooks: Vec<Uuid>) {
+    if webhooks.is_empty() {
         return;
     }
     tokio::spawn(async move {
-        for id in ids {
+        for id in webhooks {
             for attempt in 1..=TRIES {
-                match purge(&db, &id).await {
+                match purge(&db, id).await {
                     Ok(()) => break,
                     Err(err) if attempt == TRIES => {
-                        tracing::warn!(webhook = %id, error = %err, "purging a deleted webhook failed; the hourly pruning will finish it");
+                        tracing::warn!(webhook = %ids::show(ids::WEBHOOK, &id), error = %err, "purging a deleted webhook failed; the hourly pruning will finish it");
                     }
                     Err(_) => tokio::time::sleep(Duration::from_millis(200) * attempt).await,
                 }
@@ -79,7 +81,7 @@ async fn delete_in_batches<E>(
     db: &DatabaseConnection,
     id: E::Column,
     column: E::Column,
-    value: &str,
+    value: Uuid,
 ) -> Result<(), DbErr>
 where
     E: EntityTrait,
@@ -102,7 +104,7 @@ where
 }
 
 /// Removes a deleted webhook's attempts, then its deliveries, a batch at a time, then the row.
-pub async fn purge(db: &DatabaseConnection, webhook_id: &str) -> Result<(), DbErr> {
+pub async fn purge(db: &DatabaseConnection, webhook_id: Uuid) -> Result<(), DbErr> {
     use delivery_attempt::Column as Attempt;
     delete_in_batches::<delivery_attempt::Entity>(db, Attempt::Id, Attempt::WebhookId, webhook_id)
         .await?;
@@ -131,15 +133,15 @@ pub async fn purge(db: &DatabaseConnection, webhook_id: &str) -> Result<(), DbEr
 
 /// Finishes every purge left undone (a restart mid-way); returns how many webhooks it purged.
 pub async fn purge_all_deleted(db: &DatabaseConnection) -> Result<u64, DbErr> {
-    let ids: Vec<String> = webhook::Entity::find()
+    let deleted: Vec<Uuid> = webhook::Entity::find()
         .select_only()
         .column(webhook::Column::Id)
         .filter(webhook::Column::DeletedAt.is_not_null())
         .into_tuple()
         .all(db)
         .await?;
-    for id in &ids {
-        purge(db, id).await?;
+    for id in &deleted {
+        purge(db, *id).await?;
     }
-    Ok(ids.len() as u64)
+    Ok(deleted.len() as u64)
 }

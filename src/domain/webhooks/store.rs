@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use uuid::Uuid;
+
 use entity::{webhook, webhook_event};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr,
@@ -14,7 +16,7 @@ use crate::{
     domain::{named::Named, org::OrgId, quota::QuotaError, store::Store},
     infra::{
         cipher::{SecretBox, SecretField},
-        ids::new_id,
+        ids::new_uuid,
         queues::Queued,
     },
 };
@@ -24,13 +26,13 @@ const DISABLED_BY_HAND: &str = "disabled by hand";
 
 fn subscription_rows(
     org: &OrgId,
-    webhook_id: &str,
+    webhook_id: Uuid,
     events: &[&str],
 ) -> Vec<webhook_event::ActiveModel> {
     events
         .iter()
         .map(|event| webhook_event::ActiveModel {
-            webhook_id: Set(webhook_id.to_owned()),
+            webhook_id: Set(webhook_id),
             event_type: Set((*event).to_owned()),
             org_id: Set(org.to_string()),
         })
@@ -42,12 +44,12 @@ fn subscription_rows(
 pub async fn insert(store: &Store, org: &OrgId, new: NewWebhook) -> Result<Webhook, QuotaError> {
     let secrets = &store.secrets;
     let now = crate::infra::time::now();
-    let id = new_id("wh");
+    let id = new_uuid();
     let sends_test = new.gets_test_event();
     let txn = crate::infra::db::begin_write(&store.db).await?;
     crate::domain::quota::room_for_webhook(&txn, org, store.quotas.webhooks).await?;
     let row = webhook::ActiveModel {
-        id: Set(id.clone()),
+        id: Set(id),
         org_id: Set(org.to_string()),
         name: Set(new.name),
         url: Set(new.url),
@@ -70,7 +72,7 @@ pub async fn insert(store: &Store, org: &OrgId, new: NewWebhook) -> Result<Webho
     }
     .insert(&txn)
     .await?;
-    webhook_event::Entity::insert_many(subscription_rows(org, &id, &new.events))
+    webhook_event::Entity::insert_many(subscription_rows(org, id, &new.events))
         .exec(&txn)
         .await?;
     // The document: "Click Save. Kaanha AI will immediately send a test event." Written in the
@@ -79,7 +81,7 @@ pub async fn insert(store: &Store, org: &OrgId, new: NewWebhook) -> Result<Webho
     // here get one.
     if sends_test {
         let mut queued = Queued::default();
-        crate::domain::publish::insert_test_event(&txn, org, &id, &mut queued).await?;
+        crate::domain::publish::insert_test_event(&txn, org, id, &mut queued).await?;
         queued.write(&txn).await?;
         store.wake.commit(txn).await?;
     } else {
@@ -94,7 +96,7 @@ pub async fn insert(store: &Store, org: &OrgId, new: NewWebhook) -> Result<Webho
 pub async fn find(
     db: &impl ConnectionTrait,
     org: &OrgId,
-    id: &str,
+    id: Uuid,
 ) -> Result<Option<Webhook>, DbErr> {
     let row = webhook::Entity::find_by_id(id)
         .filter(webhook::Column::OrgId.eq(org.as_str()))
@@ -105,7 +107,7 @@ pub async fn find(
 }
 
 /// Whether the organization has this webhook (without loading it).
-pub async fn exists(db: &impl ConnectionTrait, org: &OrgId, id: &str) -> Result<bool, DbErr> {
+pub async fn exists(db: &impl ConnectionTrait, org: &OrgId, id: Uuid) -> Result<bool, DbErr> {
     let count = webhook::Entity::find_by_id(id)
         .filter(webhook::Column::OrgId.eq(org.as_str()))
         .filter(webhook::Column::DeletedAt.is_null())
@@ -118,7 +120,7 @@ pub async fn exists(db: &impl ConnectionTrait, org: &OrgId, id: &str) -> Result<
 pub async fn list(
     db: &impl ConnectionTrait,
     org: &OrgId,
-    cursor: Option<&str>,
+    cursor: Option<Uuid>,
     limit: u64,
 ) -> Result<Vec<Webhook>, DbErr> {
     let mut query = webhook::Entity::find()
@@ -167,8 +169,8 @@ async fn attach_events(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let mut by_webhook: HashMap<String, Vec<String>> = HashMap::new();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut by_webhook: HashMap<Uuid, Vec<String>> = HashMap::new();
     for sub in webhook_event::Entity::find()
         .filter(webhook_event::Column::WebhookId.is_in(ids))
         .all(db)
@@ -193,7 +195,7 @@ async fn attach_events(
 pub async fn update(
     store: &Store,
     org: &OrgId,
-    id: &str,
+    id: Uuid,
     changes: WebhookChanges,
 ) -> Result<Option<Webhook>, DbErr> {
     let txn = crate::infra::db::begin_write(&store.db).await?;
@@ -290,7 +292,7 @@ fn rotate_secret(
     secrets: &SecretBox,
 ) {
     // Compared as the secrets themselves: sealing the same one twice gives different bytes.
-    let id = current.id.as_str();
+    let id = &current.id;
     let was = current
         .secret
         .as_deref()
@@ -319,7 +321,7 @@ fn rotate_secret(
 
 /// Deletes a webhook: gone at once for every query, its deliveries and logs purged in the
 /// background. `false` when not found.
-pub async fn delete(db: &DatabaseConnection, org: &OrgId, id: &str) -> Result<bool, DbErr> {
+pub async fn delete(db: &DatabaseConnection, org: &OrgId, id: Uuid) -> Result<bool, DbErr> {
     let txn = crate::infra::db::begin_write(db).await?;
     let which = Condition::all()
         .add(webhook::Column::Id.eq(id))

@@ -74,14 +74,15 @@ impl AttemptsApi {
     ) -> ApiResult<AttemptRequestResponse> {
         auth.0.require(Scope::Webhooks)?;
         let org = &auth.0.org;
-        let webhook = webhooks::find(&state.db, org, &id)
+        let webhook_id = super::webhook_id(&id)?;
+        let webhook = webhooks::find(&state.db, org, webhook_id)
             .await?
             .ok_or_else(|| ApiError::not_found("webhook", &id))?;
         let missing = || ApiError::not_found("attempt", &attempt_id);
         let attempt_id = ids::parse(ids::ATTEMPT, &attempt_id).ok_or_else(missing)?;
         let attempt = delivery_attempt::Entity::find_by_id(attempt_id)
             .filter(delivery_attempt::Column::OrgId.eq(org.as_str()))
-            .filter(delivery_attempt::Column::WebhookId.eq(id.0.as_str()))
+            .filter(delivery_attempt::Column::WebhookId.eq(webhook_id))
             .one(&state.db)
             .await?
             .ok_or_else(missing)?;

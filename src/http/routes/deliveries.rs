@@ -119,11 +119,11 @@ impl DeliveriesApi {
         id: Path<String>,
     ) -> ApiResult<TestResponse> {
         auth.0.require(Scope::Webhooks)?;
-        require_webhook(&state, &auth.0.org, &id).await?;
+        let webhook = require_webhook(&state, &auth.0.org, &id).await?;
         state.manual_sends(&auth.0.org)?;
         let store = &state.store;
         let (event_id, delivery_id) =
-            publish::send_test_event(&store.db, &store.wake, &auth.0.org, &id).await?;
+            publish::send_test_event(&store.db, &store.wake, &auth.0.org, webhook).await?;
         Ok(TestResponse::Accepted(Json(TestSent {
             event_id,
             delivery_id,
@@ -159,12 +159,12 @@ impl DeliveriesApi {
         cursor: Query<Option<String>>,
     ) -> ApiResult<DeliveriesResponse> {
         auth.0.require(Scope::Webhooks)?;
-        require_webhook(&state, &auth.0.org, &id).await?;
+        let webhook = require_webhook(&state, &auth.0.org, &id).await?;
         let limit = limit.0.unwrap_or(DEFAULT_PAGE_SIZE);
         let page = logs::delivery_page(
             &state.db,
             &auth.0.org,
-            &id,
+            webhook,
             status.0.map(DeliveryStatus::as_str),
             cursor_id(ids::DELIVERY, cursor.0.as_deref())?,
             u64::from(limit) + 1,
@@ -201,7 +201,8 @@ impl DeliveriesApi {
         auth.0.require(Scope::Webhooks)?;
         let missing = || ApiError::not_found("delivery", &delivery_id);
         let found_id = ids::parse(ids::DELIVERY, &delivery_id).ok_or_else(missing)?;
-        let found = logs::find(&state.db, &auth.0.org, &id, found_id)
+        let webhook = ids::parse(ids::WEBHOOK, &id).ok_or_else(missing)?;
+        let found = logs::find(&state.db, &auth.0.org, webhook, found_id)
             .await?
             .ok_or_else(missing)?;
         state.manual_sends(&auth.0.org)?;

@@ -77,7 +77,7 @@ impl LogRow {
             response_code: row.response_code,
             duration_ms: row.duration_ms,
             attempt: row.attempt,
-            webhook_id: row.webhook_id,
+            webhook_id: ids::show(ids::WEBHOOK, &row.webhook_id),
             delivery_id: ids::show(ids::DELIVERY, &row.delivery_id),
             event_id: delivery.event_id,
             error: row.error,
@@ -184,7 +184,7 @@ impl LogsApi {
     ) -> ApiResult<LogResponse> {
         auth.0.require(Scope::Webhooks)?;
         let (since, until) = time_range(since.0, until.0)?;
-        require_webhook(&state, &auth.0.org, &id).await?;
+        let webhook = require_webhook(&state, &auth.0.org, &id).await?;
         let limit = limit.0.unwrap_or(DEFAULT_PAGE_SIZE);
         let filter = LogFilter {
             status: status.0.map(DeliveryStatus::as_str),
@@ -197,7 +197,7 @@ impl LogsApi {
         let page = logs::log_page(
             &state.db,
             &auth.0.org,
-            Some(&id),
+            Some(webhook),
             filter,
             u64::from(limit) + 1,
         )

@@ -152,10 +152,18 @@ pub fn cursor_id(prefix: &str, cursor: Option<&str>) -> ApiResult<Option<Uuid>> 
         .ok_or_else(|| ApiError::field("cursor", "is not a cursor this list gave"))
 }
 
-/// 404 unless the organization has this webhook (another organization's is not found either).
-async fn require_webhook(state: &AppState, org: &OrgId, id: &str) -> ApiResult<()> {
-    if crate::domain::webhooks::exists(&state.db, org, id).await? {
-        Ok(())
+/// The webhook a path names, as stored; a 404 for text that is no webhook's id (it names no
+/// webhook, as an unknown id does).
+pub fn webhook_id(id: &str) -> ApiResult<Uuid> {
+    ids::parse(ids::WEBHOOK, id).ok_or_else(|| ApiError::not_found("webhook", id))
+}
+
+/// The webhook a path names; 404 unless the organization has it (another organization's is not
+/// found either).
+async fn require_webhook(state: &AppState, org: &OrgId, id: &str) -> ApiResult<Uuid> {
+    let webhook = webhook_id(id)?;
+    if crate::domain::webhooks::exists(&state.db, org, webhook).await? {
+        Ok(webhook)
     } else {
         Err(ApiError::not_found("webhook", id))
     }

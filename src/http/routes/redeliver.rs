@@ -120,7 +120,7 @@ async fn find_webhook(
     id: &str,
 ) -> ApiResult<webhooks::Webhook> {
     auth.0.require(Scope::Webhooks)?;
-    let webhook = webhooks::find(&state.db, &auth.0.org, id)
+    let webhook = webhooks::find(&state.db, &auth.0.org, super::webhook_id(id)?)
         .await?
         .ok_or_else(|| ApiError::not_found("webhook", id))?;
     // Each call may write thousands of rows: it counts as a send by hand.

@@ -6,15 +6,10 @@ use std::sync::Arc;
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 
-use super::ApiTags;
+use super::{ApiTags, require_webhook};
 use crate::{
-    domain::{scope::Scope, stats, webhooks},
-    http::{
-        auth::BearerAuth,
-        error::{ApiError, ApiResult},
-        state::AppState,
-        timestamp::Timestamp,
-    },
+    domain::{scope::Scope, stats},
+    http::{auth::BearerAuth, error::ApiResult, state::AppState, timestamp::Timestamp},
     infra::time,
 };
 
@@ -77,14 +72,12 @@ impl StatsApi {
         id: Path<String>,
     ) -> ApiResult<StatsResponse> {
         auth.0.require(Scope::Webhooks)?;
-        if !webhooks::exists(&state.db, &auth.0.org, &id).await? {
-            return Err(ApiError::not_found("webhook", &id));
-        }
-        let key = (auth.0.org.to_string(), id.0.clone());
+        let webhook = require_webhook(&state, &auth.0.org, &id).await?;
+        let key = (auth.0.org.to_string(), webhook);
         let day = state
             .stats_cache
             .try_get_with(key, async {
-                let day = stats::last_day(&state.db, &auth.0.org, &id, time::now()).await?;
+                let day = stats::last_day(&state.db, &auth.0.org, webhook, time::now()).await?;
                 Ok::<_, sea_orm::DbErr>(Arc::new(day))
             })
             .await

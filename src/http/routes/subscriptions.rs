@@ -30,6 +30,7 @@ use crate::{
         state::AppState,
         timestamp::Timestamp,
     },
+    infra::ids,
 };
 
 pub struct SubscriptionsApi;
@@ -125,13 +126,13 @@ async fn send_sample_to(state: &AppState, org: &OrgId, hook: &Webhook) -> ApiRes
         return Ok(false);
     }
     let store = &state.store;
-    samples::deliver_sample(store, org, &hook.row.id, event_type, filters).await?;
+    samples::deliver_sample(store, org, hook.row.id, event_type, filters).await?;
     Ok(true)
 }
 
 fn hook_out(hook: Webhook, platform: Platform) -> HookOut {
     HookOut {
-        id: hook.row.id,
+        id: ids::show(ids::WEBHOOK, &hook.row.id),
         event: hook.events.first().cloned().unwrap_or_default(),
         events: hook.events,
         target_url: hook.row.url,
@@ -292,9 +293,11 @@ impl SubscriptionsApi {
         id: Path<String>,
     ) -> ApiResult<OneHook> {
         auth.0.require(Scope::Integrations)?;
-        let hook = subscriptions::find(&state.db, &auth.0.org, platform.0, &id)
+        let not_found = || ApiError::not_found("subscription", &id);
+        let webhook_id = ids::parse(ids::WEBHOOK, &id).ok_or_else(not_found)?;
+        let hook = subscriptions::find(&state.db, &auth.0.org, platform.0, webhook_id)
             .await?
-            .ok_or_else(|| ApiError::not_found("subscription", &id))?;
+            .ok_or_else(not_found)?;
         Ok(OneHook::Ok(Json(hook_out(hook, platform.0))))
     }
 
@@ -321,7 +324,10 @@ impl SubscriptionsApi {
         id: Path<String>,
     ) -> ApiResult<Unsubscribed> {
         auth.0.require(Scope::Integrations)?;
-        subscriptions::unsubscribe(&state.db, &auth.0.org, platform.0, &id).await?;
+        // Text that is no subscription's id names nothing to remove.
+        if let Some(webhook_id) = ids::parse(ids::WEBHOOK, &id) {
+            subscriptions::unsubscribe(&state.db, &auth.0.org, platform.0, webhook_id).await?;
+        }
         Ok(Unsubscribed::NoContent)
     }
 }

@@ -22,6 +22,7 @@ use crate::{
         state::AppState,
         timestamp::Timestamp,
     },
+    infra::ids,
 };
 
 /// A new webhook: where to send which events.
@@ -235,7 +236,7 @@ impl From<Webhook> for WebhookOut {
     fn from(webhook: Webhook) -> Self {
         let row = webhook.row;
         Self {
-            id: row.id,
+            id: ids::show(ids::WEBHOOK, &row.id),
             name: row.name,
             url: row.url,
             events: webhook.events.into_iter().map(EventName).collect(),

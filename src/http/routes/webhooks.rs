@@ -7,9 +7,12 @@ use poem_openapi::{
     payload::Json,
 };
 
+use uuid::Uuid;
+
 use super::{
-    ApiTags, DEFAULT_PAGE_SIZE, next_cursor,
+    ApiTags, DEFAULT_PAGE_SIZE, cursor_id, next_cursor,
     webhook_bodies::{WebhookIn, WebhookOut, WebhookPage, WebhookPatch, parse_changes, parse_new},
+    webhook_id,
 };
 use crate::{
     domain::{
@@ -22,6 +25,7 @@ use crate::{
         error::{ApiError, ApiResult},
         state::AppState,
     },
+    infra::ids,
 };
 
 pub struct WebhooksApi;
@@ -80,7 +84,7 @@ impl WebhooksApi {
             state.webhook_creations(&auth.0.org)?;
         }
         let webhook = webhooks::insert(&state.store, &auth.0.org, new).await?;
-        let location = format!("/api/webhooks/{}", webhook.row.id);
+        let location = format!("/api/webhooks/{}", ids::show(ids::WEBHOOK, &webhook.row.id));
         Ok(CreatedWebhook::Created(Json(webhook.into()), location))
     }
 
@@ -106,13 +110,14 @@ impl WebhooksApi {
         let mut page = webhooks::list(
             &state.db,
             &auth.0.org,
-            cursor.0.as_deref(),
+            cursor_id(ids::WEBHOOK, cursor.0.as_deref())?,
             u64::from(limit) + 1,
         )
         .await?;
-        let next_cursor = next_cursor(&mut page, limit, |w| w.row.id.clone());
-        let ids: Vec<String> = page.iter().map(|w| w.row.id.clone()).collect();
-        let mut newest = crate::domain::logs::newest_attempts(&state.db, &auth.0.org, &ids).await?;
+        let next_cursor = next_cursor(&mut page, limit, |w| ids::show(ids::WEBHOOK, &w.row.id));
+        let shown: Vec<Uuid> = page.iter().map(|w| w.row.id).collect();
+        let mut newest =
+            crate::domain::logs::newest_attempts(&state.db, &auth.0.org, &shown).await?;
         let data = page
             .into_iter()
             .map(|webhook| {
@@ -143,7 +148,7 @@ impl WebhooksApi {
         id: Path<String>,
     ) -> ApiResult<OneWebhook> {
         auth.0.require(Scope::Webhooks)?;
-        let webhook = webhooks::find(&state.db, &auth.0.org, &id)
+        let webhook = webhooks::find(&state.db, &auth.0.org, webhook_id(&id)?)
             .await?
             .ok_or_else(|| ApiError::not_found("webhook", &id))?;
         Ok(OneWebhook::Ok(Json(webhook.into())))
@@ -171,7 +176,7 @@ impl WebhooksApi {
     ) -> ApiResult<OneWebhook> {
         auth.0.require(Scope::Webhooks)?;
         let changes = parse_changes(&state, body.read().await?).await?;
-        let webhook = webhooks::update(&state.store, &auth.0.org, &id, changes)
+        let webhook = webhooks::update(&state.store, &auth.0.org, webhook_id(&id)?, changes)
             .await?
             .ok_or_else(|| ApiError::not_found("webhook", &id))?;
         Ok(OneWebhook::Ok(Json(webhook.into())))
@@ -196,7 +201,7 @@ impl WebhooksApi {
         id: Path<String>,
     ) -> ApiResult<Deleted> {
         auth.0.require(Scope::Webhooks)?;
-        if webhooks::delete(&state.db, &auth.0.org, &id).await? {
+        if webhooks::delete(&state.db, &auth.0.org, webhook_id(&id)?).await? {
             Ok(Deleted::NoContent)
         } else {
             Err(ApiError::not_found("webhook", &id))
