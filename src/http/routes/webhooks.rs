@@ -115,9 +115,9 @@ impl WebhooksApi {
         )
         .await?;
         let next_cursor = next_cursor(&mut page, limit, |w| ids::show(ids::WEBHOOK, &w.row.id));
-        let shown: Vec<Uuid> = page.iter().map(|w| w.row.id).collect();
+        let on_page: Vec<Uuid> = page.iter().map(|w| w.row.id).collect();
         let mut newest =
-            crate::domain::logs::newest_attempts(&state.db, &auth.0.org, &shown).await?;
+            crate::domain::logs::newest_attempts(&state.db, &auth.0.org, &on_page).await?;
         let data = page
             .into_iter()
             .map(|webhook| {
